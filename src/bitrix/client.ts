@@ -1,0 +1,260 @@
+/**
+ * Bitrix24 inbound-webhook REST client: one HTTP POST per call or batch, through the local
+ * leaky bucket first, envelopes turned into results or classified BitrixErrors.
+ *
+ * It never retries (got `retry.limit: 0`): retries have one owner, the outbox, because
+ * `telephony.externalcall.register` is not idempotent and a hidden second attempt would register
+ * a second call.
+ *
+ * The webhook URL embeds a secret (the webhook code), so only method names are logged and every
+ * text that could echo the URL is scrubbed before it reaches an error or a log line.
+ */
+import defaultGot, { type Got } from 'got';
+import { assertBatchKey, assertMethodName, buildBatchCommand } from './encode.js';
+import {
+  BitrixError,
+  createBitrixError,
+  isQueryLimitExceeded,
+  type BitrixErrorCode,
+  type Failure,
+} from './errors.js';
+import { acquire, type LeakyBucket } from './limiter.js';
+
+/** The subset of a pino logger used here. */
+export interface BitrixLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Metrics hook payload, one per HTTP request. `status` is 0 when no response arrived. */
+export interface RequestInfo {
+  method: string;
+  status: number;
+  durationMs: number;
+  waitedMs: number;
+  batchSize?: number;
+  errorCode?: BitrixErrorCode;
+}
+
+export type BatchCommand = { key: string; method: string; params: Record<string, unknown> };
+
+/**
+ * Per-command outcome. A key in neither map was not executed (`halt` stopped the batch earlier).
+ * Sub-command errors carry no HTTP status of their own.
+ */
+export type BatchOutcome = { results: Record<string, unknown>; errors: Record<string, BitrixError> };
+
+export interface BitrixClient {
+  call<T = unknown>(method: string, params?: Record<string, unknown>): Promise<T>;
+  batch(commands: BatchCommand[], opts?: { halt?: boolean }): Promise<BatchOutcome>;
+}
+
+export interface BitrixClientOptions {
+  /** `https://portal/rest/{userId}/{code}/`; the trailing slash is added if missing. */
+  webhookUrl: string;
+  /** Whole-request timeout; default 15 s (the cloud itself cuts requests at 60 s). */
+  timeoutMs?: number;
+  limiter: LeakyBucket;
+  sleep?: (ms: number) => Promise<void>;
+  logger?: BitrixLogger;
+  onRequest?: (info: RequestInfo) => void;
+  got?: Got;
+  /** Monotonic ms clock for durations; default performance.now. */
+  now?: () => number;
+}
+
+/** The portal's BATCH_MAX_LENGTH; beyond it commands are refused one by one, so we refuse up front. */
+export const MAX_BATCH_COMMANDS = 50;
+export const DEFAULT_TIMEOUT_MS = 15_000;
+
+const noopLogger: BitrixLogger = { debug() {}, info() {}, warn() {}, error() {} };
+const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Keeps scheme, host and webhook user id, replaces the webhook code with `***`; safe to log. */
+export function redactWebhookUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return '***';
+  }
+  const match = /^\/rest\/([^/]+)\/[^/]+/.exec(parsed.pathname);
+  const path = match ? `/rest/${match[1]}/***/` : '/***';
+  // `host` leaves out user:password, if someone put them in the URL.
+  return `${parsed.protocol}//${parsed.host}${path}`;
+}
+
+/** Returns a function that blanks every secret-bearing fragment of the webhook URL in a text. */
+function secretScrubber(webhookUrl: string, endpoint: string): (text: string) => string {
+  const parsed = new URL(endpoint);
+  const code = /^\/rest\/[^/]+\/([^/]+)/.exec(parsed.pathname)?.[1];
+  const secrets = [webhookUrl, endpoint, parsed.pathname, code, parsed.password, parsed.username]
+    .filter((s): s is string => s !== undefined && s !== '' && s !== '/')
+    .sort((a, b) => b.length - a.length);
+  return (text) => secrets.reduce((acc, secret) => acc.split(secret).join('***'), text);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** PHP serialises an empty array as `[]` and a 0..n-1 keyed one as a list; both mean "keyed by index". */
+function keyed(value: unknown): Record<string, unknown> {
+  if (Array.isArray(value)) return Object.fromEntries(value.map((v, i) => [String(i), v]));
+  if (isRecord(value)) return { ...value };
+  return {};
+}
+
+export function createBitrixClient(opts: BitrixClientOptions): BitrixClient {
+  let parsedUrl: URL;
+  try {
+    parsedUrl = new URL(opts.webhookUrl);
+  } catch {
+    // Deliberately without the value: it is the secret.
+    throw new TypeError('webhookUrl is not a valid URL');
+  }
+  const endpoint = parsedUrl.href.endsWith('/') ? parsedUrl.href : `${parsedUrl.href}/`;
+  const scrub = secretScrubber(opts.webhookUrl, endpoint);
+  const http = opts.got ?? defaultGot;
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const sleep = opts.sleep ?? realSleep;
+  const logger = opts.logger ?? noopLogger;
+  const now = opts.now ?? (() => performance.now());
+  const { limiter } = opts;
+
+  function report(info: RequestInfo): void {
+    try {
+      opts.onRequest?.(info);
+    } catch (err) {
+      // A broken metrics hook must not turn a delivered call into a failure (and a duplicate retry).
+      logger.warn({ method: info.method, hookError: scrub(String(err)) }, 'bitrix onRequest hook threw');
+    }
+  }
+
+  /** Parse a response body into the `result` member or a BitrixError. */
+  function parseEnvelope(method: string, status: number, body: string): unknown {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      throw createBitrixError(method, { type: 'invalid-body', status, description: 'response body is not JSON' });
+    }
+    if (isRecord(parsed) && parsed.error !== undefined && parsed.error !== null) {
+      throw createBitrixError(method, {
+        type: 'envelope',
+        status,
+        error: String(parsed.error ?? ''),
+        description: scrub(String(parsed.error_description ?? '')),
+      });
+    }
+    if (status >= 200 && status < 300 && isRecord(parsed) && 'result' in parsed) return parsed.result;
+    throw createBitrixError(method, { type: 'invalid-body', status });
+  }
+
+  async function send(method: string, body: object, batchSize?: number): Promise<unknown> {
+    const waitedMs = await acquire(limiter, sleep);
+    const started = now();
+    let status = 0;
+    try {
+      const response = await http.post(`${endpoint}${method}`, {
+        json: body,
+        responseType: 'text',
+        throwHttpErrors: false,
+        // A redirect would resend the body (and the secret path) elsewhere; treat it as misconfiguration.
+        followRedirect: false,
+        retry: { limit: 0 },
+        timeout: { request: timeoutMs },
+      });
+      status = response.statusCode;
+      const result = parseEnvelope(method, status, response.body);
+      const durationMs = now() - started;
+      logger.debug({ method, status, durationMs, waitedMs, batchSize }, 'bitrix request ok');
+      report({ method, status, durationMs, waitedMs, ...(batchSize === undefined ? {} : { batchSize }) });
+      return result;
+    } catch (err) {
+      const error = err instanceof BitrixError ? err : createBitrixError(method, networkFailure(err, scrub));
+      if (isQueryLimitExceeded(error.code)) limiter.penalize();
+      const durationMs = now() - started;
+      logger.warn(
+        {
+          method,
+          status,
+          durationMs,
+          waitedMs,
+          batchSize,
+          kind: error.kind,
+          errorCode: error.errorCode,
+          code: error.code,
+          description: error.description,
+        },
+        'bitrix request failed',
+      );
+      report({
+        method,
+        status,
+        durationMs,
+        waitedMs,
+        errorCode: error.errorCode,
+        ...(batchSize === undefined ? {} : { batchSize }),
+      });
+      throw error;
+    }
+  }
+
+  async function call<T = unknown>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+    assertMethodName(method);
+    return (await send(method, params)) as T;
+  }
+
+  async function batch(commands: BatchCommand[], batchOpts: { halt?: boolean } = {}): Promise<BatchOutcome> {
+    if (commands.length > MAX_BATCH_COMMANDS) {
+      throw new RangeError(`batch of ${commands.length} commands exceeds ${MAX_BATCH_COMMANDS}; split it`);
+    }
+    if (commands.length === 0) return { results: {}, errors: {} };
+    const cmd: Record<string, string> = {};
+    const methodByKey = new Map<string, string>();
+    for (const command of commands) {
+      assertBatchKey(command.key);
+      if (methodByKey.has(command.key)) throw new TypeError(`duplicate batch command key ${command.key}`);
+      methodByKey.set(command.key, command.method);
+      cmd[command.key] = buildBatchCommand(command.method, command.params);
+    }
+    const raw = await send('batch', { halt: batchOpts.halt ? 1 : 0, cmd }, commands.length);
+    if (!isRecord(raw) || !('result' in raw)) {
+      throw createBitrixError('batch', { type: 'invalid-body', status: 200, description: 'batch result has no result member' });
+    }
+    const errors: Record<string, BitrixError> = {};
+    for (const [key, entry] of Object.entries(keyed(raw.result_error))) {
+      const e = isRecord(entry) ? entry : {};
+      errors[key] = createBitrixError(methodByKey.get(key) ?? 'batch', {
+        type: 'envelope',
+        error: String(e.error ?? ''),
+        description: scrub(String(e.error_description ?? '')),
+      });
+    }
+    const results = keyed(raw.result);
+    logger.debug(
+      { method: 'batch', batchSize: commands.length, ok: Object.keys(results).length, failed: Object.keys(errors).length },
+      'bitrix batch parsed',
+    );
+    return { results, errors };
+  }
+
+  return { call, batch };
+}
+
+/** got's RequestError (and anything else thrown before a response) as a network Failure. */
+function networkFailure(err: unknown, scrub: (text: string) => string): Failure {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return {
+      type: 'network',
+      ...(typeof code === 'string' ? { code } : {}),
+      name: err.name,
+      message: scrub(err.message),
+    };
+  }
+  return { type: 'network', message: scrub(String(err)) };
+}

@@ -1,0 +1,67 @@
+/**
+ * One Bitrix24 command waiting to be delivered. Plain JSON so a durable store can keep it as it is.
+ * `key` orders commands: all commands of one key (a call's Linkedid) go out in order, never two batches at once.
+ */
+export type EntryKind = 'register' | 'show' | 'hide' | 'finish' | 'attach' | 'call';
+
+export interface OutboxEntry {
+  seq: number;
+  key: string;
+  kind: EntryKind;
+  method: string;
+  /** Parameters without CALL_ID: it is added at send time from the key's CALL_ID (or a batch reference). */
+  params: Record<string, unknown>;
+  needsCallId: boolean;
+  attempts: number;
+  /** Not sent before this time (ms): retry backoff. */
+  notBefore: number;
+  createdAt: number;
+  lastError?: string;
+}
+
+export interface ParkedEntry extends OutboxEntry {
+  parkedAt: number;
+  error: string;
+}
+
+/** The outbox's memory. In-memory here; a durable implementation keeps the same contract. */
+export interface OutboxStore {
+  load(): { entries: OutboxEntry[]; callIds: Array<[string, string]>; parked: ParkedEntry[] };
+  put(entry: OutboxEntry): void;
+  delete(seq: number): void;
+  park(entry: ParkedEntry): void;
+  unpark(seq: number): ParkedEntry | undefined;
+  setCallId(key: string, callId: string): void;
+  deleteCallId(key: string): void;
+}
+
+export class MemoryOutboxStore implements OutboxStore {
+  private readonly entries = new Map<number, OutboxEntry>();
+  private readonly callIds = new Map<string, string>();
+  private readonly parked = new Map<number, ParkedEntry>();
+
+  load() {
+    return { entries: [...this.entries.values()], callIds: [...this.callIds.entries()], parked: [...this.parked.values()] };
+  }
+  put(entry: OutboxEntry): void {
+    this.entries.set(entry.seq, { ...entry });
+  }
+  delete(seq: number): void {
+    this.entries.delete(seq);
+  }
+  park(entry: ParkedEntry): void {
+    this.entries.delete(entry.seq);
+    this.parked.set(entry.seq, { ...entry });
+  }
+  unpark(seq: number): ParkedEntry | undefined {
+    const p = this.parked.get(seq);
+    this.parked.delete(seq);
+    return p;
+  }
+  setCallId(key: string, callId: string): void {
+    this.callIds.set(key, callId);
+  }
+  deleteCallId(key: string): void {
+    this.callIds.delete(key);
+  }
+}

@@ -1,0 +1,380 @@
+import type { BitrixClient, BatchCommand } from './client.js';
+import { ref } from './encode.js';
+import { BitrixError } from './errors.js';
+import { absorbCardChange } from './coalesce.js';
+import type { EntryKind, OutboxEntry, OutboxStore, ParkedEntry } from './outbox-entry.js';
+
+/**
+ * Delivers Bitrix24 commands: ordered per key (a call), batched across calls, paced by the shared rate limiter,
+ * retried with backoff on retryable failures, parked on contract errors. Retries have exactly one owner: here.
+ */
+
+export interface OutboxLogger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface OutboxHooks {
+  onBatch?(size: number): void;
+  onDelivered?(entry: OutboxEntry, result: unknown): void;
+  onParked?(entry: ParkedEntry): void;
+  onRetry?(entry: OutboxEntry, error: BitrixError): void;
+}
+
+/** Attachments go outside batches (uploads cannot be batched); this performs one, given the call's CALL_ID. */
+export type AttachHandler = (entry: OutboxEntry, callId: string) => Promise<void>;
+
+export interface OutboxOptions {
+  client: BitrixClient;
+  store: OutboxStore;
+  clock: () => number;
+  timers?: { setTimeout: typeof setTimeout; clearTimeout: typeof clearTimeout };
+  /** ms until the limiter lets the next request go (0 = now). */
+  limiterDelay: () => number;
+  logger: OutboxLogger;
+  hooks?: OutboxHooks;
+  attach?: AttachHandler;
+  concurrency?: number;
+  /** Wait this long after a command arrives so neighbours (ringall: every member at once) share one request. */
+  lingerMs?: number;
+  maxBatch?: number;
+  initialRetryDelayMs?: number;
+  maxRetryDelayMs?: number;
+  random?: () => number;
+}
+
+interface KeyQueue {
+  entries: OutboxEntry[];
+  inFlight: boolean;
+  callId?: string;
+  finished: boolean;
+}
+
+const FINISH_GONE = /Call is not found/i;
+
+export class Outbox {
+  private readonly queues = new Map<string, KeyQueue>();
+  private readonly parked = new Map<number, ParkedEntry>();
+  private seq = 0;
+  private inFlight = 0;
+  private pausedUntil = 0;
+  private wakeAt = Infinity;
+  private wakeTimer: ReturnType<typeof setTimeout> | undefined;
+  private stopped = false;
+  private idleWaiters: Array<() => void> = [];
+  private readonly timers: { setTimeout: typeof setTimeout; clearTimeout: typeof clearTimeout };
+
+  constructor(private readonly opts: OutboxOptions) {
+    this.timers = opts.timers ?? { setTimeout, clearTimeout };
+    const saved = opts.store.load();
+    for (const [key, callId] of saved.callIds) this.queue(key).callId = callId;
+    for (const entry of saved.entries.sort((a, b) => a.seq - b.seq)) {
+      this.queue(entry.key).entries.push(entry);
+      this.seq = Math.max(this.seq, entry.seq);
+    }
+    for (const p of saved.parked) {
+      this.parked.set(p.seq, p);
+      this.seq = Math.max(this.seq, p.seq);
+    }
+  }
+
+  /** Commands waiting (not parked). */
+  get depth(): number {
+    let n = 0;
+    for (const q of this.queues.values()) n += q.entries.length;
+    return n;
+  }
+
+  oldestCreatedAt(): number | undefined {
+    let oldest: number | undefined;
+    for (const q of this.queues.values()) for (const e of q.entries) if (oldest === undefined || e.createdAt < oldest) oldest = e.createdAt;
+    return oldest;
+  }
+
+  parkedEntries(): ParkedEntry[] {
+    return [...this.parked.values()].sort((a, b) => a.seq - b.seq);
+  }
+
+  callIdOf(key: string): string | undefined {
+    return this.queues.get(key)?.callId;
+  }
+
+  /** Bitrix24 registered this call itself (click-to-call): commands need no register. */
+  bindCallId(key: string, callId: string): void {
+    this.queue(key).callId = callId;
+    this.opts.store.setCallId(key, callId);
+  }
+
+  enqueue(key: string, kind: EntryKind, method: string, params: Record<string, unknown>, needsCallId = true): void {
+    const q = this.queue(key);
+    if (kind === 'show' || kind === 'hide') {
+      const tail = q.inFlight ? undefined : q.entries[q.entries.length - 1];
+      const rest = absorbCardChange(tail, kind, params['USER_ID'] as number[]);
+      if (tail && (tail.params['USER_ID'] as unknown[] | undefined)?.length === 0) {
+        q.entries.pop();
+        this.opts.store.delete(tail.seq);
+      } else if (tail && rest.length !== (params['USER_ID'] as number[]).length) {
+        this.opts.store.put(tail);
+      }
+      if (rest.length === 0) return this.schedule();
+      params = { ...params, USER_ID: rest };
+    }
+    const now = this.opts.clock();
+    const entry: OutboxEntry = { seq: ++this.seq, key, kind, method, params, needsCallId, attempts: 0, notBefore: 0, createdAt: now };
+    q.entries.push(entry);
+    this.opts.store.put(entry);
+    this.schedule();
+  }
+
+  /** Puts a parked command back in its queue. */
+  retryParked(seq: number): boolean {
+    const p = this.parked.get(seq) ?? this.opts.store.unpark(seq);
+    if (!p) return false;
+    this.parked.delete(seq);
+    this.opts.store.unpark(seq);
+    const { parkedAt: _a, error: _e, ...entry } = p;
+    const fresh: OutboxEntry = { ...entry, attempts: 0, notBefore: 0 };
+    const q = this.queue(fresh.key);
+    q.entries.unshift(fresh);
+    this.opts.store.put(fresh);
+    this.schedule();
+    return true;
+  }
+
+  /** Resolves when nothing is waiting or in flight (or after timeoutMs). */
+  async drain(timeoutMs: number): Promise<boolean> {
+    if (this.isIdle()) return true;
+    return new Promise<boolean>((resolve) => {
+      const timer = this.timers.setTimeout(() => resolve(this.isIdle()), timeoutMs);
+      this.idleWaiters.push(() => {
+        this.timers.clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.wakeTimer) this.timers.clearTimeout(this.wakeTimer);
+  }
+
+  private isIdle(): boolean {
+    return this.inFlight === 0 && this.depth === 0;
+  }
+
+  private queue(key: string): KeyQueue {
+    let q = this.queues.get(key);
+    if (!q) this.queues.set(key, (q = { entries: [], inFlight: false, finished: false }));
+    return q;
+  }
+
+  private schedule(): void {
+    this.wake(this.opts.clock() + (this.opts.lingerMs ?? 5));
+  }
+
+  private wake(at: number): void {
+    if (this.stopped || at >= this.wakeAt) return;
+    if (this.wakeTimer) this.timers.clearTimeout(this.wakeTimer);
+    this.wakeAt = at;
+    this.wakeTimer = this.timers.setTimeout(() => {
+      this.wakeAt = Infinity;
+      this.wakeTimer = undefined;
+      this.pump();
+    }, Math.max(0, at - this.opts.clock()));
+  }
+
+  private pump(): void {
+    if (this.stopped) return;
+    const concurrency = this.opts.concurrency ?? 2;
+    while (this.inFlight < concurrency) {
+      const now = this.opts.clock();
+      if (now < this.pausedUntil) return this.wake(this.pausedUntil);
+      this.startAttachments(now);
+      const { commands, entries, earliest } = this.plan(now);
+      if (commands.length === 0) {
+        if (earliest !== undefined) this.wake(earliest);
+        break;
+      }
+      const delay = this.opts.limiterDelay();
+      if (delay > 0) return this.wake(now + delay);
+      this.send(commands, entries);
+    }
+    if (this.isIdle()) this.idleWaiters.splice(0).forEach((w) => w());
+  }
+
+  /** Picks up to maxBatch ready commands, oldest key first, each key's commands in order. */
+  private plan(now: number): { commands: BatchCommand[]; entries: Array<{ entry: OutboxEntry; cmdKey: string }>; earliest?: number } {
+    const max = this.opts.maxBatch ?? 50;
+    const commands: BatchCommand[] = [];
+    const entries: Array<{ entry: OutboxEntry; cmdKey: string }> = [];
+    let earliest: number | undefined;
+    for (const q of this.queues.values()) {
+      if (q.inFlight) continue;
+      let callId: unknown = q.callId;
+      for (const entry of q.entries) {
+        if (entry.notBefore > now) {
+          earliest = Math.min(earliest ?? Infinity, entry.notBefore);
+          break;
+        }
+        if (entry.kind === 'attach' || (entry.needsCallId && callId === undefined && entry.kind !== 'register')) break;
+        if (commands.length >= max) return { commands, entries };
+        const cmdKey = `c${entry.seq}`;
+        const params = entry.needsCallId ? { CALL_ID: callId, ...entry.params } : entry.params;
+        commands.push({ key: cmdKey, method: entry.method, params });
+        entries.push({ entry, cmdKey });
+        // Later commands of this call in the same batch take the CALL_ID the register returns.
+        if (entry.kind === 'register') callId = ref(cmdKey, 'CALL_ID');
+      }
+    }
+    return earliest === undefined ? { commands, entries } : { commands, entries, earliest };
+  }
+
+  private send(commands: BatchCommand[], planned: Array<{ entry: OutboxEntry; cmdKey: string }>): void {
+    const keys = new Set(planned.map((p) => p.entry.key));
+    for (const k of keys) this.queue(k).inFlight = true;
+    this.inFlight++;
+    this.opts.hooks?.onBatch?.(commands.length);
+    this.opts.client
+      .batch(commands)
+      .then(
+        (outcome) => this.settle(planned, (cmdKey) => ({ result: outcome.results[cmdKey], error: outcome.errors[cmdKey] })),
+        (err: unknown) => this.failAll(planned, toBitrixError(err)),
+      )
+      .catch((err: unknown) => this.opts.logger.error({ err }, 'outbox: settling a batch failed'))
+      .finally(() => {
+        for (const k of keys) this.queue(k).inFlight = false;
+        this.inFlight--;
+        this.pump();
+      });
+  }
+
+  private settle(planned: Array<{ entry: OutboxEntry; cmdKey: string }>, outcomeOf: (cmdKey: string) => { result: unknown; error?: BitrixError }): void {
+    let registerFailure: BitrixError | undefined;
+    for (const { entry, cmdKey } of planned) {
+      const q = this.queue(entry.key);
+      if (registerFailure && entry.needsCallId && q.callId === undefined) {
+        // Its CALL_ID reference resolved to nothing: the command itself is fine, it waits for the register.
+        if (registerFailure.kind === 'fatal') this.park(entry, `register failed: ${registerFailure.description}`);
+        continue;
+      }
+      const { result, error } = outcomeOf(cmdKey);
+      if (!error) {
+        this.delivered(entry, result);
+        continue;
+      }
+      if (entry.kind === 'register') registerFailure = error;
+      if (entry.kind === 'finish' && entry.attempts > 0 && FINISH_GONE.test(error.description)) {
+        // An earlier attempt whose answer was lost did finish the call.
+        this.delivered(entry, undefined);
+      } else if (error.kind === 'retryable') this.retryLater(entry, error);
+      else this.park(entry, `${error.errorCode}: ${error.description}`);
+    }
+  }
+
+  private failAll(planned: Array<{ entry: OutboxEntry }>, error: BitrixError): void {
+    // The whole request failed (portal down, rate limited, auth): nothing is parked, everything waits and retries.
+    const level = error.kind === 'retryable' ? 'warn' : 'error';
+    this.opts.logger[level]({ code: error.errorCode, status: error.httpStatus, commands: planned.length }, `outbox: batch failed: ${error.description}`);
+    let delay = 0;
+    for (const { entry } of planned) {
+      entry.attempts++;
+      entry.lastError = `${error.errorCode}: ${error.description}`;
+      delay = Math.max(delay, this.backoff(entry.attempts, error.kind === 'fatal'));
+      this.opts.store.put(entry);
+      this.opts.hooks?.onRetry?.(entry, error);
+    }
+    this.pausedUntil = Math.max(this.pausedUntil, this.opts.clock() + delay);
+  }
+
+  private delivered(entry: OutboxEntry, result: unknown): void {
+    const q = this.queue(entry.key);
+    this.remove(q, entry);
+    if (entry.kind === 'register') {
+      const callId = (result as { CALL_ID?: unknown } | undefined)?.CALL_ID;
+      if (typeof callId === 'string') {
+        q.callId = callId;
+        this.opts.store.setCallId(entry.key, callId);
+      }
+    }
+    if (entry.kind === 'finish') q.finished = true;
+    this.opts.hooks?.onDelivered?.(entry, result);
+    this.forgetIfDone(entry.key, q);
+  }
+
+  private retryLater(entry: OutboxEntry, error: BitrixError): void {
+    entry.attempts++;
+    entry.lastError = `${error.errorCode}: ${error.description}`;
+    entry.notBefore = this.opts.clock() + this.backoff(entry.attempts, false);
+    this.opts.store.put(entry);
+    this.opts.hooks?.onRetry?.(entry, error);
+  }
+
+  private park(entry: OutboxEntry, error: string): void {
+    const q = this.queue(entry.key);
+    this.remove(q, entry);
+    const parked: ParkedEntry = { ...entry, parkedAt: this.opts.clock(), error };
+    this.parked.set(entry.seq, parked);
+    this.opts.store.park(parked);
+    this.opts.logger.error({ key: entry.key, method: entry.method, params: entry.params, error }, 'outbox: command parked');
+    this.opts.hooks?.onParked?.(parked);
+    this.forgetIfDone(entry.key, q);
+  }
+
+  private startAttachments(now: number): void {
+    for (const q of this.queues.values()) {
+      const head = q.entries[0];
+      if (q.inFlight || head?.kind !== 'attach' || head.notBefore > now) continue;
+      if (!this.opts.attach || q.callId === undefined) {
+        this.park(head, this.opts.attach ? 'no CALL_ID for this call' : 'recordings are not enabled');
+        continue;
+      }
+      q.inFlight = true;
+      this.inFlight++;
+      this.opts
+        .attach(head, q.callId)
+        .then(
+          () => this.delivered(head, undefined),
+          (err: unknown) => {
+            const error = toBitrixError(err);
+            if (error.kind === 'retryable') this.retryLater(head, error);
+            else this.park(head, `${error.errorCode}: ${error.description}`);
+          },
+        )
+        .finally(() => {
+          q.inFlight = false;
+          this.inFlight--;
+          this.pump();
+        });
+    }
+  }
+
+  private remove(q: KeyQueue, entry: OutboxEntry): void {
+    const i = q.entries.indexOf(entry);
+    if (i >= 0) q.entries.splice(i, 1);
+    this.opts.store.delete(entry.seq);
+  }
+
+  /** A finished call with nothing left to send is forgotten, CALL_ID included. */
+  private forgetIfDone(key: string, q: KeyQueue): void {
+    if (q.entries.length > 0 || q.inFlight) return;
+    if (q.finished || q.callId === undefined) {
+      this.queues.delete(key);
+      if (q.callId !== undefined) this.opts.store.deleteCallId(key);
+    }
+  }
+
+  private backoff(attempts: number, fatal: boolean): number {
+    const max = this.opts.maxRetryDelayMs ?? 30_000;
+    if (fatal) return max;
+    const base = Math.min(max, (this.opts.initialRetryDelayMs ?? 500) * 2 ** Math.min(attempts - 1, 20));
+    const jitter = 1 + ((this.opts.random ?? Math.random)() - 0.5) * 0.4;
+    return Math.round(base * jitter);
+  }
+}
+
+function toBitrixError(err: unknown): BitrixError {
+  if (err instanceof BitrixError) return err;
+  return new BitrixError({ kind: 'retryable', errorCode: 'NETWORK', code: 'NETWORK', description: err instanceof Error ? err.message : String(err), method: 'batch' });
+}

@@ -1,0 +1,48 @@
+import type { BitrixClient } from './client.js';
+import type { UserDirectory } from '../core/tracker.js';
+
+interface PortalUser {
+  ID: string | number;
+  UF_PHONE_INNER?: string | null;
+  ACTIVE?: boolean;
+}
+
+/**
+ * Extension -> Bitrix24 user id: Bitrix24's UF_PHONE_INNER, refreshed periodically, with the config's
+ * users.extensions on top (they win: UF_PHONE_INNER is limited to 1-4 digits, contract §7).
+ */
+export class ExtensionDirectory implements UserDirectory {
+  private fromPortal = new Map<string, number>();
+
+  constructor(private overrides: Record<string, number>) {}
+
+  userIdFor(ext: string): number | undefined {
+    return this.overrides[ext] ?? this.fromPortal.get(ext);
+  }
+
+  setOverrides(overrides: Record<string, number>): void {
+    this.overrides = overrides;
+  }
+
+  get size(): number {
+    return new Set([...Object.keys(this.overrides), ...this.fromPortal.keys()]).size;
+  }
+
+  /** Pages through user.get (50 per page). A failed refresh keeps the previous map. */
+  async refresh(client: BitrixClient): Promise<number> {
+    const next = new Map<string, number>();
+    for (let start = 0, page = 0; page < 200; page++) {
+      const users = await client.call<PortalUser[]>('user.get', { FILTER: { ACTIVE: true }, start });
+      if (!Array.isArray(users) || users.length === 0) break;
+      for (const u of users) {
+        const ext = typeof u.UF_PHONE_INNER === 'string' ? u.UF_PHONE_INNER.replace(/\D/g, '') : '';
+        const id = Number(u.ID);
+        if (ext && Number.isInteger(id) && id > 0) next.set(ext, id);
+      }
+      if (users.length < 50) break;
+      start += 50;
+    }
+    this.fromPortal = next;
+    return next.size;
+  }
+}

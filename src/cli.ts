@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { ConfigError, loadConfigFile } from './config/load.js';
+import { runCheck } from './daemon/check.js';
+import { runDaemon } from './daemon/run.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const program = new Command()
+  .name('asterisk-b24-bridge')
+  .description('Joins an Asterisk PBX (AMI) to Bitrix24 telephony: call cards, call log, recordings, click-to-call.')
+  .version(pkg.version);
+
+program
+  .command('run')
+  .description('run the daemon')
+  .requiredOption('-c, --config <file>', 'YAML configuration file')
+  .action(async (opts: { config: string }) => {
+    const config = loadOrExit(opts.config);
+    await runDaemon(config);
+  });
+
+program
+  .command('check')
+  .description('validate the config, log in to AMI, call the portal once; print pass/fail per item')
+  .requiredOption('-c, --config <file>', 'YAML configuration file')
+  .action(async (opts: { config: string }) => {
+    const ok = await runCheck(opts.config, process.env, (line) => process.stdout.write(`${line}\n`));
+    process.exitCode = ok ? 0 : 1;
+  });
+
+program
+  .command('demo')
+  .description('run against the built-in PBX simulator (real Asterisk 22 traces) and Bitrix24 emulator')
+  .option('--speed <x>', 'replay speed (1 = real time)', '20')
+  .option('--trace <name...>', 'only these traces (e.g. support_ringall_answer)')
+  .action(async (opts: { speed: string; trace?: string[] }) => {
+    const { runDemo } = await import('./demo/demo.js');
+    await runDemo({ speed: Number(opts.speed) || 20, ...(opts.trace ? { traces: opts.trace } : {}), print: (l) => process.stdout.write(`${l}\n`) });
+  });
+
+function loadOrExit(file: string) {
+  try {
+    return loadConfigFile(file, process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+await program.parseAsync(process.argv);

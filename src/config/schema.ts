@@ -1,0 +1,130 @@
+import { z } from 'zod';
+
+/**
+ * The whole configuration, validated in one pass so every error is reported at once with its key path.
+ * Only the contract keys are required; everything else has a default an admin would pick for a call center.
+ * Strict objects: an unknown key is an error (a typo must never silently disable a feature).
+ */
+
+const nonEmpty = z.string().min(1, 'must not be empty');
+const port = z.number().int().min(1).max(65535);
+const digits = z.string().regex(/^\d{1,32}$/, 'must be digits');
+
+function isValidRegexWithOneGroup(source: string): boolean {
+  try {
+    // An alternation after the pattern matches the empty string, so exec() reveals the group count.
+    const m = new RegExp(`${source}|`).exec('');
+    return m !== null && m.length === 2;
+  } catch {
+    return false;
+  }
+}
+
+const amiSchema = z.strictObject({
+  host: nonEmpty.default('127.0.0.1'),
+  port: port.default(5038),
+  username: nonEmpty,
+  secret: nonEmpty,
+  /** Keepalive Ping period; a missing Pong within pingTimeoutMs drops and reconnects. */
+  pingIntervalMs: z.number().int().min(1000).default(15_000),
+  pingTimeoutMs: z.number().int().min(500).default(5_000),
+  actionTimeoutMs: z.number().int().min(100).default(10_000),
+  /** Install an AMI Filter on login so Asterisk sends only the events we use. */
+  eventFilter: z.boolean().default(true),
+  reconnect: z
+    .strictObject({
+      initialDelayMs: z.number().int().min(50).default(500),
+      maxDelayMs: z.number().int().min(100).default(30_000),
+    })
+    .prefault({}),
+});
+
+const ariSchema = z.strictObject({
+  url: z.url(),
+  username: nonEmpty,
+  password: nonEmpty,
+});
+
+const contextsSchema = z.strictObject({
+  inbound: z.array(nonEmpty).default(['from-trunk', 'from-pstn', 'incoming']),
+  outbound: z.array(nonEmpty).default(['outbound', 'from-internal-outbound', 'outbound-allroutes']),
+  internal: z.array(nonEmpty).default(['from-internal', 'agents']),
+});
+
+const asteriskSchema = z.strictObject({
+  ami: amiSchema,
+  ari: ariSchema.optional(),
+  contexts: contextsSchema.prefault({}),
+  extensionPattern: z
+    .string()
+    .default('^(?:PJSIP|SIP|IAX2|Local)/(\\d+)')
+    .refine(isValidRegexWithOneGroup, 'must be a valid regular expression with exactly one capture group'),
+});
+
+const bitrixSchema = z.strictObject({
+  webhookUrl: z.url().refine((u) => URL.canParse(u) && /\/rest\/\d+\/[^/]+\/?$/.test(new URL(u).pathname), {
+    message: 'must look like https://PORTAL/rest/<user id>/<webhook code>/',
+  }),
+  applicationToken: nonEmpty.optional(),
+  defaultUserId: z.number().int().positive(),
+  rateLimit: z
+    .strictObject({
+      perSecond: z.number().positive().default(2),
+      burst: z.number().int().positive().default(50),
+    })
+    .prefault({}),
+  /** Per-request timeout; a hung portal is a retryable failure, never a stuck daemon. */
+  timeoutMs: z.number().int().min(100).default(15_000),
+  /** Create a lead for unknown numbers, per direction (register's CRM_CREATE). */
+  crmCreate: z
+    .strictObject({
+      inbound: z.boolean().default(true),
+      outbound: z.boolean().default(false),
+    })
+    .prefault({}),
+  /** LINE_NUMBER sent when the dialplan gives no DID (empty: Bitrix24's default line for this webhook). */
+  defaultLineNumber: z.string().max(50).default(''),
+  /** finish's ADD_TO_CHAT: post the call to the user's Bitrix24 chat (the source defaults it off, the docs on). */
+  addToChat: z.boolean().default(true),
+  /** Show cards to ringing agents at all (turn off to log calls only). */
+  showCards: z.boolean().default(true),
+});
+
+const usersSchema = z.strictObject({
+  extensions: z.record(digits, z.number().int().positive()).default({}),
+  /** How often the extension map is reloaded from user.get (UF_PHONE_INNER). 0 disables the portal lookup. */
+  refreshIntervalSec: z.number().int().min(0).default(900),
+});
+
+const httpSchema = z.strictObject({
+  host: nonEmpty.default('127.0.0.1'),
+  port: port.default(8090),
+});
+
+const stateSchema = z.strictObject({
+  dir: nonEmpty.default('/var/lib/asterisk-b24-bridge'),
+});
+
+const logSchema = z.strictObject({
+  level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  /** auto: pretty when stdout is a terminal, JSON otherwise (journald). */
+  format: z.enum(['auto', 'json', 'pretty']).default('auto'),
+});
+
+const outboxSchema = z.strictObject({
+  /** Requests in flight at once; commands of one call are always sent in order. */
+  concurrency: z.number().int().min(1).max(16).default(2),
+  maxRetryDelayMs: z.number().int().min(100).default(30_000),
+});
+
+export const configSchema = z.strictObject({
+  asterisk: asteriskSchema,
+  bitrix: bitrixSchema,
+  users: usersSchema.prefault({}),
+  http: httpSchema.prefault({}),
+  state: stateSchema.prefault({}),
+  log: logSchema.prefault({}),
+  outbox: outboxSchema.prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,99 @@
+import type { FinishStatus } from './effects.js';
+
+/**
+ * One physical call, keyed by Linkedid, and the table of phases it may move through.
+ * tracking: seen, direction not known yet (or internal: never registered)
+ * ringing:  inbound or outbound, nobody talking yet
+ * talking:  an agent and the customer were bridged at least once
+ * ended:    finished (kept only as a tombstone so late events cannot start it again)
+ */
+export type CallPhase = 'tracking' | 'ringing' | 'talking' | 'ended';
+
+const ALLOWED: Record<CallPhase, readonly CallPhase[]> = {
+  tracking: ['ringing', 'ended'],
+  ringing: ['talking', 'ended'],
+  talking: ['ended'],
+  ended: [],
+};
+
+export class TransitionError extends Error {
+  constructor(readonly linkedid: string, readonly from: CallPhase, readonly to: CallPhase) {
+    super(`call ${linkedid}: ${from} -> ${to} is not allowed`);
+    this.name = 'TransitionError';
+  }
+}
+
+export function transition(call: Call, to: CallPhase): void {
+  if (call.phase === to) return;
+  if (!ALLOWED[call.phase].includes(to)) throw new TransitionError(call.linkedid, call.phase, to);
+  call.phase = to;
+}
+
+export interface RingLeg {
+  ext: string;
+  userId: number | undefined;
+}
+
+export interface Call {
+  linkedid: string;
+  phase: CallPhase;
+  direction: 'inbound' | 'outbound' | undefined;
+  startedAt: number;
+  /** Uniqueids of this call's live channels; the call ends when the last one hangs up. */
+  channels: Set<string>;
+  phoneNumber: string;
+  lineNumber: string;
+  /** Inbound: the caller's channel. Outbound: the leg dialled towards the customer. */
+  customerChannel: string | undefined;
+  /** Outbound: the agent's channel that entered the outbound context. */
+  originChannel: string | undefined;
+  placingExt: string | undefined;
+  /** Bitrix24 knows the call (register emitted, or CALL_ID bound by click-to-call). */
+  registered: boolean;
+  clickToCall: boolean;
+  /** Ring legs by the member channel's Uniqueid. */
+  ringing: Map<string, RingLeg>;
+  /** Users whose card is open. */
+  cards: Set<number>;
+  answeredAt: number | undefined;
+  /** The agent who talked last, and the channel they talk on. */
+  talkingExt: string | undefined;
+  talkingChannel: string | undefined;
+  queue: string | undefined;
+  /** Outcome of the most recent dial towards an agent or the customer, for the finish status. */
+  lastDialStatus: string | undefined;
+  lastAgentHangupCause: number | undefined;
+  originateFailure: FinishStatus | undefined;
+  recordingPath: string | undefined;
+  rungExtensions: Set<string>;
+  transfers: string[];
+}
+
+export function newCall(linkedid: string, at: number): Call {
+  return {
+    linkedid,
+    phase: 'tracking',
+    direction: undefined,
+    startedAt: at,
+    channels: new Set(),
+    phoneNumber: '',
+    lineNumber: '',
+    customerChannel: undefined,
+    originChannel: undefined,
+    placingExt: undefined,
+    registered: false,
+    clickToCall: false,
+    ringing: new Map(),
+    cards: new Set(),
+    answeredAt: undefined,
+    talkingExt: undefined,
+    talkingChannel: undefined,
+    queue: undefined,
+    lastDialStatus: undefined,
+    lastAgentHangupCause: undefined,
+    originateFailure: undefined,
+    recordingPath: undefined,
+    rungExtensions: new Set(),
+    transfers: [],
+  };
+}

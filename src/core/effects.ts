@@ -1,0 +1,99 @@
+/**
+ * What the core asks the edges to do. Data only: the runtime performs them.
+ * Bitrix24 effects name the call by Linkedid; the outbox maps it to Bitrix24's CALL_ID.
+ */
+
+export type CallType = 1 | 2 | 4; // 1 outbound, 2 inbound, 4 callback (Bitrix24 TYPE)
+
+export interface RegisterCall {
+  type: 'register';
+  linkedid: string;
+  userId: number;
+  phoneNumber: string;
+  callType: CallType;
+  lineNumber: string;
+  startedAt: number;
+  crmCreate: boolean;
+}
+
+export interface ShowCard {
+  type: 'show';
+  linkedid: string;
+  userIds: number[];
+}
+
+export interface HideCard {
+  type: 'hide';
+  linkedid: string;
+  userIds: number[];
+}
+
+/** Bitrix24 STATUS_CODE values we send (the contract's list). */
+export type FinishStatus = '200' | '304' | '486' | '603' | '603-S' | '480' | '503';
+
+export interface FinishCall {
+  type: 'finish';
+  linkedid: string;
+  userId: number;
+  durationSec: number;
+  status: FinishStatus;
+}
+
+export interface AttachRecording {
+  type: 'attachRecording';
+  linkedid: string;
+  path: string;
+  endedAt: number;
+}
+
+/** Click-to-call reuses Bitrix24's CALL_ID: the outbox learns it without a register. */
+export interface BindCallId {
+  type: 'bindCallId';
+  linkedid: string;
+  callId: string;
+}
+
+/** An extension rang or talked but maps to no Bitrix24 user: reported once per extension. */
+export interface UnmappedExtension {
+  type: 'unmappedExtension';
+  ext: string;
+}
+
+/** A call broke the transition table: only that call is dropped, reported once. */
+export interface CallPoisoned {
+  type: 'callPoisoned';
+  linkedid: string;
+  reason: string;
+}
+
+/** Summary of a finished call, for logs, metrics and CRM follow-ups. */
+export interface CallEnded {
+  type: 'callEnded';
+  linkedid: string;
+  direction: 'inbound' | 'outbound';
+  phoneNumber: string;
+  status: FinishStatus;
+  userId: number;
+  durationSec: number;
+  queue?: string;
+  rungExtensions: string[];
+  transfers: string[];
+}
+
+export type Effect =
+  | RegisterCall
+  | ShowCard
+  | HideCard
+  | FinishCall
+  | AttachRecording
+  | BindCallId
+  | UnmappedExtension
+  | CallPoisoned
+  | CallEnded;
+
+/** Effects that become Bitrix24 commands, in order, per call. */
+export type BitrixEffect = RegisterCall | ShowCard | HideCard | FinishCall | AttachRecording | BindCallId;
+
+export function isBitrixEffect(e: Effect): e is BitrixEffect {
+  return e.type === 'register' || e.type === 'show' || e.type === 'hide' || e.type === 'finish' || e.type === 'attachRecording' || e.type === 'bindCallId';
+}

@@ -1,0 +1,45 @@
+/**
+ * Normalized domain events: what the core understands, independent of AMI spelling.
+ * Every input carries `at` (ms since epoch) from the AMI Timestamp header, so a trace replays identically.
+ */
+
+export interface ChannelSnapshot {
+  uniqueid: string;
+  linkedid: string;
+  /** Channel name, e.g. PJSIP/101-00000001 or Local/101@agents-00000001;1 */
+  name: string;
+  context: string;
+  exten: string;
+  callerIdNum: string;
+  callerIdName: string;
+}
+
+interface Base {
+  at: number;
+}
+
+export type DialStatus = 'ANSWER' | 'BUSY' | 'NOANSWER' | 'CANCEL' | 'CONGESTION' | 'CHANUNAVAIL' | 'ABORT' | 'CONTINUE' | 'GOTO' | string;
+
+export type CoreInput =
+  | (Base & { kind: 'channel'; channel: ChannelSnapshot })
+  | (Base & { kind: 'hangup'; channel: ChannelSnapshot; cause: number })
+  | (Base & { kind: 'dialBegin'; caller?: ChannelSnapshot; dest: ChannelSnapshot })
+  | (Base & { kind: 'dialEnd'; caller?: ChannelSnapshot; dest: ChannelSnapshot; status: DialStatus })
+  | (Base & { kind: 'agentCalled'; queue: string; iface: string; caller: ChannelSnapshot; dest: ChannelSnapshot })
+  | (Base & { kind: 'agentRingNoAnswer'; queue: string; iface: string; caller: ChannelSnapshot; dest: ChannelSnapshot; ringTimeMs: number })
+  | (Base & { kind: 'agentConnect'; queue: string; iface: string; caller: ChannelSnapshot; dest: ChannelSnapshot })
+  | (Base & { kind: 'agentComplete'; queue: string; iface: string; caller: ChannelSnapshot; reason: string })
+  | (Base & { kind: 'queueJoin'; queue: string; caller: ChannelSnapshot })
+  | (Base & { kind: 'queueLeave'; queue: string; caller: ChannelSnapshot })
+  | (Base & { kind: 'queueAbandon'; queue: string; caller: ChannelSnapshot })
+  | (Base & { kind: 'bridgeEnter'; bridgeId: string; channel: ChannelSnapshot })
+  | (Base & { kind: 'bridgeLeave'; bridgeId: string; channel: ChannelSnapshot })
+  | (Base & { kind: 'transfer'; type: 'blind' | 'attended'; ok: boolean; transferer?: ChannelSnapshot; target: string })
+  | (Base & { kind: 'varSet'; channel: ChannelSnapshot; variable: string; value: string })
+  /** Bitrix24 already registered this call (click-to-call): reuse its CALL_ID, never register again. */
+  | (Base & { kind: 'clickToCall'; linkedid: string; callId: string; ext: string; userId: number; number: string })
+  /** The originate of a click-to-call failed before any channel existed (OriginateResponse Failure). */
+  | (Base & { kind: 'originateFailed'; linkedid: string; reason: number })
+  | (Base & { kind: 'timer'; id: string });
+
+export type CoreInputKind = CoreInput['kind'];

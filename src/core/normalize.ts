@@ -1,0 +1,127 @@
+import { field, type AmiMessage } from '../ami/types.js';
+import type { ChannelSnapshot, CoreInput } from './events.js';
+
+/**
+ * AMI message -> domain event. Pure. Unknown events and events without the fields we need give undefined:
+ * an event we cannot use is never an error.
+ */
+
+/** `Timestamp: 1795263470.009123` (timestampevents=yes) in ms, else the receive time. */
+export function eventTime(msg: AmiMessage, receivedAt: number): number {
+  const ts = field(msg, 'Timestamp');
+  if (ts !== undefined) {
+    const n = Number(ts);
+    if (Number.isFinite(n) && n > 0) return Math.round(n * 1000);
+  }
+  return receivedAt;
+}
+
+function unknownToEmpty(v: string | undefined): string {
+  return v === undefined || v === '<unknown>' ? '' : v;
+}
+
+/** A channel snapshot, optionally with a prefix (Dest, Transferer...). Undefined when the snapshot is absent. */
+export function snapshot(msg: AmiMessage, prefix = ''): ChannelSnapshot | undefined {
+  const uniqueid = field(msg, `${prefix}Uniqueid`);
+  const name = field(msg, `${prefix}Channel`);
+  if (!uniqueid || !name) return undefined;
+  return {
+    uniqueid,
+    linkedid: field(msg, `${prefix}Linkedid`) || uniqueid,
+    name,
+    context: field(msg, `${prefix}Context`) ?? '',
+    exten: field(msg, `${prefix}Exten`) ?? '',
+    callerIdNum: unknownToEmpty(field(msg, `${prefix}CallerIDNum`)),
+    callerIdName: unknownToEmpty(field(msg, `${prefix}CallerIDName`)),
+  };
+}
+
+/** Events whose channel snapshot keeps our view of context/exten/caller ID fresh. */
+const CHANNEL_EVENTS = new Set(['Newchannel', 'Newstate', 'Newexten', 'NewCallerid', 'NewConnectedLine', 'MixMonitorStart', 'Hold', 'Unhold']);
+
+/** Channel variables the core cares about; every other VarSet is dropped here, cheaply. */
+const VARIABLES = new Set(['MIXMONITOR_FILENAME']);
+
+export function normalize(msg: AmiMessage, receivedAt: number, extraVariables?: ReadonlySet<string>): CoreInput | undefined {
+  const name = field(msg, 'Event');
+  if (name === undefined) return undefined;
+  const at = eventTime(msg, receivedAt);
+  switch (name) {
+    case 'Hangup': {
+      const channel = snapshot(msg);
+      return channel && { kind: 'hangup', at, channel, cause: Number(field(msg, 'Cause') ?? 0) || 0 };
+    }
+    case 'DialBegin': {
+      const dest = snapshot(msg, 'Dest');
+      return dest && { kind: 'dialBegin', at, caller: snapshot(msg), dest };
+    }
+    case 'DialEnd': {
+      const dest = snapshot(msg, 'Dest');
+      return dest && { kind: 'dialEnd', at, caller: snapshot(msg), dest, status: field(msg, 'DialStatus') ?? '' };
+    }
+    case 'AgentCalled':
+    case 'AgentConnect':
+    case 'AgentRingNoAnswer': {
+      const caller = snapshot(msg);
+      const dest = snapshot(msg, 'Dest');
+      const queue = field(msg, 'Queue');
+      const iface = field(msg, 'Interface');
+      if (!caller || !dest || !queue || !iface) return undefined;
+      if (name === 'AgentCalled') return { kind: 'agentCalled', at, queue, iface, caller, dest };
+      if (name === 'AgentConnect') return { kind: 'agentConnect', at, queue, iface, caller, dest };
+      return { kind: 'agentRingNoAnswer', at, queue, iface, caller, dest, ringTimeMs: Number(field(msg, 'RingTime') ?? 0) || 0 };
+    }
+    case 'AgentComplete': {
+      const caller = snapshot(msg);
+      const queue = field(msg, 'Queue');
+      const iface = field(msg, 'Interface');
+      if (!caller || !queue || !iface) return undefined;
+      return { kind: 'agentComplete', at, queue, iface, caller, reason: field(msg, 'Reason') ?? '' };
+    }
+    case 'QueueCallerJoin':
+    case 'QueueCallerLeave':
+    case 'QueueCallerAbandon': {
+      const caller = snapshot(msg);
+      const queue = field(msg, 'Queue');
+      if (!caller || !queue) return undefined;
+      const kind = name === 'QueueCallerJoin' ? 'queueJoin' : name === 'QueueCallerLeave' ? 'queueLeave' : 'queueAbandon';
+      return { kind, at, queue, caller };
+    }
+    case 'BridgeEnter':
+    case 'BridgeLeave': {
+      const channel = snapshot(msg);
+      const bridgeId = field(msg, 'BridgeUniqueid');
+      if (!channel || !bridgeId) return undefined;
+      return { kind: name === 'BridgeEnter' ? 'bridgeEnter' : 'bridgeLeave', at, bridgeId, channel };
+    }
+    case 'BlindTransfer':
+      return {
+        kind: 'transfer',
+        at,
+        type: 'blind',
+        ok: field(msg, 'Result') === 'Success',
+        transferer: snapshot(msg, 'Transferer'),
+        target: field(msg, 'Extension') ?? '',
+      };
+    case 'AttendedTransfer':
+      return {
+        kind: 'transfer',
+        at,
+        type: 'attended',
+        ok: field(msg, 'Result') === 'Success',
+        transferer: snapshot(msg, 'OrigTransferer'),
+        target: field(msg, 'TransferTargetChannel') ?? field(msg, 'SecondTransfererConnectedLineNum') ?? '',
+      };
+    case 'VarSet': {
+      const variable = field(msg, 'Variable') ?? '';
+      if (!VARIABLES.has(variable) && !extraVariables?.has(variable)) return undefined;
+      const channel = snapshot(msg);
+      return channel && { kind: 'varSet', at, channel, variable, value: field(msg, 'Value') ?? '' };
+    }
+    default: {
+      if (!CHANNEL_EVENTS.has(name)) return undefined;
+      const channel = snapshot(msg);
+      return channel && { kind: 'channel', at, channel };
+    }
+  }
+}

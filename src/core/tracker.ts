@@ -1,0 +1,414 @@
+import { newCall, transition, TransitionError, type Call } from './call.js';
+import { closeCardIfIdle, endAllRings, endRing, openCard, startRing, type CardContext } from './cards.js';
+import { cleanNumber, looksLikeDid, type ChannelClassifier } from './classify.js';
+import type { Effect } from './effects.js';
+import type { ChannelSnapshot, CoreInput } from './events.js';
+import { finishStatus, statusForOriginateReason, talkSeconds } from './finish-policy.js';
+
+/**
+ * The call-tracking core: normalized events in, effects out. No I/O, no clock (time comes with each event),
+ * so a recorded trace replays identically. State is mutated in place for speed; nothing else touches it.
+ */
+
+export interface UserDirectory {
+  userIdFor(ext: string): number | undefined;
+}
+
+export interface TrackerOptions {
+  classifier: ChannelClassifier;
+  users: UserDirectory;
+  defaultUserId: number;
+  crmCreate: { inbound: boolean; outbound: boolean };
+  defaultLineNumber: string;
+  showCards: boolean;
+  /** How many ended Linkedids are remembered so late events cannot start a call again. */
+  tombstones?: number;
+}
+
+interface ChannelState {
+  linkedid: string;
+  name: string;
+  context: string;
+  bridge: string | undefined;
+}
+
+export class CallTracker {
+  private readonly channels = new Map<string, ChannelState>();
+  private readonly calls = new Map<string, Call>();
+  private readonly bridges = new Map<string, Set<string>>();
+  private readonly ended = new Set<string>();
+  /** Hung-up Uniqueids: Asterisk may still publish a snapshot (NewConnectedLine) after a channel's Hangup. */
+  private readonly hungUp = new Set<string>();
+  private readonly unmappedReported = new Set<string>();
+  private readonly cards: CardContext;
+
+  constructor(private readonly opts: TrackerOptions) {
+    this.cards = {
+      showCards: opts.showCards,
+      userIdFor: (ext, out) => this.userIdFor(ext, out),
+      ensureRegistered: (call, preferred, out) => this.ensureRegistered(call, preferred, out),
+    };
+  }
+
+  get activeCalls(): number {
+    return this.calls.size;
+  }
+
+  get trackedChannels(): number {
+    return this.channels.size;
+  }
+
+  handle(input: CoreInput): Effect[] {
+    const out: Effect[] = [];
+    try {
+      this.dispatch(input, out);
+    } catch (err) {
+      if (!(err instanceof TransitionError)) throw err;
+      // Only the offending call is dropped; the daemon and every other call go on.
+      this.forget(err.linkedid);
+      out.push({ type: 'callPoisoned', linkedid: err.linkedid, reason: err.message });
+    }
+    return out;
+  }
+
+  private dispatch(input: CoreInput, out: Effect[]): void {
+    switch (input.kind) {
+      case 'channel':
+        this.observe(input.channel, input.at, out);
+        return;
+      case 'varSet': {
+        const call = this.observe(input.channel, input.at, out);
+        // One record per Bitrix24 call: the customer channel's recording wins, else the first one started.
+        if (call && input.variable === 'MIXMONITOR_FILENAME' && input.value) {
+          if (!call.recordingPath || input.channel.uniqueid === call.customerChannel) call.recordingPath = input.value;
+        }
+        return;
+      }
+      case 'hangup':
+        return this.onHangup(input.channel, input.cause, input.at, out);
+      case 'dialBegin':
+        return this.onDialBegin(input.caller, input.dest, input.at, out);
+      case 'dialEnd':
+        return this.onDialEnd(input.caller, input.dest, input.status, input.at, out);
+      case 'agentCalled': {
+        const call = this.classifiedCall(input.caller, input.at, out);
+        this.observe(input.dest, input.at, out);
+        const ext = this.opts.classifier.extensionOf(input.iface) ?? this.opts.classifier.extensionOf(input.dest.name);
+        if (call && ext) startRing(this.cards, call, input.dest.uniqueid, ext, out);
+        return;
+      }
+      case 'agentRingNoAnswer': {
+        const call = this.classifiedCall(input.caller, input.at, out);
+        if (call) endRing(this.cards, call, input.dest.uniqueid, false, out);
+        return;
+      }
+      case 'agentConnect': {
+        const call = this.classifiedCall(input.caller, input.at, out);
+        const ext = this.opts.classifier.extensionOf(input.iface) ?? this.opts.classifier.extensionOf(input.dest.name);
+        if (!call || !ext) return;
+        endAllRings(this.cards, call, out, input.dest.uniqueid);
+        endRing(this.cards, call, input.dest.uniqueid, true, out);
+        this.markTalking(call, ext, input.dest.uniqueid, input.at, out);
+        return;
+      }
+      case 'agentComplete':
+        this.observe(input.caller, input.at, out);
+        return;
+      case 'queueJoin': {
+        const call = this.observe(input.caller, input.at, out);
+        if (call) call.queue = input.queue;
+        return;
+      }
+      case 'queueLeave':
+      case 'queueAbandon': {
+        const call = this.classifiedCall(input.caller, input.at, out);
+        if (call) endAllRings(this.cards, call, out);
+        return;
+      }
+      case 'bridgeEnter':
+        return this.onBridgeEnter(input.bridgeId, input.channel, input.at, out);
+      case 'bridgeLeave':
+        this.observe(input.channel, input.at, out);
+        this.leaveBridge(input.channel.uniqueid);
+        return;
+      case 'transfer':
+        return this.onTransfer(input.type, input.ok, input.transferer, input.target, input.at, out);
+      case 'clickToCall':
+        return this.onClickToCall(input, out);
+      case 'originateFailed': {
+        const call = this.calls.get(input.linkedid);
+        if (!call) return;
+        call.originateFailure = statusForOriginateReason(input.reason);
+        if (call.channels.size === 0) this.endCall(call, input.at, out);
+        return;
+      }
+      case 'timer':
+        return;
+    }
+  }
+
+  /** Records a channel snapshot, moves it if its Linkedid changed, and classifies its call. */
+  private observe(snap: ChannelSnapshot, at: number, out: Effect[]): Call | undefined {
+    if (this.ended.has(snap.linkedid)) return undefined;
+    if (this.hungUp.has(snap.uniqueid)) return this.calls.get(snap.linkedid);
+    let ch = this.channels.get(snap.uniqueid);
+    if (!ch) {
+      ch = { linkedid: snap.linkedid, name: snap.name, context: snap.context, bridge: undefined };
+      this.channels.set(snap.uniqueid, ch);
+    } else {
+      if (ch.linkedid !== snap.linkedid) this.moveChannel(snap.uniqueid, ch, snap.linkedid, at, out);
+      ch.name = snap.name;
+      ch.context = snap.context;
+    }
+    let call = this.calls.get(snap.linkedid);
+    if (!call) {
+      call = newCall(snap.linkedid, at);
+      this.calls.set(snap.linkedid, call);
+    }
+    call.channels.add(snap.uniqueid);
+    this.classify(call, snap, out);
+    return call;
+  }
+
+  /** Bridges rewrite a channel's Linkedid to the oldest one in the bridge (transfers): follow it. */
+  private moveChannel(uniqueid: string, ch: ChannelState, linkedid: string, at: number, out: Effect[]): void {
+    const from = this.calls.get(ch.linkedid);
+    ch.linkedid = linkedid;
+    if (!from) return;
+    from.channels.delete(uniqueid);
+    endRing(this.cards, from, uniqueid, false, out);
+    if (from.channels.size === 0) this.endCall(from, at, out);
+  }
+
+  private classify(call: Call, snap: ChannelSnapshot, out: Effect[]): void {
+    if (call.direction !== undefined) {
+      if (snap.uniqueid === call.customerChannel && !call.registered && !call.phoneNumber) {
+        call.phoneNumber = cleanNumber(snap.callerIdNum);
+      }
+      return;
+    }
+    const direction = this.opts.classifier.directionOf(snap.context);
+    if (direction === 'inbound') {
+      call.direction = 'inbound';
+      call.customerChannel = snap.uniqueid;
+      call.phoneNumber = cleanNumber(snap.callerIdNum);
+      call.lineNumber = looksLikeDid(snap.exten) ? snap.exten : this.opts.defaultLineNumber;
+      transition(call, 'ringing');
+    } else if (direction === 'outbound') {
+      call.direction = 'outbound';
+      call.originChannel = snap.uniqueid;
+      call.placingExt = this.opts.classifier.extensionOf(snap.name);
+      call.phoneNumber = cleanNumber(snap.exten);
+      call.lineNumber = this.opts.defaultLineNumber;
+      transition(call, 'ringing');
+      const userId = call.placingExt === undefined ? undefined : this.userIdFor(call.placingExt, out);
+      openCard(this.cards, call, userId, out);
+    }
+  }
+
+  /** The call of a caller snapshot, only once its direction is known (internal calls get no cards). */
+  private classifiedCall(caller: ChannelSnapshot, at: number, out: Effect[]): Call | undefined {
+    const call = this.observe(caller, at, out);
+    return call?.direction === undefined ? undefined : call;
+  }
+
+  private onDialBegin(caller: ChannelSnapshot | undefined, dest: ChannelSnapshot, at: number, out: Effect[]): void {
+    if (caller) this.observe(caller, at, out);
+    const call = this.observe(dest, at, out);
+    if (!call || call.direction === undefined) return;
+    const fromOutboundContext = caller !== undefined && this.opts.classifier.directionOf(caller.context) === 'outbound';
+    if (call.direction === 'outbound' && call.customerChannel === undefined && fromOutboundContext) {
+      call.customerChannel = dest.uniqueid;
+      if (caller && call.originChannel === undefined) call.originChannel = caller.uniqueid;
+      return;
+    }
+    const ext = this.opts.classifier.extensionOf(dest.name);
+    if (ext !== undefined && this.isAgentLeg(ext, dest.context)) startRing(this.cards, call, dest.uniqueid, ext, out);
+  }
+
+  private onDialEnd(caller: ChannelSnapshot | undefined, dest: ChannelSnapshot, status: string, at: number, out: Effect[]): void {
+    if (caller) this.observe(caller, at, out);
+    const call = this.observe(dest, at, out);
+    if (!call || call.direction === undefined) return;
+    if (dest.uniqueid === call.customerChannel) {
+      call.lastDialStatus = status;
+      if (status === 'ANSWER' && call.placingExt !== undefined) this.markTalking(call, call.placingExt, call.originChannel, at, out);
+      return;
+    }
+    const leg = call.ringing.get(dest.uniqueid);
+    if (leg) {
+      if (status === 'ANSWER') {
+        endRing(this.cards, call, dest.uniqueid, true, out);
+        this.markTalking(call, leg.ext, dest.uniqueid, at, out);
+      } else {
+        call.lastDialStatus = status;
+        endRing(this.cards, call, dest.uniqueid, false, out);
+      }
+    } else if (!caller && status !== 'ANSWER') {
+      // An originated leg (click-to-call rings the agent first) that was not answered.
+      call.lastDialStatus = status;
+    }
+  }
+
+  private onHangup(snap: ChannelSnapshot, cause: number, at: number, out: Effect[]): void {
+    const call = this.observe(snap, at, out);
+    this.leaveBridge(snap.uniqueid);
+    this.channels.delete(snap.uniqueid);
+    remember(this.hungUp, snap.uniqueid, (this.opts.tombstones ?? 10_000) * 8);
+    if (!call) return;
+    if (call.ringing.has(snap.uniqueid)) {
+      call.lastAgentHangupCause = cause;
+      endRing(this.cards, call, snap.uniqueid, false, out);
+    }
+    call.channels.delete(snap.uniqueid);
+    if (call.channels.size === 0) this.endCall(call, at, out);
+  }
+
+  private onBridgeEnter(bridgeId: string, snap: ChannelSnapshot, at: number, out: Effect[]): void {
+    const call = this.observe(snap, at, out);
+    const ch = this.channels.get(snap.uniqueid);
+    if (!ch) return;
+    this.leaveBridge(snap.uniqueid);
+    ch.bridge = bridgeId;
+    let members = this.bridges.get(bridgeId);
+    if (!members) this.bridges.set(bridgeId, (members = new Set()));
+    members.add(snap.uniqueid);
+    if (!call || call.direction === undefined || call.customerChannel === undefined || !members.has(call.customerChannel)) return;
+    // The newest agent in a bridge with the customer is the one talking (answer, blind or attended transfer).
+    const candidates = snap.uniqueid === call.customerChannel ? [...members].reverse() : [snap.uniqueid];
+    for (const id of candidates) {
+      if (id === call.customerChannel) continue;
+      const ext = this.agentExtOf(call, id);
+      if (ext !== undefined) return this.markTalking(call, ext, id, at, out);
+    }
+  }
+
+  private agentExtOf(call: Call, uniqueid: string): string | undefined {
+    const ch = this.channels.get(uniqueid);
+    if (!ch) return undefined;
+    if (uniqueid === call.originChannel) return call.placingExt;
+    const ext = this.opts.classifier.extensionOf(ch.name);
+    return ext !== undefined && this.isAgentLeg(ext, ch.context) ? ext : undefined;
+  }
+
+  private leaveBridge(uniqueid: string): void {
+    const ch = this.channels.get(uniqueid);
+    if (!ch?.bridge) return;
+    const members = this.bridges.get(ch.bridge);
+    members?.delete(uniqueid);
+    if (members?.size === 0) this.bridges.delete(ch.bridge);
+    ch.bridge = undefined;
+  }
+
+  private onTransfer(type: 'blind' | 'attended', ok: boolean, transferer: ChannelSnapshot | undefined, target: string, at: number, out: Effect[]): void {
+    if (!transferer) return;
+    const call = this.classifiedCall(transferer, at, out);
+    if (!call) return;
+    call.transfers.push(`${type}:${ok ? '' : 'failed:'}${target}`);
+    if (!ok) return;
+    // The card moves: the transferer's closes now, the target's opens when it rings.
+    const ext = this.opts.classifier.extensionOf(transferer.name);
+    const userId = ext === undefined ? undefined : this.userIdFor(ext, out);
+    if (userId === undefined || !call.cards.has(userId)) return;
+    for (const leg of call.ringing.values()) if (leg.userId === userId) return;
+    call.cards.delete(userId);
+    out.push({ type: 'hide', linkedid: call.linkedid, userIds: [userId] });
+  }
+
+  private markTalking(call: Call, ext: string, channel: string | undefined, at: number, out: Effect[]): void {
+    if (call.answeredAt === undefined) {
+      call.answeredAt = at;
+      transition(call, 'talking');
+    }
+    const previous = call.talkingExt;
+    call.talkingExt = ext;
+    call.talkingChannel = channel;
+    if (previous !== undefined && previous !== ext) closeCardIfIdle(this.cards, call, this.userIdFor(previous, out), out);
+  }
+
+  private onClickToCall(input: Extract<CoreInput, { kind: 'clickToCall' }>, out: Effect[]): void {
+    if (this.ended.has(input.linkedid) || this.calls.has(input.linkedid)) return;
+    const call = newCall(input.linkedid, input.at);
+    call.direction = 'outbound';
+    call.clickToCall = true;
+    call.registered = true;
+    call.placingExt = input.ext;
+    call.phoneNumber = input.number;
+    transition(call, 'ringing');
+    this.calls.set(input.linkedid, call);
+    out.push({ type: 'bindCallId', linkedid: input.linkedid, callId: input.callId });
+    openCard(this.cards, call, input.userId, out);
+  }
+
+  private endCall(call: Call, at: number, out: Effect[]): void {
+    transition(call, 'ended');
+    this.forget(call.linkedid);
+    if (call.direction === undefined) return;
+    const talker = call.talkingExt ?? (call.direction === 'outbound' ? call.placingExt : undefined);
+    const userId = (talker === undefined ? undefined : this.userIdFor(talker, out)) ?? this.opts.defaultUserId;
+    this.ensureRegistered(call, userId, out);
+    // finish hides only the finishing user's card: every other open card is hidden first.
+    const others = [...call.cards].filter((u) => u !== userId);
+    if (others.length > 0) out.push({ type: 'hide', linkedid: call.linkedid, userIds: others });
+    const status = finishStatus(call);
+    const durationSec = talkSeconds(call, at);
+    out.push({ type: 'finish', linkedid: call.linkedid, userId, durationSec, status });
+    if (call.recordingPath) out.push({ type: 'attachRecording', linkedid: call.linkedid, path: call.recordingPath, endedAt: at });
+    out.push({
+      type: 'callEnded',
+      linkedid: call.linkedid,
+      direction: call.direction,
+      phoneNumber: call.phoneNumber,
+      status,
+      userId,
+      durationSec,
+      ...(call.queue !== undefined ? { queue: call.queue } : {}),
+      rungExtensions: [...call.rungExtensions],
+      transfers: call.transfers,
+    });
+  }
+
+  private ensureRegistered(call: Call, preferredUserId: number | undefined, out: Effect[]): void {
+    if (call.registered || call.direction === undefined) return;
+    call.registered = true;
+    const placer = call.placingExt === undefined ? undefined : this.userIdFor(call.placingExt, out);
+    const known = call.phoneNumber !== '';
+    out.push({
+      type: 'register',
+      linkedid: call.linkedid,
+      userId: (call.direction === 'outbound' ? placer : preferredUserId) ?? this.opts.defaultUserId,
+      // Anonymous callers are still logged; '0' keeps Bitrix24's number check happy and creates no lead.
+      phoneNumber: known ? call.phoneNumber : '0',
+      callType: call.direction === 'outbound' ? 1 : 2,
+      lineNumber: call.lineNumber,
+      startedAt: call.startedAt,
+      crmCreate: known && this.opts.crmCreate[call.direction],
+    });
+  }
+
+  private isAgentLeg(ext: string, context: string): boolean {
+    return this.opts.users.userIdFor(ext) !== undefined || this.opts.classifier.directionOf(context) === 'internal';
+  }
+
+  private userIdFor(ext: string, out: Effect[]): number | undefined {
+    const id = this.opts.users.userIdFor(ext);
+    if (id === undefined && !this.unmappedReported.has(ext)) {
+      this.unmappedReported.add(ext);
+      out.push({ type: 'unmappedExtension', ext });
+    }
+    return id;
+  }
+
+  private forget(linkedid: string): void {
+    const call = this.calls.get(linkedid);
+    this.calls.delete(linkedid);
+    if (call) for (const id of call.channels) if (this.channels.get(id)?.linkedid === linkedid) this.channels.delete(id);
+    remember(this.ended, linkedid, this.opts.tombstones ?? 10_000);
+  }
+}
+
+/** Adds to a bounded set; Sets iterate in insertion order, so the first entry is the oldest. */
+function remember(set: Set<string>, id: string, limit: number): void {
+  set.add(id);
+  if (set.size > limit) set.delete(set.values().next().value as string);
+}

@@ -1,0 +1,138 @@
+import { AmiConnection } from '../ami/connection.js';
+import type { AmiClient } from '../ami/client.js';
+import { eventFilters } from '../ami/filters.js';
+import { createBitrixClient, type BitrixClient } from '../bitrix/client.js';
+import { LeakyBucket } from '../bitrix/limiter.js';
+import { MemoryOutboxStore, type OutboxStore } from '../bitrix/outbox-entry.js';
+import { Outbox, type AttachHandler } from '../bitrix/outbox.js';
+import { ExtensionDirectory } from '../bitrix/user-directory.js';
+import type { Config } from '../config/schema.js';
+import { ChannelClassifier } from '../core/classify.js';
+import type { Effect } from '../core/effects.js';
+import { CallTracker } from '../core/tracker.js';
+import type { Logger } from '../obs/logger.js';
+import { Runtime } from './runtime.js';
+
+/**
+ * Wiring: builds every part from the config, in dependency order, and stops them in reverse.
+ * Dependencies are passed in; tests and the demo swap the edges (AMI, portal, clock).
+ */
+
+export interface BridgeDeps {
+  logger: Logger;
+  clock?: () => number;
+  ami?: AmiClient;
+  bitrix?: BitrixClient;
+  store?: OutboxStore;
+  attach?: AttachHandler;
+  onEffect?: (effect: Effect) => void;
+}
+
+export interface Bridge {
+  runtime: Runtime;
+  outbox: Outbox;
+  ami: AmiClient;
+  directory: ExtensionDirectory;
+  tracker: CallTracker;
+  /** Stop taking events, drain the outbox for at most drainMs, then close everything. */
+  stop(drainMs?: number): Promise<void>;
+}
+
+/** How long until the limiter lets one more request go, without taking the slot. */
+function limiterDelay(bucket: LeakyBucket, cfg: { perSecond: number; burst: number }, clock: () => number): number {
+  const capacity = cfg.burst - 2;
+  const excess = bucket.level(clock()) + 1 - capacity;
+  return excess <= 0 ? 0 : Math.ceil((excess / cfg.perSecond) * 1000);
+}
+
+export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bridge> {
+  const clock = deps.clock ?? Date.now;
+  const log = deps.logger;
+  const bucket = new LeakyBucket({ perSecond: config.bitrix.rateLimit.perSecond, burst: config.bitrix.rateLimit.burst }, clock);
+  const bitrix =
+    deps.bitrix ??
+    createBitrixClient({ webhookUrl: config.bitrix.webhookUrl, timeoutMs: config.bitrix.timeoutMs, limiter: bucket, logger: log.child({ part: 'bitrix' }) });
+
+  const directory = new ExtensionDirectory(config.users.extensions);
+  const tracker = new CallTracker({
+    classifier: new ChannelClassifier({ contexts: config.asterisk.contexts, extensionPattern: config.asterisk.extensionPattern }),
+    users: directory,
+    defaultUserId: config.bitrix.defaultUserId,
+    crmCreate: config.bitrix.crmCreate,
+    defaultLineNumber: config.bitrix.defaultLineNumber,
+    showCards: config.bitrix.showCards,
+  });
+  const outbox = new Outbox({
+    client: bitrix,
+    store: deps.store ?? new MemoryOutboxStore(),
+    clock,
+    limiterDelay: () => limiterDelay(bucket, config.bitrix.rateLimit, clock),
+    logger: log.child({ part: 'outbox' }),
+    concurrency: config.outbox.concurrency,
+    maxRetryDelayMs: config.outbox.maxRetryDelayMs,
+    ...(deps.attach ? { attach: deps.attach } : {}),
+  });
+  const runtime = new Runtime({
+    tracker,
+    outbox,
+    logger: log.child({ part: 'core' }),
+    clock,
+    commands: { addToChat: config.bitrix.addToChat },
+    recordingsEnabled: deps.attach !== undefined,
+    ...(deps.onEffect ? { onEffect: deps.onEffect } : {}),
+  });
+
+  const refreshUsers = async (): Promise<void> => {
+    try {
+      const n = await directory.refresh(bitrix);
+      log.info({ extensions: n }, 'user map loaded from Bitrix24 (UF_PHONE_INNER)');
+    } catch (err) {
+      log.warn({ err }, 'could not load users from Bitrix24; keeping the previous map');
+    }
+  };
+  let refreshTimer: ReturnType<typeof setInterval> | undefined;
+  if (config.users.refreshIntervalSec > 0) {
+    await refreshUsers();
+    refreshTimer = setInterval(() => void refreshUsers(), config.users.refreshIntervalSec * 1000);
+    refreshTimer.unref();
+  }
+
+  const a = config.asterisk.ami;
+  const ami =
+    deps.ami ??
+    new AmiConnection({
+      host: a.host,
+      port: a.port,
+      username: a.username,
+      secret: a.secret,
+      filters: a.eventFilter ? eventFilters(['MIXMONITOR_FILENAME']) : [],
+      pingIntervalMs: a.pingIntervalMs,
+      pingTimeoutMs: a.pingTimeoutMs,
+      reconnect: { initialDelayMs: a.reconnect.initialDelayMs, maxDelayMs: a.reconnect.maxDelayMs, factor: 2, jitter: 0.2 },
+      logger: log.child({ part: 'ami' }),
+    });
+  ami.on('event', (msg) => runtime.handleAmiEvent(msg));
+  ami.on('connected', (info) => log.info(info, 'AMI connected'));
+  ami.on('disconnected', (info) => log.warn(info, 'AMI disconnected'));
+  ami.on('framingError', (e) => log.warn({ code: e.code, detail: e.detail }, 'broken AMI frame skipped'));
+  ami.on('asteriskRestarted', (info) => log.warn(info, 'Asterisk restarted'));
+  await ami.connect().catch((err: unknown) => {
+    // Not fatal: the connection keeps retrying with backoff; calls are picked up once it is back.
+    log.error({ err }, 'AMI login failed; retrying');
+  });
+
+  return {
+    runtime,
+    outbox,
+    ami,
+    directory,
+    tracker,
+    async stop(drainMs = 10_000) {
+      if (refreshTimer) clearInterval(refreshTimer);
+      await ami.close().catch(() => undefined);
+      const drained = await outbox.drain(drainMs);
+      if (!drained) log.warn({ waiting: outbox.depth }, 'stopping with Bitrix24 commands still waiting');
+      outbox.stop();
+    },
+  };
+}

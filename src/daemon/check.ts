@@ -1,0 +1,50 @@
+import { AmiConnection } from '../ami/connection.js';
+import { createBitrixClient, redactWebhookUrl } from '../bitrix/client.js';
+import { LeakyBucket } from '../bitrix/limiter.js';
+import { ConfigError, loadConfigFile } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+
+type Env = Record<string, string | undefined>;
+
+/** The `check` command: one line per item, PASS or FAIL with the reason. Returns true when all pass. */
+export async function runCheck(file: string, env: Env, print: (line: string) => void): Promise<boolean> {
+  let config: Config;
+  try {
+    config = loadConfigFile(file, env);
+    print(`PASS config: ${file} is valid`);
+  } catch (err) {
+    print(`FAIL config: ${err instanceof ConfigError ? err.message : String(err)}`);
+    return false;
+  }
+  const results = await Promise.all([checkAmi(config), checkPortal(config)]);
+  for (const r of results) print(r.line);
+  return results.every((r) => r.ok);
+}
+
+async function checkAmi(config: Config): Promise<{ ok: boolean; line: string }> {
+  const a = config.asterisk.ami;
+  const ami = new AmiConnection({ host: a.host, port: a.port, username: a.username, secret: a.secret, connectTimeoutMs: 5000, reconnect: { initialDelayMs: 60_000, maxDelayMs: 60_000 } });
+  try {
+    let banner = '';
+    ami.once('connected', (info) => (banner = info.banner));
+    await ami.connect();
+    await ami.close();
+    return { ok: true, line: `PASS ami: logged in to ${a.host}:${a.port} as ${a.username} (${banner})` };
+  } catch (err) {
+    await ami.close().catch(() => undefined);
+    return { ok: false, line: `FAIL ami: ${a.host}:${a.port} as ${a.username}: ${(err as Error).message}` };
+  }
+}
+
+async function checkPortal(config: Config): Promise<{ ok: boolean; line: string }> {
+  const client = createBitrixClient({ webhookUrl: config.bitrix.webhookUrl, timeoutMs: 10_000, limiter: new LeakyBucket({ perSecond: 2, burst: 50 }) });
+  const where = redactWebhookUrl(config.bitrix.webhookUrl);
+  try {
+    const scopes = await client.call<string[]>('scope');
+    const missing = ['telephony', 'crm', 'user'].filter((s) => !scopes.includes(s));
+    if (missing.length > 0) return { ok: false, line: `FAIL portal: ${where} answers but the webhook lacks scopes: ${missing.join(', ')}` };
+    return { ok: true, line: `PASS portal: ${where} answers; scopes ${scopes.join(', ')}` };
+  } catch (err) {
+    return { ok: false, line: `FAIL portal: ${where}: ${(err as Error).message}` };
+  }
+}

@@ -1,0 +1,113 @@
+import type { AmiMessage } from '../ami/types.js';
+import { cardParams, finishParams, registerParams, type CommandOptions } from '../bitrix/commands.js';
+import type { Outbox } from '../bitrix/outbox.js';
+import type { Effect } from '../core/effects.js';
+import type { CoreInput } from '../core/events.js';
+import { normalize } from '../core/normalize.js';
+import type { CallTracker } from '../core/tracker.js';
+import type { Logger } from '../obs/logger.js';
+
+/**
+ * The loop at the heart of the daemon: AMI messages in, normalized, stepped through the core, effects performed.
+ * Owns the clock for events without a Timestamp. Never throws out of an event: a bad event is logged and skipped.
+ */
+
+export interface RuntimeStats {
+  events: number;
+  cardsShown: number;
+  cardsHidden: number;
+  callsFinished: number;
+  unmappedExtensions: number;
+  poisonedCalls: number;
+  eventErrors: number;
+}
+
+export interface RuntimeOptions {
+  tracker: CallTracker;
+  outbox: Outbox;
+  logger: Logger;
+  clock: () => number;
+  commands: CommandOptions;
+  /** Without a recordings pipeline, recordings are logged and not queued (nothing would ever send them). */
+  recordingsEnabled: boolean;
+  onEffect?: (effect: Effect) => void;
+}
+
+export class Runtime {
+  readonly stats: RuntimeStats = { events: 0, cardsShown: 0, cardsHidden: 0, callsFinished: 0, unmappedExtensions: 0, poisonedCalls: 0, eventErrors: 0 };
+
+  constructor(private readonly opts: RuntimeOptions) {}
+
+  handleAmiEvent(msg: AmiMessage): void {
+    this.stats.events++;
+    let input: CoreInput | undefined;
+    try {
+      input = normalize(msg, this.opts.clock());
+    } catch (err) {
+      this.stats.eventErrors++;
+      this.opts.logger.warn({ err, event: msg['Event'] }, 'could not read an AMI event; skipped');
+      return;
+    }
+    if (input) this.handleInput(input);
+  }
+
+  handleInput(input: CoreInput): void {
+    let effects: Effect[];
+    try {
+      effects = this.opts.tracker.handle(input);
+    } catch (err) {
+      // A bug in the core must cost one event, never the daemon.
+      this.stats.eventErrors++;
+      this.opts.logger.error({ err, kind: input.kind }, 'core failed on an event; skipped');
+      return;
+    }
+    for (const effect of effects) this.perform(effect);
+  }
+
+  private perform(effect: Effect): void {
+    const { outbox, logger, commands } = this.opts;
+    this.opts.onEffect?.(effect);
+    switch (effect.type) {
+      case 'register':
+        outbox.enqueue(effect.linkedid, 'register', 'telephony.externalcall.register', registerParams(effect, commands), false);
+        logger.info({ linkedid: effect.linkedid, phone: effect.phoneNumber, type: effect.callType }, 'call registered');
+        return;
+      case 'show':
+        this.stats.cardsShown += effect.userIds.length;
+        outbox.enqueue(effect.linkedid, 'show', 'telephony.externalcall.show', cardParams(effect));
+        return;
+      case 'hide':
+        this.stats.cardsHidden += effect.userIds.length;
+        outbox.enqueue(effect.linkedid, 'hide', 'telephony.externalcall.hide', cardParams(effect));
+        return;
+      case 'finish':
+        this.stats.callsFinished++;
+        outbox.enqueue(effect.linkedid, 'finish', 'telephony.externalcall.finish', finishParams(effect, commands));
+        return;
+      case 'attachRecording':
+        if (!this.opts.recordingsEnabled) {
+          logger.info({ linkedid: effect.linkedid, path: effect.path }, 'recording not attached: recordings are not enabled');
+          return;
+        }
+        outbox.enqueue(effect.linkedid, 'attach', 'telephony.externalCall.attachRecord', { path: effect.path, endedAt: effect.endedAt });
+        return;
+      case 'bindCallId':
+        outbox.bindCallId(effect.linkedid, effect.callId);
+        return;
+      case 'unmappedExtension':
+        this.stats.unmappedExtensions++;
+        logger.warn({ ext: effect.ext }, 'extension maps to no Bitrix24 user (set UF_PHONE_INNER or users.extensions); no card for it');
+        return;
+      case 'callPoisoned':
+        this.stats.poisonedCalls++;
+        logger.error({ linkedid: effect.linkedid, reason: effect.reason }, 'call dropped: events broke its state machine');
+        return;
+      case 'callEnded':
+        logger.info(
+          { linkedid: effect.linkedid, direction: effect.direction, status: effect.status, userId: effect.userId, duration: effect.durationSec, queue: effect.queue },
+          'call finished',
+        );
+        return;
+    }
+  }
+}

@@ -1,0 +1,193 @@
+import { describe, expect, it } from 'vitest';
+import type { BatchCommand, BatchOutcome, BitrixClient } from '../../src/bitrix/client.js';
+import { BatchRef } from '../../src/bitrix/encode.js';
+import { BitrixError } from '../../src/bitrix/errors.js';
+import { MemoryOutboxStore } from '../../src/bitrix/outbox-entry.js';
+import { Outbox } from '../../src/bitrix/outbox.js';
+
+/** A scripted portal: each batch is answered by `answer`, and every batch is recorded. */
+function fakeClient(answer: (cmds: BatchCommand[], n: number) => BatchOutcome | Promise<BatchOutcome>) {
+  const batches: BatchCommand[][] = [];
+  const client: BitrixClient = {
+    call: async () => {
+      throw new Error('not used');
+    },
+    batch: async (cmds) => {
+      batches.push(cmds);
+      return answer(cmds, batches.length);
+    },
+  };
+  return { client, batches };
+}
+
+const ok = (cmds: BatchCommand[]): BatchOutcome => ({
+  results: Object.fromEntries(cmds.map((c) => [c.key, c.method.endsWith('register') ? { CALL_ID: `externalCall.${c.key}` } : true])),
+  errors: {},
+});
+
+const contractError = (method: string, description: string) =>
+  new BitrixError({ kind: 'fatal', errorCode: 'CONTRACT', code: '', description, method, httpStatus: 400 });
+const rateLimited = (method: string) =>
+  new BitrixError({ kind: 'retryable', errorCode: 'RATE_LIMITED', code: 'QUERY_LIMIT_EXCEEDED', description: 'Too many requests', method, httpStatus: 503 });
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+function outbox(client: BitrixClient, extra: Partial<ConstructorParameters<typeof Outbox>[0]> = {}) {
+  return new Outbox({ client, store: new MemoryOutboxStore(), clock: Date.now, limiterDelay: () => 0, logger: silent, lingerMs: 1, initialRetryDelayMs: 5, maxRetryDelayMs: 20, random: () => 0.5, ...extra });
+}
+
+describe('the outbox', () => {
+  it('sends a register and the first shows in one batch, the shows referring to the register result', async () => {
+    const { client, batches } = fakeClient(ok);
+    const o = outbox(client);
+    o.enqueue('L1', 'register', 'telephony.externalcall.register', { PHONE_NUMBER: '5551001' }, false);
+    o.enqueue('L1', 'show', 'telephony.externalcall.show', { USER_ID: [11] });
+    o.enqueue('L1', 'show', 'telephony.externalcall.show', { USER_ID: [12] });
+    o.enqueue('L1', 'show', 'telephony.externalcall.show', { USER_ID: [13] });
+    expect(await o.drain(1000)).toBe(true);
+    expect(batches).toHaveLength(1);
+    const [reg, show] = batches[0]!;
+    expect(reg!.method).toBe('telephony.externalcall.register');
+    expect(show!.params['USER_ID']).toEqual([11, 12, 13]);
+    expect(show!.params['CALL_ID']).toBeInstanceOf(BatchRef);
+    expect(o.callIdOf('L1')).toBe(`externalCall.${reg!.key}`);
+  });
+
+  it('sends nothing for a card shown and hidden before either went out', async () => {
+    const { client, batches } = fakeClient(ok);
+    const o = outbox(client);
+    o.bindCallId('L1', 'externalCall.x');
+    o.enqueue('L1', 'show', 'telephony.externalcall.show', { USER_ID: [11, 12] });
+    o.enqueue('L1', 'hide', 'telephony.externalcall.hide', { USER_ID: [11] });
+    o.enqueue('L1', 'hide', 'telephony.externalcall.hide', { USER_ID: [12] });
+    o.enqueue('L1', 'finish', 'telephony.externalcall.finish', { USER_ID: 1 });
+    await o.drain(1000);
+    expect(batches.flat().map((c) => c.method)).toEqual(['telephony.externalcall.finish']);
+    expect(batches[0]![0]!.params['CALL_ID']).toBe('externalCall.x');
+  });
+
+  it('retries a whole batch after the portal refused it and delivers each command once, in order', async () => {
+    const { client, batches } = fakeClient((cmds, n) => {
+      if (n === 1) throw rateLimited('batch');
+      return ok(cmds);
+    });
+    const o = outbox(client);
+    o.enqueue('L1', 'register', 'telephony.externalcall.register', {}, false);
+    o.enqueue('L1', 'finish', 'telephony.externalcall.finish', { USER_ID: 1 });
+    expect(await o.drain(2000)).toBe(true);
+    expect(batches).toHaveLength(2);
+    expect(batches[1]!.map((c) => c.method)).toEqual(['telephony.externalcall.register', 'telephony.externalcall.finish']);
+    expect(o.parkedEntries()).toEqual([]);
+  });
+
+  it('parks a command the portal rejects and goes on with the others', async () => {
+    const { client, batches } = fakeClient((cmds) => {
+      const out = ok(cmds);
+      const bad = cmds.find((c) => c.params['USER_ID'] === 999)!;
+      delete out.results[bad.key];
+      out.errors[bad.key] = contractError(bad.method, 'User is not found or is not active');
+      return out;
+    });
+    const o = outbox(client);
+    o.bindCallId('A', 'externalCall.a');
+    o.bindCallId('B', 'externalCall.b');
+    o.enqueue('A', 'finish', 'telephony.externalcall.finish', { USER_ID: 999 });
+    o.enqueue('B', 'finish', 'telephony.externalcall.finish', { USER_ID: 5 });
+    await o.drain(1000);
+    expect(batches).toHaveLength(1);
+    expect(o.parkedEntries()).toEqual([expect.objectContaining({ key: 'A', error: 'CONTRACT: User is not found or is not active' })]);
+    expect(o.depth).toBe(0);
+  });
+
+  it('keeps the commands that depend on a register that failed retryably, and parks them when it failed for good', async () => {
+    let fatal = false;
+    const { client, batches } = fakeClient((cmds, n) => {
+      const reg = cmds.find((c) => c.method.endsWith('register'));
+      if (!reg || (n > 1 && !fatal)) return ok(cmds);
+      // The register fails; the portal then runs the show with an empty CALL_ID, which fails too.
+      return {
+        results: {},
+        errors: Object.fromEntries(cmds.map((c) => [c.key, c === reg ? (fatal ? contractError(c.method, 'Unknown TYPE') : rateLimited(c.method)) : contractError(c.method, 'Call is not found')])),
+      };
+    });
+    const o = outbox(client);
+    o.enqueue('L1', 'register', 'telephony.externalcall.register', {}, false);
+    o.enqueue('L1', 'show', 'telephony.externalcall.show', { USER_ID: [11] });
+    await o.drain(2000);
+    expect(batches).toHaveLength(2);
+    expect(batches[1]!.map((c) => c.method)).toEqual(['telephony.externalcall.register', 'telephony.externalcall.show']);
+    expect(o.parkedEntries()).toEqual([]);
+
+    fatal = true;
+    o.enqueue('L2', 'register', 'telephony.externalcall.register', {}, false);
+    o.enqueue('L2', 'show', 'telephony.externalcall.show', { USER_ID: [11] });
+    await o.drain(2000);
+    expect(o.parkedEntries().map((p) => [p.key, p.kind])).toEqual([
+      ['L2', 'register'],
+      ['L2', 'show'],
+    ]);
+  });
+
+  it('counts a finish as delivered when a retry learns the call was already finished', async () => {
+    const { client } = fakeClient((cmds, n) => {
+      if (n === 1) throw new BitrixError({ kind: 'retryable', errorCode: 'TIMEOUT', code: 'ETIMEDOUT', description: 'timeout', method: 'batch' });
+      return { results: {}, errors: { [cmds[0]!.key]: contractError(cmds[0]!.method, 'Call is not found (call should be registered prior to finishing') } };
+    });
+    const delivered: string[] = [];
+    const o = outbox(client, { hooks: { onDelivered: (e) => delivered.push(e.kind) } });
+    o.bindCallId('L1', 'externalCall.x');
+    o.enqueue('L1', 'finish', 'telephony.externalcall.finish', { USER_ID: 1 });
+    await o.drain(2000);
+    expect(delivered).toEqual(['finish']);
+    expect(o.parkedEntries()).toEqual([]);
+  });
+
+  it('never has two batches of the same call in flight, so its commands stay in order', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { client, batches } = fakeClient(async (cmds, n) => {
+      if (n === 1) await gate;
+      return ok(cmds);
+    });
+    const o = outbox(client, { concurrency: 4 });
+    o.bindCallId('L1', 'externalCall.x');
+    o.enqueue('L1', 'show', 'telephony.externalcall.show', { USER_ID: [11] });
+    await new Promise((r) => setTimeout(r, 20));
+    o.enqueue('L1', 'hide', 'telephony.externalcall.hide', { USER_ID: [11] });
+    o.enqueue('L2', 'register', 'telephony.externalcall.register', {}, false);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(batches.map((b) => b.map((c) => c.method))).toEqual([['telephony.externalcall.show'], ['telephony.externalcall.register']]);
+    release();
+    await o.drain(1000);
+    expect(batches[2]!.map((c) => c.method)).toEqual(['telephony.externalcall.hide']);
+  });
+
+  it('waits for the rate limiter before sending, gathering what arrives meanwhile into one batch', async () => {
+    let delay = 60;
+    const { client, batches } = fakeClient(ok);
+    const o = outbox(client, { limiterDelay: () => delay });
+    for (let i = 0; i < 10; i++) {
+      o.bindCallId(`L${i}`, `externalCall.${i}`);
+      o.enqueue(`L${i}`, 'show', 'telephony.externalcall.show', { USER_ID: [i + 1] });
+    }
+    setTimeout(() => (delay = 0), 30);
+    await o.drain(2000);
+    expect(batches).toHaveLength(1);
+    expect(batches[0]).toHaveLength(10);
+  });
+
+  it('puts a parked command back on request', async () => {
+    let reject = true;
+    const { client } = fakeClient((cmds) => (reject ? { results: {}, errors: { [cmds[0]!.key]: contractError(cmds[0]!.method, 'nope') } } : ok(cmds)));
+    const o = outbox(client);
+    o.bindCallId('L1', 'externalCall.x');
+    o.enqueue('L1', 'finish', 'telephony.externalcall.finish', { USER_ID: 1 });
+    await o.drain(1000);
+    const [parked] = o.parkedEntries();
+    reject = false;
+    expect(o.retryParked(parked!.seq)).toBe(true);
+    await o.drain(1000);
+    expect(o.parkedEntries()).toEqual([]);
+    expect(o.depth).toBe(0);
+  });
+});

@@ -1,0 +1,80 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfigFile, parseConfig } from '../src/config/load.js';
+
+const contractOnly = {
+  asterisk: { ami: { host: '127.0.0.1', port: 5038, username: 'b24bridge', secret: 's3cret-ami' } },
+  bitrix: { webhookUrl: 'https://example.bitrix24.ru/rest/1/abcdef123456/', applicationToken: 'tok', defaultUserId: 1 },
+  users: { extensions: { '1001': 7 } },
+  http: { host: '127.0.0.1', port: 8090 },
+  state: { dir: '/var/lib/asterisk-b24-bridge' },
+};
+
+function problems(doc: unknown, env: Record<string, string> = {}): string[] {
+  try {
+    parseConfig(doc, env);
+    return [];
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+}
+
+describe('configuration', () => {
+  it('accepts a config with only the contract keys and fills in every default', () => {
+    const c = parseConfig(contractOnly);
+    expect(c.bitrix.rateLimit).toEqual({ perSecond: 2, burst: 50 });
+    expect(c.asterisk.contexts.inbound).toContain('from-trunk');
+    expect(c.asterisk.extensionPattern).toBe('^(?:PJSIP|SIP|IAX2|Local)/(\\d+)');
+    expect(c.outbox.concurrency).toBe(2);
+    expect(c.users.extensions).toEqual({ '1001': 7 });
+  });
+
+  it('validates the shipped config/example.yaml', () => {
+    const file = fileURLToPath(new URL('../config/example.yaml', import.meta.url));
+    expect(() => loadConfigFile(file, {})).not.toThrow();
+  });
+
+  it('rejects unknown keys and bad values with the key path and reason, all at once', () => {
+    const bad = {
+      ...contractOnly,
+      asterisk: { ami: { ...contractOnly.asterisk.ami, port: 70000, secert: 'typo' }, extensionPattern: '^PJSIP/\\d+' },
+      bitrix: { ...contractOnly.bitrix, webhookUrl: 'https://example.bitrix24.ru/nope', defaultUserId: -1 },
+      http: { host: '127.0.0.1', port: 'eighty' },
+    };
+    const p = problems(bad);
+    expect(p.some((l) => l.startsWith('asterisk.ami.port:'))).toBe(true);
+    expect(p.some((l) => l.startsWith('asterisk.ami:') && l.includes('secert'))).toBe(true);
+    expect(p.some((l) => l.startsWith('asterisk.extensionPattern:') && l.includes('capture group'))).toBe(true);
+    expect(p.some((l) => l.startsWith('bitrix.webhookUrl:'))).toBe(true);
+    expect(p.some((l) => l.startsWith('bitrix.defaultUserId:'))).toBe(true);
+    expect(p.some((l) => l.startsWith('http.port:'))).toBe(true);
+  });
+
+  it('never echoes a value in its errors (it may be a secret)', () => {
+    const p = problems({ ...contractOnly, bitrix: { ...contractOnly.bitrix, webhookUrl: 'not a url with s3cret-value' } });
+    expect(p.join('\n')).not.toContain('s3cret-value');
+  });
+
+  it('takes secrets from the environment, which then need not be in the file', () => {
+    const doc = structuredClone(contractOnly) as Record<string, any>;
+    delete doc.asterisk.ami.secret;
+    delete doc.bitrix.webhookUrl;
+    const c = parseConfig(doc, { B24BRIDGE_AMI_SECRET: 'from-env', B24BRIDGE_WEBHOOK_URL: 'https://p.bitrix24.ru/rest/3/zzz/' });
+    expect(c.asterisk.ami.secret).toBe('from-env');
+    expect(c.bitrix.webhookUrl).toBe('https://p.bitrix24.ru/rest/3/zzz/');
+    expect(problems(doc)).toEqual(expect.arrayContaining([expect.stringMatching(/^asterisk\.ami\.secret:/), expect.stringMatching(/^bitrix\.webhookUrl:/)]));
+  });
+
+  it('reports an unreadable file and broken YAML clearly', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'b24cfg-'));
+    expect(() => loadConfigFile(join(dir, 'missing.yaml'), {})).toThrow(/cannot read .*ENOENT/);
+    writeFileSync(join(dir, 'bad.yaml'), 'asterisk: [unclosed');
+    expect(() => loadConfigFile(join(dir, 'bad.yaml'), {})).toThrow(/not valid YAML/);
+    writeFileSync(join(dir, 'list.yaml'), '- a\n- b\n');
+    expect(() => loadConfigFile(join(dir, 'list.yaml'), {})).toThrow(/must be a YAML mapping/);
+  });
+});

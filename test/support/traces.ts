@@ -1,0 +1,65 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { AmiFramer } from '../../src/ami/framer.js';
+import type { AmiMessage } from '../../src/ami/types.js';
+import { ChannelClassifier } from '../../src/core/classify.js';
+import type { Effect } from '../../src/core/effects.js';
+import { normalize } from '../../src/core/normalize.js';
+import { CallTracker, type TrackerOptions } from '../../src/core/tracker.js';
+
+export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
+export const AMI_DIR = `${FIXTURES}ami/`;
+
+/** The extensions of the traces' agents mapped to Bitrix24 users (1xx -> 1x, 2xx -> 2x). */
+export const TRACE_USERS: Record<string, number> = { '101': 11, '102': 12, '103': 13, '201': 21, '202': 22, '203': 23 };
+export const DEFAULT_USER = 1;
+
+export function traceNames(): string[] {
+  return readdirSync(AMI_DIR)
+    .filter((f) => f.endsWith('.ami'))
+    .map((f) => f.slice(0, -4))
+    .sort();
+}
+
+export function traceBytes(name: string): Buffer {
+  return readFileSync(`${AMI_DIR}${name}.ami`);
+}
+
+export function traceMessages(name: string): AmiMessage[] {
+  const out: AmiMessage[] = [];
+  for (const o of new AmiFramer().push(traceBytes(name))) if (o.type === 'message') out.push(o.message);
+  return out;
+}
+
+export function traceTracker(overrides: Partial<TrackerOptions> = {}): CallTracker {
+  return new CallTracker({
+    classifier: new ChannelClassifier({
+      contexts: { inbound: ['from-trunk', 'incoming'], outbound: ['outbound', 'from-internal-outbound'], internal: ['from-internal', 'agents'] },
+      extensionPattern: '^(?:PJSIP|SIP|IAX2|Local)/(\\d+)',
+    }),
+    users: { userIdFor: (ext) => TRACE_USERS[ext] },
+    defaultUserId: DEFAULT_USER,
+    crmCreate: { inbound: true, outbound: false },
+    defaultLineNumber: '',
+    showCards: true,
+    ...overrides,
+  });
+}
+
+export interface TimedEffect {
+  t: number;
+  effect: Effect;
+}
+
+/** Replays a trace through a fresh core; `t` is seconds since the first event, to the millisecond. */
+export function replay(name: string, tracker = traceTracker()): TimedEffect[] {
+  const out: TimedEffect[] = [];
+  let t0: number | undefined;
+  for (const msg of traceMessages(name)) {
+    const input = normalize(msg, 0);
+    if (!input) continue;
+    t0 ??= input.at;
+    for (const effect of tracker.handle(input)) out.push({ t: Math.round(input.at - t0) / 1000, effect });
+  }
+  return out;
+}
