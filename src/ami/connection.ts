@@ -135,7 +135,14 @@ export class AmiConnection extends EventEmitter<AmiClientEvents> implements AmiC
     this.state = 'connecting';
     this.banner = '';
     const framer = new AmiFramer();
-    const socket = (this.opts.createSocket ?? defaultSocket)(this.opts.host, this.opts.port);
+    let socket: AmiSocket;
+    try {
+      socket = (this.opts.createSocket ?? defaultSocket)(this.opts.host, this.opts.port);
+    } catch (err) {
+      // e.g. an invalid port: fail like a refused connection, asynchronously, and keep the retry loop.
+      setImmediate(() => this.drop(gen, `cannot open socket: ${(err as Error).message}`, 'CONNECT_FAILED'));
+      return;
+    }
     this.socket = socket;
     this.connectTimer = setTimeout(() => this.drop(gen, 'connect timeout', 'CONNECT_FAILED'), this.opts.connectTimeoutMs ?? 10_000);
     socket.on('data', (chunk) => {
@@ -227,7 +234,9 @@ export class AmiConnection extends EventEmitter<AmiClientEvents> implements AmiC
     const failure = new AmiActionError(code, message ?? `AMI connection to ${this.opts.host}:${this.opts.port} failed: ${reason}`);
     for (const w of this.takeWaiters()) w.reject(failure);
     if (wasReady) {
-      this.log.warn({ reason }, 'AMI disconnected');
+      // Our own close() is routine; any other loss of the connection is worth a warning.
+      if (!this.wanted) this.log.info({ reason }, 'AMI disconnected');
+      else this.log.warn({ reason }, 'AMI disconnected');
       this.safeEmit('disconnected', { reason });
     }
   }

@@ -98,7 +98,8 @@ const usersSchema = z.strictObject({
 
 const httpSchema = z.strictObject({
   host: nonEmpty.default('127.0.0.1'),
-  port: port.default(8090),
+  /** 0 picks a free port (tests). */
+  port: z.number().int().min(0).max(65535).default(8090),
 });
 
 const stateSchema = z.strictObject({

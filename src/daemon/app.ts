@@ -112,10 +112,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
       logger: log.child({ part: 'ami' }),
     });
   ami.on('event', (msg) => runtime.handleAmiEvent(msg));
-  ami.on('connected', (info) => log.info(info, 'AMI connected'));
-  ami.on('disconnected', (info) => log.warn(info, 'AMI disconnected'));
-  ami.on('framingError', (e) => log.warn({ code: e.code, detail: e.detail }, 'broken AMI frame skipped'));
-  ami.on('asteriskRestarted', (info) => log.warn(info, 'Asterisk restarted'));
+  // The connection logs its own lifecycle (connected, disconnected, framing errors, Asterisk restarts).
   await ami.connect().catch((err: unknown) => {
     // Not fatal: the connection keeps retrying with backoff; calls are picked up once it is back.
     log.error({ err }, 'AMI login failed; retrying');

@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
 import { createLogger } from '../obs/logger.js';
-import { startBridge } from './app.js';
+import { startBridge, type Bridge } from './app.js';
 
 /** The `run` command: start everything, stop in order on SIGTERM/SIGINT. */
 export async function runDaemon(config: Config): Promise<void> {
@@ -9,15 +9,15 @@ export async function runDaemon(config: Config): Promise<void> {
     logger.fatal({ err }, 'uncaught exception; exiting so systemd restarts us');
     process.exit(70);
   });
-  const bridge = await startBridge(config, { logger });
-  logger.info({ http: `${config.http.host}:${config.http.port}`, stateDir: config.state.dir }, 'asterisk-b24-bridge started');
+  // Signals are taken before start-up finishes: a SIGTERM during start must still stop in order.
   let stopping = false;
+  let started: Promise<Bridge> | undefined;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping: draining Bitrix24 commands');
-    bridge
-      .stop(10_000)
+    (started ?? Promise.reject(new Error('not started')))
+      .then((bridge) => bridge.stop(10_000))
       .then(() => {
         logger.info({}, 'stopped');
         logger.flush();
@@ -30,4 +30,7 @@ export async function runDaemon(config: Config): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  started = startBridge(config, { logger });
+  await started;
+  logger.info({ http: `${config.http.host}:${config.http.port}`, stateDir: config.state.dir }, 'asterisk-b24-bridge started');
 }

@@ -56,6 +56,7 @@ export interface AmiSimulator {
   readonly port: number;
   /** Every action received, in order, all sessions together. */
   readonly received: AmiMessage[];
+  /** Every session since start, in order; `open` tells which are still connected. */
   readonly sessions: AmiSimSession[];
   close(): Promise<void>;
   /** Cut every client socket at once (as a crash or network loss would). */
@@ -170,6 +171,7 @@ export async function startAmiSimulator(opts: AmiSimulatorOptions): Promise<AmiS
   let bootedAt = Date.now() - (opts.uptimeSeconds ?? 1000) * 1000;
   let closed = false;
   let nextId = 1;
+  const traceItems = opts.trace === undefined ? undefined : replayItems(opts.trace);
 
   const eventSessions = () => sessions.filter((s) => s.open && s.loggedIn && s.eventsOn);
   const broadcast = (msg: AmiMessage) => {
@@ -186,21 +188,26 @@ export async function startAmiSimulator(opts: AmiSimulatorOptions): Promise<AmiS
       sleepers.add(done);
     });
 
-  async function replayTo(targets: () => AmiSimSession[], items: TraceItem[], speed: number): Promise<void> {
+  /** `targets` returns null when the replay should stop (its session is gone). */
+  async function replayTo(targets: () => AmiSimSession[] | null, items: TraceItem[], speed: number): Promise<void> {
     if (!(speed > 0 && Number.isFinite(speed))) {
       const all = Buffer.concat(items.map((i) => i.raw));
-      for (const s of targets()) s.sendRaw(all);
+      for (const s of targets() ?? []) s.sendRaw(all);
       return;
     }
-    let lastTs: number | undefined;
+    // An absolute timeline: events already due go out together, so timer granularity never adds up to drift.
+    let firstTs: number | undefined;
+    const start = Date.now();
     for (const item of items) {
       const ts = Number(item.message['Timestamp']);
       if (Number.isFinite(ts)) {
-        if (lastTs !== undefined && ts > lastTs) await sleep(((ts - lastTs) * 1000) / speed);
-        lastTs = ts;
+        firstTs ??= ts;
+        const wait = start + ((ts - firstTs) * 1000) / speed - Date.now();
+        if (wait >= 1) await sleep(wait);
       }
-      if (closed) return;
-      for (const s of targets()) s.sendRaw(item.raw);
+      const to = targets();
+      if (closed || to === null) return;
+      for (const s of to) s.sendRaw(item.raw);
     }
   }
 
@@ -224,7 +231,9 @@ export async function startAmiSimulator(opts: AmiSimulatorOptions): Promise<AmiS
     const custom = opts.onAction?.(a, s);
     const actionId = header(a, 'ActionID');
     if (custom !== undefined) {
-      for (const m of custom) s.send(m['Response'] !== undefined && m['ActionID'] === undefined && actionId ? { ...m, ActionID: actionId } : m);
+      // Responses get the action's ActionID unless the handler set one.
+      const needsId = (m: AmiMessage) => m['Response'] !== undefined && m['ActionID'] === undefined && actionId !== undefined;
+      for (const m of custom) s.send(needsId(m) ? { ...m, ActionID: actionId ?? '' } : m);
       return;
     }
     const name = (header(a, 'Action') ?? '').toLowerCase();
@@ -245,7 +254,7 @@ export async function startAmiSimulator(opts: AmiSimulatorOptions): Promise<AmiS
         if (s.eventsOn) {
           const uptime = String(Math.floor((Date.now() - bootedAt) / 1000));
           s.send({ Event: 'FullyBooted', Privilege: 'system,all', Uptime: uptime, LastReload: uptime, Status: 'Fully Booted' });
-          if (opts.trace !== undefined) void replayTo(() => (s.open ? [s] : []), replayItems(opts.trace), opts.speed ?? Infinity);
+          if (traceItems !== undefined) void replayTo(() => (s.open ? [s] : null), traceItems, opts.speed ?? Infinity);
         }
         return;
       }

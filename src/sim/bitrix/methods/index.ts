@@ -1,0 +1,64 @@
+/** The method table: lowercased names (§1) → scope and handler. */
+import type { MethodDef } from '../dispatch.js';
+import { batchMethod } from './batch.js';
+import {
+  companyGetMethod,
+  contactGetMethod,
+  findByCommMethod,
+  leadAddMethod,
+  leadGetMethod,
+  timelineCommentAddMethod,
+} from './crm.js';
+import {
+  appInfoMethod,
+  imNotifyMethod,
+  methodsMethod,
+  profileMethod,
+  scopeMethod,
+  serverTimeMethod,
+  taskAddMethod,
+} from './misc.js';
+import { hideMethod, showMethod } from './telephony-card.js';
+import { finishMethod } from './telephony-finish.js';
+import { lineAddMethod, lineDeleteMethod, lineGetMethod, lineUpdateMethod } from './telephony-lines.js';
+import { attachRecordMethod, uploadMethod } from './telephony-record.js';
+import { registerMethod } from './telephony-register.js';
+import { searchCrmEntitiesMethod } from './telephony-search.js';
+import { userCurrentMethod, userGetMethod } from './users.js';
+
+const TELEPHONY = ['telephony'];
+const CRM = ['crm'];
+const USER = ['user', 'user_basic', 'user_brief'];
+
+export function methodTable(): Map<string, MethodDef> {
+  const table: Array<[string, string[] | null, MethodDef['handler']]> = [
+    ['batch', null, batchMethod],
+    ['profile', null, profileMethod],
+    ['scope', null, scopeMethod],
+    ['methods', null, methodsMethod],
+    ['server.time', null, serverTimeMethod],
+    ['app.info', null, appInfoMethod],
+    ['telephony.externalcall.register', TELEPHONY, registerMethod],
+    ['telephony.externalcall.show', TELEPHONY, showMethod],
+    ['telephony.externalcall.hide', TELEPHONY, hideMethod],
+    ['telephony.externalcall.finish', TELEPHONY, finishMethod],
+    ['telephony.externalcall.attachrecord', TELEPHONY, attachRecordMethod],
+    ['telephony.externalcall.searchcrmentities', TELEPHONY, searchCrmEntitiesMethod],
+    ['telephony.externalline.add', TELEPHONY, lineAddMethod],
+    ['telephony.externalline.update', TELEPHONY, lineUpdateMethod],
+    ['telephony.externalline.delete', TELEPHONY, lineDeleteMethod],
+    ['telephony.externalline.get', TELEPHONY, lineGetMethod],
+    ['upload', TELEPHONY, uploadMethod],
+    ['user.get', USER, userGetMethod],
+    ['user.current', USER, userCurrentMethod],
+    ['crm.duplicate.findbycomm', CRM, findByCommMethod],
+    ['crm.lead.add', CRM, leadAddMethod],
+    ['crm.lead.get', CRM, leadGetMethod],
+    ['crm.contact.get', CRM, contactGetMethod],
+    ['crm.company.get', CRM, companyGetMethod],
+    ['crm.timeline.comment.add', CRM, timelineCommentAddMethod],
+    ['im.notify', ['im'], imNotifyMethod],
+    ['tasks.task.add', ['task'], taskAddMethod],
+  ];
+  return new Map(table.map(([name, scopes, handler]) => [name, { scopes, handler }]));
+}

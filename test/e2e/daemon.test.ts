@@ -1,0 +1,126 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { startAmiSimulator, type AmiSimulator } from '../../src/sim/ami-simulator.js';
+import { startBitrixEmulator, type BitrixEmulator } from '../../src/sim/bitrix-emulator.js';
+import { DEMO_USERS } from '../../src/demo/scenarios.js';
+import { CLI, startDaemon, waitFor, type DaemonProcess } from '../support/daemon-process.js';
+import { traceBytes } from '../support/traces.js';
+
+/**
+ * The built daemon as a real process, an AMI simulator serving real traces over TCP, and the strict Bitrix24
+ * emulator: the emulator must see exactly the right commands, and bad input must not hurt.
+ */
+
+let pbx: AmiSimulator | undefined;
+let portal: BitrixEmulator | undefined;
+let daemon: DaemonProcess | undefined;
+
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` (npm test does it first)');
+});
+
+afterEach(async () => {
+  await daemon?.stop('SIGKILL');
+  await pbx?.close();
+  await portal?.close();
+  daemon = pbx = portal = undefined;
+});
+
+async function setUp(): Promise<void> {
+  portal = await startBitrixEmulator({ users: DEMO_USERS });
+  pbx = await startAmiSimulator({ username: 'b24bridge', secret: 'ami-s3cret' });
+  daemon = startDaemon(
+    {
+      asterisk: { ami: { host: pbx.host, port: pbx.port, username: 'b24bridge', pingIntervalMs: 1000, reconnect: { initialDelayMs: 100, maxDelayMs: 500 } } },
+      bitrix: { applicationToken: 'tok', defaultUserId: 1 },
+      users: { extensions: {} },
+      http: { host: '127.0.0.1', port: 0 },
+      state: { dir: '/tmp' },
+      log: { level: 'debug', format: 'json' },
+    },
+    // Secrets come from the environment: they must reach neither the config file nor a log line.
+    { B24BRIDGE_AMI_SECRET: 'ami-s3cret', B24BRIDGE_WEBHOOK_URL: portal.webhookUrl },
+  );
+  await waitFor(() => pbx!.received.filter((a) => a['Action'] === 'Filter').length === 2, 10_000, 'both AMI filters');
+  await waitFor(() => portal!.commands.some((c) => c.method === 'user.get'), 10_000, 'the user map load');
+}
+
+const telephony = (p: BitrixEmulator) =>
+  p.commands
+    .filter((c) => c.method.startsWith('telephony.'))
+    .map((c) => ({ method: c.method.replace('telephony.externalcall.', ''), ok: c.ok, params: c.params }));
+
+describe('the daemon as a process', () => {
+  it('turns the support_ringall_answer trace into one register, one show for three users, one hide and one finish', async () => {
+    await setUp();
+    const login = pbx!.received.find((a) => a['Action'] === 'Login')!;
+    expect(login['Events']).toBe('on');
+    expect(pbx!.received.filter((a) => a['Action'] === 'Filter').map((a) => a['Filter'])).toEqual([
+      expect.stringMatching(/^Event: \(FullyBooted\|.*AgentRingNoAnswer.*\)\[\^A-Za-z\]$/),
+      'Variable: (MIXMONITOR_FILENAME)[^A-Za-z_]',
+    ]);
+    await pbx!.replay(traceBytes('support_ringall_answer'), { speed: 5 });
+    await waitFor(() => portal!.commands.some((c) => c.method === 'telephony.externalcall.finish'), 10_000, 'finish');
+    const seen = telephony(portal!);
+    expect(seen.map((c) => [c.method, c.ok])).toEqual([
+      ['register', true],
+      ['show', true],
+      ['hide', true],
+      ['finish', true],
+    ]);
+    expect(seen[0]!.params).toMatchObject({ USER_ID: '11', PHONE_NUMBER: '5551001', TYPE: '2', SHOW: '0', CRM_CREATE: '1', EXTERNAL_CALL_ID: '1795263470.0' });
+    expect(seen[0]!.params['CALL_START_DATE']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$/);
+    expect(seen[1]!.params['USER_ID']).toEqual(['11', '12', '13']);
+    expect(seen[2]!.params['USER_ID']).toEqual(['11', '13']);
+    expect(seen[3]!.params).toMatchObject({ USER_ID: '12', DURATION: '5', STATUS_CODE: '200' });
+    // One CALL_ID for everything after the register.
+    const callId = (portal!.commands.find((c) => c.method.endsWith('register'))!.result as { CALL_ID: string }).CALL_ID;
+    expect(new Set(seen.slice(1).map((c) => c.params['CALL_ID']))).toEqual(new Set([callId]));
+    expect(portal!.statistics).toHaveLength(1);
+    // Three HTTP requests for the call itself: register+show, hide, finish.
+    expect(portal!.requests.filter((r) => r.restMethod === 'batch')).toHaveLength(3);
+    expect(daemon!.output()).not.toContain('ami-s3cret');
+    expect(daemon!.output()).not.toContain(portal!.webhookUrl.split('/rest/')[1]!.split('/')[1]!);
+  });
+
+  it('lives through broken frames, unknown events, strangers\' channels and a portal that fails for a while', async () => {
+    await setUp();
+    pbx!.sendRaw('this is not an AMI frame\r\n\r\n');
+    pbx!.sendRaw(`Event: Bogus\r\n${'X: y\r\n'.repeat(600)}\r\n`);
+    pbx!.emitEvent({ Event: 'SomethingNew', Foo: 'bar' });
+    pbx!.emitEvent({ Event: 'Hangup', Channel: 'PJSIP/999-00000001', Uniqueid: 'x.1', Linkedid: 'x.1', Context: 'from-internal', Cause: '16' });
+    portal!.faults.failNext(2, { status: 503, error: 'QUERY_LIMIT_EXCEEDED', error_description: 'Too many requests' });
+    await pbx!.replay(traceBytes('caller_abandon'), { speed: 10 });
+    await waitFor(() => portal!.commands.some((c) => c.method === 'telephony.externalcall.finish'), 20_000, 'finish after retries');
+    const seen = telephony(portal!);
+    expect(seen.filter((c) => c.method === 'register')).toHaveLength(1);
+    expect(seen.filter((c) => c.method === 'finish')).toEqual([expect.objectContaining({ ok: true, params: expect.objectContaining({ USER_ID: '1', STATUS_CODE: '304' }) })]);
+    const hidden = seen.filter((c) => c.method === 'hide').flatMap((c) => c.params['USER_ID'] as string[]);
+    expect(hidden.sort()).toEqual(['11', '12', '13']);
+    expect(daemon!.alive()).toBe(true);
+    expect(daemon!.output()).toMatch(/AMI framing error, message skipped/);
+  });
+
+  it('parks a command the portal rejects (4xx) and still finishes the call', async () => {
+    await setUp();
+    // The default user (1) does not exist on this portal: the finish of a missed call is a contract error.
+    portal!.state.users.delete(1);
+    await pbx!.replay(traceBytes('no_members_all_paused'), { speed: 20 });
+    await waitFor(() => /command parked/.test(daemon!.output()), 15_000, 'a parked command');
+    const seen = telephony(portal!);
+    // The finish rode in the register's batch with a reference to its CALL_ID: both fail, both are parked.
+    expect(seen.map((c) => [c.method, c.ok])).toEqual([
+      ['register', false],
+      ['finish', false],
+    ]);
+    expect(daemon!.output().match(/command parked/g)).toHaveLength(2);
+    expect(daemon!.output()).toMatch(/User is not found or is not active/);
+    expect(daemon!.alive()).toBe(true);
+  });
+
+  it('stops in order on SIGTERM with exit code 0', async () => {
+    await setUp();
+    expect(await daemon!.stop('SIGTERM')).toBe(0);
+    expect(daemon!.output()).toMatch(/stopped/);
+  });
+});

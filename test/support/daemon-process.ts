@@ -1,0 +1,47 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+
+export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+
+export interface DaemonProcess {
+  child: ChildProcess;
+  output: () => string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  alive(): boolean;
+}
+
+/** Runs the built daemon (`node dist/cli.js run`) with a config written to a temp dir; env may carry secrets. */
+export function startDaemon(config: Record<string, unknown>, env: Record<string, string> = {}): DaemonProcess {
+  const dir = mkdtempSync(join(tmpdir(), 'b24bridge-e2e-'));
+  const file = join(dir, 'config.yaml');
+  writeFileSync(file, stringify(config));
+  const child = spawn(process.execPath, [CLI, 'run', '--config', file], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  let exited = false;
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => ((exited = true), resolve(code))));
+  return {
+    child,
+    output: () => out,
+    alive: () => !exited,
+    async stop(signal = 'SIGTERM') {
+      if (!exited) child.kill(signal);
+      return exit;
+    },
+  };
+}
+
+export async function waitFor<T>(probe: () => T | undefined | false, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
