@@ -24,8 +24,15 @@
  * - PHP arrays with mixed numeric/string keys iterate in JS order (integer keys first).
  * - strtotime accepts ISO-8601-like forms, `@unix`, `now` and RFC 2822 only.
  * - No per-method OPERATION_TIME_LIMIT (`time.operating` is always 0), no max_input_vars.
- * - Push&Pull is not emulated: shown/hidden cards are recorded on `calls`.
- * - A numeric `setDown` answers with a small nginx-like HTML body.
+ * - Push&Pull is not emulated: shown/hidden cards are recorded on `calls`; ADD_TO_CHAT is
+ *   recorded in `state.chatMessages`; finish's deprecated RECORD_URL is fetched in the background.
+ * - Where the source and the contract wording differ the source wins: base64 that decodes to
+ *   nothing is "not properly encoded"; extension checks are case-sensitive (GetFileExtension).
+ * - Texts not in the contract are best guesses: a forged upload token → 403 ACCESS_DENIED,
+ *   findbycomm descriptions, im.notify / tasks.task.add / crm.timeline.comment.add errors (docs).
+ * - A webhook owner missing from the user seed is accepted (only a seeded inactive owner fails).
+ * - A numeric `setDown` answers with a small nginx-like HTML body; `untilMs` is an absolute
+ *   emulator-clock time, `hangFor(ms)` the duration form.
  */
 import { createServer, type Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -93,7 +100,7 @@ export class BitrixEmulator {
     };
     const dispatcher = new Dispatcher(methodTable(), this.base, (c) => this.commands.push(c));
     server.on('request', (req, res) => {
-      void handleRequest(
+      handleRequest(
         {
           clock,
           offsetMinutes: this.base.offsetMinutes,
@@ -109,7 +116,14 @@ export class BitrixEmulator {
         },
         req,
         res,
-      );
+      ).catch((err: unknown) => {
+        // An emulator bug must not crash the test process; answer like an unexpected PHP error.
+        const description = err instanceof Error ? err.message : String(err);
+        if (!res.headersSent && !res.destroyed) {
+          res.writeHead(500, { 'Content-Type': 'application/json; charset=utf-8' });
+          res.end(JSON.stringify({ error: 'ERROR_CORE', error_description: description }));
+        }
+      });
     });
   }
 

@@ -75,7 +75,6 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
 
   const body = await readBody(req, deps.maxBodyBytes);
   if (body === null) {
-    res.on('finish', () => req.socket.destroy());
     return send(res, record, 413, '<html><body><h1>413 Request Entity Too Large</h1></body></html>', 'text/html');
   }
   const { params, files } = requestParams(record.method, url.search, req.headers['content-type'], body);
@@ -113,25 +112,16 @@ function send(res: ServerResponse, record: RequestRecord, status: number, body: 
   res.writeHead(status, headers).end(typeof body === 'string' ? body : JSON.stringify(body));
 }
 
-/** Whole body, or null once it exceeds `max` bytes. */
+/** Whole body, or null when it exceeds `max` bytes (the excess is drained and dropped). */
 function readBody(req: IncomingMessage, max: number): Promise<Buffer | null> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let tooLarge = false;
     req.on('data', (chunk: Buffer) => {
-      if (tooLarge) return;
       size += chunk.length;
-      if (size > max) {
-        tooLarge = true;
-        resolve(null);
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= max) chunks.push(chunk);
     });
-    req.on('end', () => {
-      if (!tooLarge) resolve(Buffer.concat(chunks));
-    });
-    req.on('error', () => resolve(tooLarge ? null : Buffer.concat(chunks)));
+    req.on('end', () => resolve(size > max ? null : Buffer.concat(chunks)));
+    req.on('error', () => resolve(null));
   });
 }

@@ -1,0 +1,39 @@
+/**
+ * The HTTP boundary's data: routes are plain functions from a request to a response, so every route is
+ * tested without a port (inject-style), and the server is the only place that listens.
+ */
+export interface HttpRequest {
+  method: string;
+  /** Path without the query string, e.g. /bitrix/events */
+  path: string;
+  query: URLSearchParams;
+  /** Lower-cased header names. */
+  headers: Record<string, string | undefined>;
+  /** Peer address as the socket saw it (IPv4-mapped IPv6 unwrapped). */
+  remoteAddress: string;
+  body: Buffer;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body: string | Buffer;
+}
+
+export type Route = (req: HttpRequest) => Promise<HttpResponse> | HttpResponse;
+
+/** Stable error codes; the status is decided once, at the boundary (src/http/errors.ts). */
+export type HttpErrorCode =
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'BAD_REQUEST'
+  | 'INVALID_NUMBER'
+  | 'UNKNOWN_USER'
+  | 'DUPLICATE'
+  | 'RATE_LIMITED'
+  | 'PBX_UNAVAILABLE'
+  | 'INTERNAL';

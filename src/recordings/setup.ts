@@ -1,0 +1,70 @@
+import type { BitrixClient } from '../bitrix/client.js';
+import type { AttachHandler, OutboxLogger } from '../bitrix/outbox.js';
+import { recordingsConfigProblems, type RecordingsConfig } from '../config/recordings.js';
+import type { AriCredentials } from './ari.js';
+import { attachRecordFile } from './attach.js';
+import { findFfmpeg, type FfmpegLookup } from './ffmpeg.js';
+import { createLimit } from './limit.js';
+import { createLocator, type SourceConfig } from './locate.js';
+import { createAttachHandler, type RecordingHooks } from './pipeline.js';
+
+/** Builds the recordings pipeline from the `recordings:` section: the daemon's one call to wire it. */
+
+export interface RecordingsSetup {
+  config: RecordingsConfig;
+  /** `asterisk.ari`, needed when source.type is 'ari'. */
+  ari?: AriCredentials;
+  client: Pick<BitrixClient, 'call'>;
+  /** Takes a slot of the shared rate limiter before the upload POST. */
+  beforeRequest?: () => Promise<void>;
+  logger: OutboxLogger;
+  hooks?: RecordingHooks;
+  /** Injectable for tests; default finds the real ffmpeg. */
+  lookupFfmpeg?: () => Promise<FfmpegLookup>;
+}
+
+export interface Recordings {
+  attach: AttachHandler;
+  ffmpeg: FfmpegLookup;
+}
+
+/** undefined when recordings are disabled. Throws on a configuration that cannot work (ARI without credentials). */
+export async function setupRecordings(deps: RecordingsSetup): Promise<Recordings | undefined> {
+  const { config, logger } = deps;
+  if (!config.enabled) return undefined;
+  const problems = recordingsConfigProblems(config, deps.ari);
+  if (problems.length > 0) throw new Error(problems.join('; '));
+
+  const ffmpeg = await (deps.lookupFfmpeg ?? (() => findFfmpeg(config.ffmpegPath === undefined ? {} : { configPath: config.ffmpegPath })))();
+  if (ffmpeg.ffmpeg) logger.info({ ...ffmpeg.ffmpeg }, 'recordings: ffmpeg found');
+  else logger.warn({ problems: ffmpeg.problems }, 'recordings: no usable ffmpeg; WAVs will be attached untranscoded');
+
+  const attach = createAttachHandler({
+    settings: config,
+    locate: createLocator(sourceConfig(config, deps.ari)),
+    ffmpegPath: ffmpeg.ffmpeg?.path,
+    attach: (req) =>
+      attachRecordFile(
+        { client: deps.client, inlineMaxBytes: config.inlineMaxBytes, timeoutMs: config.httpTimeoutMs, ...(deps.beforeRequest ? { beforeRequest: deps.beforeRequest } : {}) },
+        req,
+      ),
+    limit: createLimit(config.concurrency),
+    logger,
+    ...(deps.hooks ? { hooks: deps.hooks } : {}),
+  });
+  return { attach, ffmpeg };
+}
+
+function sourceConfig(config: RecordingsConfig, ari: AriCredentials | undefined): SourceConfig {
+  const s = config.source;
+  switch (s.type) {
+    case 'local':
+      return { type: 'local' };
+    case 'mount':
+      if (!s.rewrite) throw new Error('recordings.source.type "mount" needs source.rewrite: { from, to }');
+      return { type: 'mount', rewrite: s.rewrite };
+    case 'ari':
+      if (!ari) throw new Error('recordings.source.type "ari" needs asterisk.ari { url, username, password }');
+      return { type: 'ari', recordingDir: s.ari.recordingDir, ari, timeoutMs: config.httpTimeoutMs };
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * The ring-back policy's vocabulary: inputs (normalized AMI events, timers, action results, a QueueStatus
+ * snapshot), effects (data the service performs) and the persisted state. No I/O here.
+ * Every input carries `at` in ms; the service stamps it with its own clock (see service.ts for why).
+ */
+
+export type RingBackPolicyName = 'pause' | 'penalty';
+
+/** One `QueueMember` item of QueueStatus (Name/Location there, MemberName/Interface in member events). */
+export interface MemberSnapshot {
+  queue: string;
+  iface: string;
+  memberName: string;
+  paused: boolean;
+  reason: string;
+  penalty: number;
+  /** LastPause in ms; 0 when never paused. Only the time of the latest pause, not "is paused". */
+  lastPauseAt: number;
+}
+
+export interface QueueInfo {
+  queue: string;
+  strategy: string;
+}
+
+/** What the service asked Asterisk to do, for results. */
+export type ActionOp = 'pause' | 'unpause' | 'raisePenalty' | 'restorePenalty';
+/** failed = Asterisk said no (nothing happened); timeout/disconnected = we do not know. */
+export type ActionOutcome = 'ok' | 'failed' | 'timeout' | 'disconnected';
+
+interface At {
+  at: number;
+}
+
+export type RingBackInput =
+  | (At & { kind: 'queueParams'; queue: string; strategy: string })
+  | (At & { kind: 'ringNoAnswer'; queue: string; iface: string; memberName: string; ringTimeMs: number })
+  | (At & { kind: 'agentConnect'; queue: string; iface: string; memberName: string })
+  | (At & { kind: 'memberPause'; queue: string; iface: string; memberName: string; paused: boolean; reason: string })
+  | (At & { kind: 'memberPenalty'; queue: string; iface: string; memberName: string; penalty: number })
+  | (At & { kind: 'memberAdded'; member: MemberSnapshot })
+  | (At & { kind: 'memberRemoved'; queue: string; iface: string; memberName: string })
+  | (At & { kind: 'timer'; id: string })
+  | (At & { kind: 'actionResult'; op: ActionOp; queue: string; iface: string; outcome: ActionOutcome; message?: string })
+  /** A complete QueueStatus (all queues). `requestedAt`: when it was asked; newer events win over it. */
+  | (At & { kind: 'reconcile'; requestedAt: number; queues: QueueInfo[]; members: MemberSnapshot[] })
+  /** Undo everything we hold now (shutdown for good). */
+  | (At & { kind: 'release' });
+
+export type RingBackInputKind = RingBackInput['kind'];
+
+/** Why a change ended or was not made; also the `cause` label of metrics. */
+export type RingBackCause =
+  | 'cooldownOver'
+  | 'answered'
+  | 'memberRemoved'
+  | 'memberGone'
+  | 'pausedByOther'
+  | 'unpausedByOther'
+  | 'penaltyChangedByOther'
+  | 'actionFailed'
+  | 'uncertain'
+  | 'notSaved'
+  | 'shutdown'
+  | 'busy'
+  | 'alreadyPaused'
+  | 'missCounted'
+  | 'foundAtReconcile'
+  | 'foundInEvent';
+
+export type RingBackLogEvent = 'applied' | 'undone' | 'failed' | 'forgotten' | 'adopted' | 'uncertain' | 'skipped';
+
+export type RingBackEffect =
+  /** Save `policy.snapshot()` now, before the actions that follow (they are recorded as intended first). */
+  | { type: 'persist' }
+  | { type: 'pause'; queue: string; iface: string; reason: string; cooldownMs: number }
+  | { type: 'unpause'; queue: string; iface: string; cause: RingBackCause }
+  | { type: 'setPenalty'; queue: string; iface: string; penalty: number; purpose: 'raise' | 'restore'; restoreTo?: number }
+  /** Replaces a timer with the same id. */
+  | { type: 'scheduleTimer'; id: string; at: number }
+  | { type: 'cancelTimer'; id: string }
+  /** The strategy of this queue is unknown (a realtime queue, added after start): ask QueueStatus Queue=<queue>. */
+  | { type: 'queryQueue'; queue: string }
+  | { type: 'notify'; queue: string; iface: string; memberName: string; cooldownSec: number; policy: RingBackPolicyName }
+  | {
+      type: 'log';
+      level: 'debug' | 'info' | 'warn' | 'error';
+      event: RingBackLogEvent;
+      queue: string;
+      iface: string;
+      memberName: string;
+      policy: RingBackPolicyName;
+      cause: RingBackCause;
+      cooldownSec?: number;
+      penalty?: number;
+      detail?: string;
+    };
+
+/** One change we made to one member of one queue, from the moment we decide it until it is undone or forgotten. */
+export interface RingBackChange {
+  queue: string;
+  iface: string;
+  memberName: string;
+  policy: RingBackPolicyName;
+  /** applying: sent, Asterisk's event not seen yet; active: confirmed; undoing: undo sent, not confirmed. */
+  phase: 'applying' | 'active' | 'undoing';
+  /** Asterisk answered Success to the action. */
+  acked: boolean;
+  changedAt: number;
+  until: number;
+  cooldownMs: number;
+  level: number;
+  /** penalty only: the value we set, and the one to put back. */
+  raisedTo?: number;
+  restoreTo?: number;
+  undoCause?: RingBackCause;
+}
+
+/** Escalation memory per member and queue: how many actions in a row, and the last penalty we raised. */
+export interface RingBackStrike {
+  queue: string;
+  iface: string;
+  level: number;
+  lastAt: number;
+  raisedTo?: number;
+  restoreTo?: number;
+}
+
+export interface RingBackState {
+  version: 1;
+  changes: RingBackChange[];
+  strikes: RingBackStrike[];
+}
+
+export const EMPTY_STATE: RingBackState = { version: 1, changes: [], strikes: [] };
