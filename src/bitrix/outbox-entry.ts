@@ -33,12 +33,16 @@ export interface OutboxStore {
   unpark(seq: number): ParkedEntry | undefined;
   setCallId(key: string, callId: string): void;
   deleteCallId(key: string): void;
+  /** Idempotency marks: a key's register and finish are each accepted once, ever (pruned after a day). */
+  mark(key: string, kind: 'register' | 'finish', at: number): void;
+  isMarked(key: string, kind: 'register' | 'finish'): boolean;
 }
 
 export class MemoryOutboxStore implements OutboxStore {
   private readonly entries = new Map<number, OutboxEntry>();
   private readonly callIds = new Map<string, string>();
   private readonly parked = new Map<number, ParkedEntry>();
+  private readonly marks = new Set<string>();
 
   load() {
     return { entries: [...this.entries.values()], callIds: [...this.callIds.entries()], parked: [...this.parked.values()] };
@@ -63,5 +67,11 @@ export class MemoryOutboxStore implements OutboxStore {
   }
   deleteCallId(key: string): void {
     this.callIds.delete(key);
+  }
+  mark(key: string, kind: 'register' | 'finish'): void {
+    this.marks.add(`${kind}:${key}`);
+  }
+  isMarked(key: string, kind: 'register' | 'finish'): boolean {
+    return this.marks.has(`${kind}:${key}`);
   }
 }

@@ -21,6 +21,8 @@ export interface OutboxHooks {
   onDelivered?(entry: OutboxEntry, result: unknown): void;
   onParked?(entry: ParkedEntry): void;
   onRetry?(entry: OutboxEntry, error: BitrixError): void;
+  onDuplicate?(kind: EntryKind): void;
+  onDropped?(kind: EntryKind): void;
 }
 
 /** Attachments go outside batches (uploads cannot be batched); this performs one, given the call's CALL_ID. */
@@ -40,6 +42,8 @@ export interface OutboxOptions {
   /** Wait this long after a command arrives so neighbours (ringall: every member at once) share one request. */
   lingerMs?: number;
   maxBatch?: number;
+  /** Bound on waiting commands. */
+  maxEntries?: number;
   initialRetryDelayMs?: number;
   maxRetryDelayMs?: number;
   random?: () => number;
@@ -107,8 +111,20 @@ export class Outbox {
     this.opts.store.setCallId(key, callId);
   }
 
-  enqueue(key: string, kind: EntryKind, method: string, params: Record<string, unknown>, needsCallId = true): void {
+  enqueue(key: string, kind: EntryKind, method: string, params: Record<string, unknown>, needsCallId = true): boolean {
+    const store = this.opts.store;
+    if (kind === 'register' || kind === 'finish') {
+      // A call is registered once and finished once, whatever replays or resyncs happen upstream.
+      if (store.isMarked(key, kind)) {
+        this.opts.logger.debug({ key, kind }, 'outbox: duplicate dropped');
+        this.opts.hooks?.onDuplicate?.(kind);
+        return false;
+      }
+    }
+    if (!this.hasRoom(kind)) return false;
+    if (kind === 'register' || kind === 'finish') store.mark(key, kind, this.opts.clock());
     const q = this.queue(key);
+    if (kind === 'finish') this.dropPendingShow(q, params['USER_ID']);
     if (kind === 'show' || kind === 'hide') {
       const tail = q.inFlight ? undefined : q.entries[q.entries.length - 1];
       const rest = absorbCardChange(tail, kind, params['USER_ID'] as number[]);
@@ -118,7 +134,10 @@ export class Outbox {
       } else if (tail && rest.length !== (params['USER_ID'] as number[]).length) {
         this.opts.store.put(tail);
       }
-      if (rest.length === 0) return this.schedule();
+      if (rest.length === 0) {
+        this.schedule();
+        return true;
+      }
       params = { ...params, USER_ID: rest };
     }
     const now = this.opts.clock();
@@ -126,6 +145,35 @@ export class Outbox {
     q.entries.push(entry);
     this.opts.store.put(entry);
     this.schedule();
+    return true;
+  }
+
+  /**
+   * The outbox never grows without limit. Past 80 % of the bound new cards are dropped (a card for a call
+   * that waited that long is useless); at the bound every new command is refused, loudly.
+   */
+  private hasRoom(kind: EntryKind): boolean {
+    const max = this.opts.maxEntries ?? 100_000;
+    const depth = this.depth;
+    const cards = kind === 'show' || kind === 'hide';
+    if (depth < (cards ? max * 0.8 : max)) return true;
+    this.opts.logger.error({ depth, max, kind }, 'outbox is full: command dropped (is the portal down for long?)');
+    this.opts.hooks?.onDropped?.(kind);
+    return false;
+  }
+
+  /** The finishing user's card closes with the finish: a show still waiting for them is pointless. */
+  private dropPendingShow(q: KeyQueue, userId: unknown): void {
+    if (q.inFlight) return; // what is on the wire may already be shown
+    for (const e of [...q.entries]) {
+      if (e.kind !== 'show' || e.attempts > 0) continue;
+      const users = (e.params['USER_ID'] as number[]).filter((u) => u !== userId);
+      if (users.length === 0) this.remove(q, e);
+      else if (users.length !== (e.params['USER_ID'] as number[]).length) {
+        e.params['USER_ID'] = users;
+        this.opts.store.put(e);
+      }
+    }
   }
 
   /** Puts a parked command back in its queue. */

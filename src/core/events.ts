@@ -40,6 +40,11 @@ export type CoreInput =
   | (Base & { kind: 'clickToCall'; linkedid: string; callId: string; ext: string; userId: number; number: string })
   /** The originate of a click-to-call failed before any channel existed (OriginateResponse Failure). */
   | (Base & { kind: 'originateFailed'; linkedid: string; reason: number })
+  /**
+   * After an AMI reconnect or a restart: the channels Asterisk has now (CoreShowChannels). Only `known`
+   * (channels tracked when the list was asked for) can be declared gone: events may race the answer.
+   */
+  | (Base & { kind: 'resync'; live: ChannelSnapshot[]; known: string[] })
   | (Base & { kind: 'timer'; id: string });
 
 export type CoreInputKind = CoreInput['kind'];

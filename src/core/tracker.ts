@@ -4,6 +4,7 @@ import { cleanNumber, looksLikeDid, type ChannelClassifier } from './classify.js
 import type { Effect } from './effects.js';
 import type { ChannelSnapshot, CoreInput } from './events.js';
 import { finishStatus, statusForOriginateReason, talkSeconds } from './finish-policy.js';
+import { callFromJson, callToJson, type TrackerSnapshot } from './snapshot.js';
 
 /**
  * The call-tracking core: normalized events in, effects out. No I/O, no clock (time comes with each event),
@@ -41,6 +42,7 @@ export class CallTracker {
   private readonly hungUp = new Set<string>();
   private readonly unmappedReported = new Set<string>();
   private readonly cards: CardContext;
+  private lastEventAt = 0;
 
   constructor(private readonly opts: TrackerOptions) {
     this.cards = {
@@ -60,6 +62,7 @@ export class CallTracker {
 
   handle(input: CoreInput): Effect[] {
     const out: Effect[] = [];
+    if (input.at > this.lastEventAt) this.lastEventAt = input.at;
     try {
       this.dispatch(input, out);
     } catch (err) {
@@ -142,9 +145,65 @@ export class CallTracker {
         if (call.channels.size === 0) this.endCall(call, input.at, out);
         return;
       }
+      case 'resync':
+        return this.onResync(input.live, input.known, input.at, out);
       case 'timer':
         return;
     }
+  }
+
+  /**
+   * After an AMI drop or a restart: channels Asterisk no longer has are hung up as of `at` (their calls end
+   * with the best data known); live channels we did not know are picked up like new ones.
+   */
+  private onResync(live: ChannelSnapshot[], known: string[], at: number, out: Effect[]): void {
+    const alive = new Set(live.map((c) => c.uniqueid));
+    const before = new Set(known);
+    for (const [uniqueid, ch] of [...this.channels]) {
+      if (alive.has(uniqueid) || !before.has(uniqueid) || !this.channels.has(uniqueid)) continue;
+      const snap = { uniqueid, linkedid: ch.linkedid, name: ch.name, context: ch.context, exten: '', callerIdNum: '', callerIdName: '' };
+      this.onHangup(snap, 0, at, out);
+    }
+    for (const call of [...this.calls.values()]) {
+      // A call that lost every channel without a Hangup we saw.
+      if (call.channels.size === 0 && call.phase !== 'ended' && !call.clickToCall) this.endCall(call, at, out);
+    }
+    for (const snap of live) this.observe(snap, at, out);
+  }
+
+  exportState(): TrackerSnapshot {
+    return {
+      version: 1,
+      lastEventAt: this.lastEventAt,
+      calls: [...this.calls.values()].map(callToJson),
+      channels: [...this.channels.entries()].map(([uniqueid, c]) => ({ uniqueid, ...c })),
+      ended: [...this.ended],
+      hungUp: [...this.hungUp],
+    };
+  }
+
+  importState(s: TrackerSnapshot): void {
+    this.lastEventAt = s.lastEventAt;
+    for (const c of s.calls) this.calls.set(c.linkedid, callFromJson(c));
+    for (const { uniqueid, ...c } of s.channels) {
+      this.channels.set(uniqueid, c);
+      if (c.bridge !== undefined) {
+        let members = this.bridges.get(c.bridge);
+        if (!members) this.bridges.set(c.bridge, (members = new Set()));
+        members.add(uniqueid);
+      }
+    }
+    for (const id of s.ended) this.ended.add(id);
+    for (const id of s.hungUp) this.hungUp.add(id);
+  }
+
+  /** Uniqueids tracked now: what a resync may declare gone. */
+  channelIds(): string[] {
+    return [...this.channels.keys()];
+  }
+
+  get lastEventTime(): number {
+    return this.lastEventAt;
   }
 
   /** Records a channel snapshot, moves it if its Linkedid changed, and classifies its call. */

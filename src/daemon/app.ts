@@ -3,7 +3,7 @@ import type { AmiClient } from '../ami/client.js';
 import { eventFilters } from '../ami/filters.js';
 import { createBitrixClient, type BitrixClient } from '../bitrix/client.js';
 import { LeakyBucket } from '../bitrix/limiter.js';
-import { MemoryOutboxStore, type OutboxStore } from '../bitrix/outbox-entry.js';
+import type { OutboxStore } from '../bitrix/outbox-entry.js';
 import { Outbox, type AttachHandler } from '../bitrix/outbox.js';
 import { ExtensionDirectory } from '../bitrix/user-directory.js';
 import type { Config } from '../config/schema.js';
@@ -12,6 +12,10 @@ import type { Effect } from '../core/effects.js';
 import { CallTracker } from '../core/tracker.js';
 import type { Logger } from '../obs/logger.js';
 import { Runtime } from './runtime.js';
+import { liveChannels } from './resync.js';
+import { kvGet, kvSet, openStateDb, type StateDb } from '../store/db.js';
+import { SqliteOutboxStore } from '../store/sqlite-outbox-store.js';
+import type { TrackerSnapshot } from '../core/snapshot.js';
 
 /**
  * Wiring: builds every part from the config, in dependency order, and stops them in reverse.
@@ -23,6 +27,7 @@ export interface BridgeDeps {
   clock?: () => number;
   ami?: AmiClient;
   bitrix?: BitrixClient;
+  /** Replaces the SQLite state (tests that need no disk). */
   store?: OutboxStore;
   attach?: AttachHandler;
   onEffect?: (effect: Effect) => void;
@@ -30,6 +35,7 @@ export interface BridgeDeps {
 
 export interface Bridge {
   runtime: Runtime;
+  health(): BridgeHealth;
   outbox: Outbox;
   ami: AmiClient;
   directory: ExtensionDirectory;
@@ -37,6 +43,16 @@ export interface Bridge {
   /** Stop taking events, drain the outbox for at most drainMs, then close everything. */
   stop(drainMs?: number): Promise<void>;
 }
+
+export interface BridgeHealth {
+  ami: boolean;
+  portal: boolean;
+  outboxDepth: number;
+  parked: number;
+  lastError?: string;
+}
+
+const SNAPSHOT_KEY = 'core.snapshot';
 
 /** How long until the limiter lets one more request go, without taking the slot. */
 function limiterDelay(bucket: LeakyBucket, cfg: { perSecond: number; burst: number }, clock: () => number): number {
@@ -53,6 +69,19 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     deps.bitrix ??
     createBitrixClient({ webhookUrl: config.bitrix.webhookUrl, timeoutMs: config.bitrix.timeoutMs, limiter: bucket, logger: log.child({ part: 'bitrix' }) });
 
+  let lastError: string | undefined;
+  let portalOk = true;
+  const db: StateDb | undefined = deps.store ? undefined : openStateDb(config.state.dir);
+  let storeFailing = false;
+  const store =
+    deps.store ??
+    new SqliteOutboxStore(db!, (err, op) => {
+      // Disk full or read-only: keep serving from memory, say so once per failure streak.
+      lastError = `state store ${op}: ${err.message}`;
+      if (!storeFailing) log.error({ err, op, dir: config.state.dir }, 'state store write failed; continuing from memory (restart safety lost until it recovers)');
+      storeFailing = true;
+    });
+
   const directory = new ExtensionDirectory(config.users.extensions);
   const tracker = new CallTracker({
     classifier: new ChannelClassifier({ contexts: config.asterisk.contexts, extensionPattern: config.asterisk.extensionPattern }),
@@ -64,14 +93,31 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
   });
   const outbox = new Outbox({
     client: bitrix,
-    store: deps.store ?? new MemoryOutboxStore(),
+    store,
     clock,
     limiterDelay: () => limiterDelay(bucket, config.bitrix.rateLimit, clock),
     logger: log.child({ part: 'outbox' }),
     concurrency: config.outbox.concurrency,
     maxRetryDelayMs: config.outbox.maxRetryDelayMs,
     ...(deps.attach ? { attach: deps.attach } : {}),
+    hooks: {
+      onDelivered: () => {
+        portalOk = true;
+        storeFailing = false;
+      },
+      onRetry: (_e, err) => {
+        portalOk = err.kind !== 'retryable';
+        lastError = `portal: ${err.message}`;
+      },
+      onParked: (p) => (lastError = `parked ${p.method}: ${p.error}`),
+    },
   });
+  // A restart (even kill -9) resumes the calls in flight from the last snapshot; the resync below repairs the gap.
+  const saved = db ? kvGet<TrackerSnapshot>(db, SNAPSHOT_KEY) : undefined;
+  if (saved?.version === 1) {
+    tracker.importState(saved);
+    log.info({ calls: saved.calls.length }, 'resumed calls in flight from the state store');
+  }
   const runtime = new Runtime({
     tracker,
     outbox,
@@ -113,6 +159,39 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     });
   ami.on('event', (msg) => runtime.handleAmiEvent(msg));
   // The connection logs its own lifecycle (connected, disconnected, framing errors, Asterisk restarts).
+  let blindSince: number | undefined = saved?.lastEventAt;
+  ami.on('disconnected', () => (blindSince ??= clock()));
+  ami.on('connected', () => {
+    const at = blindSince ?? clock();
+    const known = tracker.channelIds();
+    liveChannels(ami, config.asterisk.ami.actionTimeoutMs)
+      .then((live) => {
+        blindSince = undefined;
+        runtime.handleInput({ kind: 'resync', at, live, known });
+        log.info({ live: live.length, activeCalls: tracker.activeCalls }, 'resynced calls with Asterisk');
+      })
+      .catch((err: unknown) => log.warn({ err }, 'resync with CoreShowChannels failed; will retry on the next connect'));
+  });
+
+  const saveSnapshot = (): void => {
+    if (!db) return;
+    try {
+      kvSet(db, SNAPSHOT_KEY, tracker.exportState(), clock());
+    } catch (err) {
+      lastError = `state store snapshot: ${(err as Error).message}`;
+    }
+  };
+  let savedEvents = -1;
+  const snapshotTimer = setInterval(() => {
+    if (runtime.stats.events === savedEvents) return;
+    savedEvents = runtime.stats.events;
+    saveSnapshot();
+  }, 1000);
+  snapshotTimer.unref();
+  const retryTimer = setInterval(() => {
+    if (store instanceof SqliteOutboxStore) for (const seq of store.takeRetryRequests()) outbox.retryParked(seq);
+  }, 5000);
+  retryTimer.unref();
   await ami.connect().catch((err: unknown) => {
     // Not fatal: the connection keeps retrying with backoff; calls are picked up once it is back.
     log.error({ err }, 'AMI login failed; retrying');
@@ -120,16 +199,27 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
 
   return {
     runtime,
+    health: () => ({
+      ami: ami.isConnected,
+      portal: portalOk,
+      outboxDepth: outbox.depth,
+      parked: outbox.parkedEntries().length,
+      ...(lastError ? { lastError } : {}),
+    }),
     outbox,
     ami,
     directory,
     tracker,
     async stop(drainMs = 10_000) {
       if (refreshTimer) clearInterval(refreshTimer);
+      clearInterval(snapshotTimer);
+      clearInterval(retryTimer);
       await ami.close().catch(() => undefined);
       const drained = await outbox.drain(drainMs);
-      if (!drained) log.warn({ waiting: outbox.depth }, 'stopping with Bitrix24 commands still waiting');
+      if (!drained) log.warn({ waiting: outbox.depth }, 'stopping with Bitrix24 commands still waiting; they are kept for the next start');
       outbox.stop();
+      saveSnapshot();
+      db?.close();
     },
   };
 }

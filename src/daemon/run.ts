@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js';
 import { createLogger } from '../obs/logger.js';
 import { startBridge, type Bridge } from './app.js';
+import { StateDirError } from '../store/db.js';
 
 /** The `run` command: start everything, stop in order on SIGTERM/SIGINT. */
 export async function runDaemon(config: Config): Promise<void> {
@@ -31,6 +32,16 @@ export async function runDaemon(config: Config): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   started = startBridge(config, { logger });
-  await started;
+  try {
+    await started;
+  } catch (err) {
+    if (err instanceof StateDirError) {
+      // A configuration problem, not a crash: exit 78 (EX_CONFIG) so systemd does not restart in a loop.
+      logger.fatal({ dir: err.dir, code: err.code }, `${err.message}; fix permissions or free space, then start again`);
+      logger.flush();
+      process.exit(78);
+    }
+    throw err;
+  }
   logger.info({ http: `${config.http.host}:${config.http.port}`, stateDir: config.state.dir }, 'asterisk-b24-bridge started');
 }

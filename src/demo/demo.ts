@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../config/load.js';
 import { startBridge } from '../daemon/app.js';
@@ -36,6 +38,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     asterisk: { ami: { host: pbx.host, port: pbx.port, username: 'b24bridge', secret: 'demo-secret', eventFilter: true } },
     bitrix: { webhookUrl: portal.webhookUrl, applicationToken: 'demo-token', defaultUserId: 1 },
     users: { extensions: {}, refreshIntervalSec: 3600 },
+    state: { dir: mkdtempSync(join(tmpdir(), 'b24bridge-demo-')) },
     log: { level: 'warn' },
   });
   const logger = createLogger({ level: 'warn', format: 'json' });

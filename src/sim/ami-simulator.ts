@@ -166,7 +166,20 @@ export async function startAmiSimulator(opts: AmiSimulatorOptions): Promise<AmiS
   const watchers = new Set<() => void>();
   const sleepers = new Set<() => void>();
   let queues = cloneQueueState(opts.queueState);
-  let channels = opts.channels ?? [];
+  let channels = opts.channels;
+  // Like Asterisk, CoreShowChannels lists the channels the events sent so far created and did not hang up.
+  const live = new Map<string, AmiMessage>();
+  const track = (msg: AmiMessage) => {
+    const id = msg['Uniqueid'];
+    if (typeof id !== 'string') return;
+    if (msg['Event'] === 'Hangup') live.delete(id);
+    else if (msg['Event'] === 'Newchannel' || live.has(id)) live.set(id, msg);
+  };
+  const liveChannelItems = (): AmiMessage[] =>
+    [...live.values()].map((m) => {
+      const { Event: _e, Privilege: _p, Timestamp: _t, ...rest } = m;
+      return { Event: 'CoreShowChannel', ...rest };
+    });
   let answerPings = true;
   let bootedAt = Date.now() - (opts.uptimeSeconds ?? 1000) * 1000;
   let closed = false;
@@ -175,6 +188,7 @@ export async function startAmiSimulator(opts: AmiSimulatorOptions): Promise<AmiS
 
   const eventSessions = () => sessions.filter((s) => s.open && s.loggedIn && s.eventsOn);
   const broadcast = (msg: AmiMessage) => {
+    track(msg);
     for (const s of eventSessions()) s.send(msg);
   };
   const sleep = (ms: number) =>
@@ -192,6 +206,7 @@ export async function startAmiSimulator(opts: AmiSimulatorOptions): Promise<AmiS
   async function replayTo(targets: () => AmiSimSession[] | null, items: TraceItem[], speed: number): Promise<void> {
     if (!(speed > 0 && Number.isFinite(speed))) {
       const all = Buffer.concat(items.map((i) => i.raw));
+      for (const i of items) track(i.message);
       for (const s of targets() ?? []) s.sendRaw(all);
       return;
     }
@@ -207,6 +222,7 @@ export async function startAmiSimulator(opts: AmiSimulatorOptions): Promise<AmiS
       }
       const to = targets();
       if (closed || to === null) return;
+      track(item.message);
       for (const s of to) s.sendRaw(item.raw);
     }
   }
@@ -278,7 +294,7 @@ export async function startAmiSimulator(opts: AmiSimulatorOptions): Promise<AmiS
         return sendList(s, actionId, name, queueSummaryItems(queues, header(a, 'Queue')));
       case 'coreshowchannels':
       case 'status':
-        return sendList(s, actionId, name, channels);
+        return sendList(s, actionId, name, channels ?? liveChannelItems());
       case 'queuepause':
       case 'queuepenalty':
       case 'queueadd':

@@ -35,7 +35,6 @@ async function setUp(): Promise<void> {
       bitrix: { applicationToken: 'tok', defaultUserId: 1 },
       users: { extensions: {} },
       http: { host: '127.0.0.1', port: 0 },
-      state: { dir: '/tmp' },
       log: { level: 'debug', format: 'json' },
     },
     // Secrets come from the environment: they must reach neither the config file nor a log line.

@@ -15,10 +15,16 @@ export interface DaemonProcess {
 }
 
 /** Runs the built daemon (`node dist/cli.js run`) with a config written to a temp dir; env may carry secrets. */
+export function tempDir(prefix = 'b24bridge-e2e-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** `state.dir` defaults to a fresh temp dir; pass one explicitly to restart on the same state. */
 export function startDaemon(config: Record<string, unknown>, env: Record<string, string> = {}): DaemonProcess {
-  const dir = mkdtempSync(join(tmpdir(), 'b24bridge-e2e-'));
+  const dir = tempDir();
   const file = join(dir, 'config.yaml');
-  writeFileSync(file, stringify(config));
+  const withState = { ...config, state: (config['state'] as object | undefined) ?? { dir: join(dir, 'state') } };
+  writeFileSync(file, stringify(withState));
   const child = spawn(process.execPath, [CLI, 'run', '--config', file], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

@@ -1,0 +1,52 @@
+import type { Call, RingLeg } from './call.js';
+
+/**
+ * The core's state as plain JSON, so the daemon can finish in-flight calls after a restart (even kill -9).
+ * Maps and Sets become arrays; nothing else changes shape.
+ */
+export interface CallJson extends Omit<Call, 'channels' | 'ringing' | 'cards' | 'rungExtensions'> {
+  channels: string[];
+  ringing: Array<[string, RingLeg]>;
+  cards: number[];
+  rungExtensions: string[];
+}
+
+export interface ChannelJson {
+  uniqueid: string;
+  linkedid: string;
+  name: string;
+  context: string;
+  bridge: string | undefined;
+}
+
+export interface TrackerSnapshot {
+  version: 1;
+  /** Time of the last event the core saw: the best known end for calls that vanish meanwhile. */
+  lastEventAt: number;
+  calls: CallJson[];
+  channels: ChannelJson[];
+  ended: string[];
+  hungUp: string[];
+}
+
+export function callToJson(call: Call): CallJson {
+  return {
+    ...call,
+    channels: [...call.channels],
+    ringing: [...call.ringing.entries()],
+    cards: [...call.cards],
+    rungExtensions: [...call.rungExtensions],
+    transfers: [...call.transfers],
+  };
+}
+
+export function callFromJson(json: CallJson): Call {
+  return {
+    ...json,
+    channels: new Set(json.channels),
+    ringing: new Map(json.ringing),
+    cards: new Set(json.cards),
+    rungExtensions: new Set(json.rungExtensions),
+    transfers: [...json.transfers],
+  };
+}

@@ -1,0 +1,160 @@
+import type { OutboxEntry, OutboxStore, ParkedEntry } from '../bitrix/outbox-entry.js';
+import type { StateDb } from './db.js';
+
+const DAY_MS = 86_400_000;
+
+export interface StoreErrorSink {
+  (err: Error, op: string): void;
+}
+
+/**
+ * The outbox's durable memory. Every command is written before it is sent and deleted once delivered.
+ * A write that fails (disk full, read-only) is reported and the daemon goes on from memory: calls keep
+ * flowing, only the restart guarantee is lost until the disk recovers.
+ */
+export class SqliteOutboxStore implements OutboxStore {
+  private readonly stmt;
+
+  constructor(
+    private readonly db: StateDb,
+    private readonly onError: StoreErrorSink,
+    now = Date.now(),
+  ) {
+    this.stmt = {
+      put: db.prepare(
+        `INSERT INTO outbox (seq, key, kind, method, params, needs_call_id, attempts, not_before, created_at, last_error)
+         VALUES (@seq, @key, @kind, @method, @params, @needsCallId, @attempts, @notBefore, @createdAt, @lastError)
+         ON CONFLICT(seq) DO UPDATE SET params = excluded.params, attempts = excluded.attempts,
+           not_before = excluded.not_before, last_error = excluded.last_error`,
+      ),
+      delete: db.prepare('DELETE FROM outbox WHERE seq = ?'),
+      park: db.prepare('INSERT OR REPLACE INTO parked (seq, entry, error, parked_at) VALUES (?, ?, ?, ?)'),
+      unparkGet: db.prepare('SELECT entry, error, parked_at FROM parked WHERE seq = ?'),
+      unparkDel: db.prepare('DELETE FROM parked WHERE seq = ?'),
+      setCallId: db.prepare('INSERT OR REPLACE INTO call_ids (key, call_id) VALUES (?, ?)'),
+      deleteCallId: db.prepare('DELETE FROM call_ids WHERE key = ?'),
+      mark: db.prepare('INSERT OR IGNORE INTO marks (key, kind, at) VALUES (?, ?, ?)'),
+      isMarked: db.prepare('SELECT 1 FROM marks WHERE key = ? AND kind = ?'),
+    };
+    this.safe('prune', () => db.prepare('DELETE FROM marks WHERE at < ?').run(now - DAY_MS));
+  }
+
+  load() {
+    const entries = (this.db.prepare('SELECT * FROM outbox ORDER BY seq').all() as Row[]).map(fromRow);
+    const callIds = (this.db.prepare('SELECT key, call_id FROM call_ids').all() as Array<{ key: string; call_id: string }>).map(
+      (r) => [r.key, r.call_id] as [string, string],
+    );
+    const parked = (this.db.prepare('SELECT entry, error, parked_at FROM parked ORDER BY seq').all() as ParkedRow[]).map(fromParked);
+    return { entries, callIds, parked };
+  }
+
+  put(entry: OutboxEntry): void {
+    this.safe('put', () => this.stmt.put.run(toRow(entry)));
+  }
+  delete(seq: number): void {
+    this.safe('delete', () => this.stmt.delete.run(seq));
+  }
+  park(entry: ParkedEntry): void {
+    this.safe('park', () =>
+      this.db.transaction(() => {
+        this.stmt.delete.run(entry.seq);
+        const { parkedAt, error, ...rest } = entry;
+        this.stmt.park.run(entry.seq, JSON.stringify(rest), error, parkedAt);
+      })(),
+    );
+  }
+  unpark(seq: number): ParkedEntry | undefined {
+    let found: ParkedEntry | undefined;
+    this.safe('unpark', () => {
+      const row = this.stmt.unparkGet.get(seq) as ParkedRow | undefined;
+      if (row) found = fromParked(row);
+      this.stmt.unparkDel.run(seq);
+    });
+    return found;
+  }
+  setCallId(key: string, callId: string): void {
+    this.safe('setCallId', () => this.stmt.setCallId.run(key, callId));
+  }
+  deleteCallId(key: string): void {
+    this.safe('deleteCallId', () => this.stmt.deleteCallId.run(key));
+  }
+  mark(key: string, kind: 'register' | 'finish', at: number): void {
+    this.safe('mark', () => this.stmt.mark.run(key, kind, at));
+  }
+  isMarked(key: string, kind: 'register' | 'finish'): boolean {
+    return this.stmt.isMarked.get(key, kind) !== undefined;
+  }
+
+  /** Parked commands the `parked --retry` CLI asked to send again (it may run while the daemon does). */
+  takeRetryRequests(): number[] {
+    let seqs: number[] = [];
+    this.safe('retryRequests', () =>
+      this.db.transaction(() => {
+        seqs = (this.db.prepare('SELECT seq FROM retry_requests').all() as Array<{ seq: number }>).map((r) => r.seq);
+        this.db.prepare('DELETE FROM retry_requests').run();
+      })(),
+    );
+    return seqs;
+  }
+
+  private safe(op: string, fn: () => unknown): void {
+    try {
+      fn();
+    } catch (err) {
+      this.onError(err as Error, op);
+    }
+  }
+}
+
+interface Row {
+  seq: number;
+  key: string;
+  kind: OutboxEntry['kind'];
+  method: string;
+  params: string;
+  needs_call_id: number;
+  attempts: number;
+  not_before: number;
+  created_at: number;
+  last_error: string | null;
+}
+
+interface ParkedRow {
+  entry: string;
+  error: string;
+  parked_at: number;
+}
+
+function toRow(e: OutboxEntry) {
+  return {
+    seq: e.seq,
+    key: e.key,
+    kind: e.kind,
+    method: e.method,
+    params: JSON.stringify(e.params),
+    needsCallId: e.needsCallId ? 1 : 0,
+    attempts: e.attempts,
+    notBefore: e.notBefore,
+    createdAt: e.createdAt,
+    lastError: e.lastError ?? null,
+  };
+}
+
+function fromRow(r: Row): OutboxEntry {
+  return {
+    seq: r.seq,
+    key: r.key,
+    kind: r.kind,
+    method: r.method,
+    params: JSON.parse(r.params) as Record<string, unknown>,
+    needsCallId: r.needs_call_id === 1,
+    attempts: r.attempts,
+    notBefore: r.not_before,
+    createdAt: r.created_at,
+    ...(r.last_error ? { lastError: r.last_error } : {}),
+  };
+}
+
+function fromParked(r: ParkedRow): ParkedEntry {
+  return { ...(JSON.parse(r.entry) as OutboxEntry), error: r.error, parkedAt: r.parked_at };
+}
