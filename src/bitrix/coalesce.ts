@@ -8,7 +8,7 @@ import type { OutboxEntry } from './outbox-entry.js';
  * Returns the user ids still to hide/show in a new entry, or [] when the tail absorbed them.
  */
 export function absorbCardChange(tail: OutboxEntry | undefined, kind: 'show' | 'hide', userIds: number[]): number[] {
-  if (!tail || tail.attempts > 0) return userIds;
+  if (!tail || tail.uncertain) return userIds;
   const tailUsers = tail.params['USER_ID'] as number[] | undefined;
   if (!Array.isArray(tailUsers)) return userIds;
   if (tail.kind === kind) {

@@ -17,6 +17,8 @@ export interface OutboxEntry {
   notBefore: number;
   createdAt: number;
   lastError?: string;
+  /** An earlier attempt may have reached the portal (timeout, reset): never merged away or assumed unsent. */
+  uncertain?: boolean;
 }
 
 export interface ParkedEntry extends OutboxEntry {

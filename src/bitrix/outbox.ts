@@ -82,6 +82,8 @@ export class Outbox {
       this.parked.set(p.seq, p);
       this.seq = Math.max(this.seq, p.seq);
     }
+    // What a previous run left waiting goes out as soon as the portal lets it.
+    if (saved.entries.length > 0) this.schedule();
   }
 
   /** Commands waiting (not parked). */
@@ -166,7 +168,7 @@ export class Outbox {
   private dropPendingShow(q: KeyQueue, userId: unknown): void {
     if (q.inFlight) return; // what is on the wire may already be shown
     for (const e of [...q.entries]) {
-      if (e.kind !== 'show' || e.attempts > 0) continue;
+      if (e.kind !== 'show' || e.uncertain) continue;
       const users = (e.params['USER_ID'] as number[]).filter((u) => u !== userId);
       if (users.length === 0) this.remove(q, e);
       else if (users.length !== (e.params['USER_ID'] as number[]).length) {
@@ -313,7 +315,7 @@ export class Outbox {
         continue;
       }
       if (entry.kind === 'register') registerFailure = error;
-      if (entry.kind === 'finish' && entry.attempts > 0 && FINISH_GONE.test(error.description)) {
+      if (entry.kind === 'finish' && entry.uncertain && FINISH_GONE.test(error.description)) {
         // An earlier attempt whose answer was lost did finish the call.
         this.delivered(entry, undefined);
       } else if (error.kind === 'retryable') this.retryLater(entry, error);
@@ -328,6 +330,7 @@ export class Outbox {
     let delay = 0;
     for (const { entry } of planned) {
       entry.attempts++;
+      entry.uncertain ||= mayHaveExecuted(error);
       entry.lastError = `${error.errorCode}: ${error.description}`;
       delay = Math.max(delay, this.backoff(entry.attempts, error.kind === 'fatal'));
       this.opts.store.put(entry);
@@ -353,6 +356,8 @@ export class Outbox {
 
   private retryLater(entry: OutboxEntry, error: BitrixError): void {
     entry.attempts++;
+    // A sub-command's own error means it ran and failed; an attachment's network error may have landed.
+    if (entry.kind === 'attach') entry.uncertain ||= mayHaveExecuted(error);
     entry.lastError = `${error.errorCode}: ${error.description}`;
     entry.notBefore = this.opts.clock() + this.backoff(entry.attempts, false);
     this.opts.store.put(entry);
@@ -420,6 +425,12 @@ export class Outbox {
     const jitter = 1 + ((this.opts.random ?? Math.random)() - 0.5) * 0.4;
     return Math.round(base * jitter);
   }
+}
+
+/** Whether a failed request may still have been executed by the portal (so it must not be assumed unsent). */
+function mayHaveExecuted(err: BitrixError): boolean {
+  if (err.httpStatus === 503 || err.httpStatus === 429) return false; // refused at the gateway
+  return !['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'].includes(err.code);
 }
 
 function toBitrixError(err: unknown): BitrixError {

@@ -23,7 +23,7 @@ export class StateDirError extends Error {
 const MIGRATIONS = [
   `CREATE TABLE outbox (seq INTEGER PRIMARY KEY, key TEXT NOT NULL, kind TEXT NOT NULL, method TEXT NOT NULL,
      params TEXT NOT NULL, needs_call_id INTEGER NOT NULL, attempts INTEGER NOT NULL, not_before INTEGER NOT NULL,
-     created_at INTEGER NOT NULL, last_error TEXT)`,
+     created_at INTEGER NOT NULL, last_error TEXT, uncertain INTEGER NOT NULL DEFAULT 0)`,
   `CREATE TABLE parked (seq INTEGER PRIMARY KEY, entry TEXT NOT NULL, error TEXT NOT NULL, parked_at INTEGER NOT NULL)`,
   `CREATE TABLE call_ids (key TEXT PRIMARY KEY, call_id TEXT NOT NULL)`,
   `CREATE TABLE marks (key TEXT NOT NULL, kind TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (key, kind))`,

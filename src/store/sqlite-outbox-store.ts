@@ -22,10 +22,10 @@ export class SqliteOutboxStore implements OutboxStore {
   ) {
     this.stmt = {
       put: db.prepare(
-        `INSERT INTO outbox (seq, key, kind, method, params, needs_call_id, attempts, not_before, created_at, last_error)
-         VALUES (@seq, @key, @kind, @method, @params, @needsCallId, @attempts, @notBefore, @createdAt, @lastError)
+        `INSERT INTO outbox (seq, key, kind, method, params, needs_call_id, attempts, not_before, created_at, last_error, uncertain)
+         VALUES (@seq, @key, @kind, @method, @params, @needsCallId, @attempts, @notBefore, @createdAt, @lastError, @uncertain)
          ON CONFLICT(seq) DO UPDATE SET params = excluded.params, attempts = excluded.attempts,
-           not_before = excluded.not_before, last_error = excluded.last_error`,
+           not_before = excluded.not_before, last_error = excluded.last_error, uncertain = excluded.uncertain`,
       ),
       delete: db.prepare('DELETE FROM outbox WHERE seq = ?'),
       park: db.prepare('INSERT OR REPLACE INTO parked (seq, entry, error, parked_at) VALUES (?, ?, ?, ?)'),
@@ -117,6 +117,7 @@ interface Row {
   not_before: number;
   created_at: number;
   last_error: string | null;
+  uncertain: number;
 }
 
 interface ParkedRow {
@@ -137,6 +138,7 @@ function toRow(e: OutboxEntry) {
     notBefore: e.notBefore,
     createdAt: e.createdAt,
     lastError: e.lastError ?? null,
+    uncertain: e.uncertain ? 1 : 0,
   };
 }
 
@@ -152,6 +154,7 @@ function fromRow(r: Row): OutboxEntry {
     notBefore: r.not_before,
     createdAt: r.created_at,
     ...(r.last_error ? { lastError: r.last_error } : {}),
+    ...(r.uncertain ? { uncertain: true } : {}),
   };
 }
 

@@ -32,6 +32,10 @@ const rateLimited = (method: string) =>
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
+async function waitUntil(probe: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !probe(); i++) await new Promise((r) => setTimeout(r, 5));
+}
+
 function outbox(client: BitrixClient, extra: Partial<ConstructorParameters<typeof Outbox>[0]> = {}) {
   return new Outbox({ client, store: new MemoryOutboxStore(), clock: Date.now, limiterDelay: () => 0, logger: silent, lingerMs: 1, initialRetryDelayMs: 5, maxRetryDelayMs: 20, random: () => 0.5, ...extra });
 }
@@ -125,6 +129,32 @@ describe('the outbox', () => {
     expect(o.parkedEntries().map((p) => [p.key, p.kind])).toEqual([
       ['L2', 'register'],
       ['L2', 'show'],
+    ]);
+  });
+
+  it('merges cards into a command the portal refused (503) but never into one that may have landed', async () => {
+    let n = 0;
+    const { client, batches } = fakeClient((cmds) => {
+      n++;
+      if (n === 1) throw rateLimited('batch');
+      if (n === 2) throw new BitrixError({ kind: 'retryable', errorCode: 'TIMEOUT', code: 'ETIMEDOUT', description: 'timeout', method: 'batch' });
+      return ok(cmds);
+    });
+    const o = outbox(client);
+    o.bindCallId('L1', 'externalCall.x');
+    o.enqueue('L1', 'show', 'telephony.externalcall.show', { USER_ID: [11] });
+    await new Promise((r) => setTimeout(r, 3)); // sent once, refused by the gateway: certainly not shown
+    await waitUntil(() => batches.length === 1);
+    o.enqueue('L1', 'hide', 'telephony.externalcall.hide', { USER_ID: [11] });
+    o.enqueue('L2', 'show', 'telephony.externalcall.show', { USER_ID: [21] });
+    o.bindCallId('L2', 'externalCall.y');
+    await waitUntil(() => batches.length === 2); // L2's show timed out: it may have been shown
+    o.enqueue('L2', 'hide', 'telephony.externalcall.hide', { USER_ID: [21] });
+    await o.drain(2000);
+    const sent = batches.slice(2).flat().map((c) => [c.method.split('.').pop(), c.params['USER_ID']]);
+    expect(sent).toEqual([
+      ['show', [21]],
+      ['hide', [21]],
     ]);
   });
 

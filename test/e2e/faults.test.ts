@@ -1,0 +1,172 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AmiFramer } from '../../src/ami/framer.js';
+import { DEMO_USERS } from '../../src/demo/scenarios.js';
+import { startAmiSimulator, type AmiSimulator } from '../../src/sim/ami-simulator.js';
+import { startBitrixEmulator, type BitrixEmulator } from '../../src/sim/bitrix-emulator.js';
+import { startDaemon, tempDir, waitFor, type DaemonProcess } from '../support/daemon-process.js';
+import { traceBytes } from '../support/traces.js';
+
+/**
+ * Fault tests with the daemon as a real process. Each ends with the delivery invariant: every call registered
+ * once, every card hidden or finished, every finish delivered once.
+ */
+
+let pbx: AmiSimulator | undefined;
+let portal: BitrixEmulator | undefined;
+const daemons: DaemonProcess[] = [];
+
+afterEach(async () => {
+  for (const d of daemons.splice(0)) await d.stop('SIGKILL');
+  await pbx?.close();
+  await portal?.close();
+  pbx = portal = undefined;
+});
+
+function config(stateDir: string, extra: Record<string, unknown> = {}) {
+  return {
+    asterisk: { ami: { host: pbx!.host, port: pbx!.port, username: 'b24bridge', secret: 'ami-s3cret', pingIntervalMs: 1000, reconnect: { initialDelayMs: 100, maxDelayMs: 400 } } },
+    bitrix: { webhookUrl: portal!.webhookUrl, defaultUserId: 1, timeoutMs: 1000 },
+    outbox: { maxRetryDelayMs: 500 },
+    state: { dir: stateDir },
+    log: { level: 'debug', format: 'json' },
+    ...extra,
+  };
+}
+
+async function start(stateDir: string, extra: Record<string, unknown> = {}): Promise<DaemonProcess> {
+  const before = pbx!.received.filter((a) => a['Action'] === 'CoreShowChannels').length;
+  const d = startDaemon(config(stateDir, extra));
+  daemons.push(d);
+  // Ready once it has resynced with Asterisk after login.
+  await waitFor(() => pbx!.received.filter((a) => a['Action'] === 'CoreShowChannels').length > before, 15_000, 'the daemon to log in and resync');
+  return d;
+}
+
+async function setUp(): Promise<void> {
+  portal = await startBitrixEmulator({ users: DEMO_USERS });
+  pbx = await startAmiSimulator({ username: 'b24bridge', secret: 'ami-s3cret' });
+}
+
+function telephony(method: string) {
+  return portal!.commands.filter((c) => c.method === `telephony.externalcall.${method}`);
+}
+
+/** Every call registered once and finished once, no card left open at its finish. */
+function expectDeliveredOnce(expectedCalls: number): void {
+  const registers = telephony('register').filter((c) => c.ok);
+  const callIds = registers.map((r) => (r.result as { CALL_ID: string }).CALL_ID);
+  expect(new Set(callIds).size).toBe(expectedCalls);
+  expect(new Set(registers.map((r) => r.params['EXTERNAL_CALL_ID'])).size).toBe(expectedCalls);
+  const finishes = telephony('finish').filter((c) => c.ok);
+  expect(finishes.map((f) => f.params['CALL_ID']).sort()).toEqual([...callIds].sort());
+  for (const id of callIds) {
+    const call = portal!.calls.get(id)!;
+    expect(call.finished).toBe(true);
+    const open = [...call.shownTo].filter((u) => !call.hiddenFor.has(u) && u !== call.finishedBy);
+    expect(open, `cards left open on ${id}`).toEqual([]);
+  }
+}
+
+/**
+ * The trace cut in two at the first event matching `isCut` (so a fault can happen in between). Both halves
+ * keep the recording's banner and login answer, which the simulator uses to find where the events start.
+ */
+function splitTrace(name: string, isCut: (event: Record<string, unknown>) => boolean): [Buffer, Buffer] {
+  const text = traceBytes(name).toString('latin1');
+  let offset = 0;
+  let cut = -1;
+  let head = -1;
+  for (const block of text.split('\r\n\r\n')) {
+    const msg = new AmiFramer({ expectBanner: false }).push(`${block.replace(/^Asterisk Call Manager.*\r\n/, '')}\r\n\r\n`).find((o) => o.type === 'message');
+    offset += block.length + 4;
+    if (msg?.type !== 'message') continue;
+    if (head < 0 && msg.message['Response'] !== undefined) head = offset;
+    if (cut < 0 && isCut(msg.message)) cut = offset - block.length - 4;
+  }
+  return [Buffer.from(text.slice(0, cut), 'latin1'), Buffer.from(text.slice(0, head) + text.slice(cut), 'latin1')];
+}
+
+describe('faults, with the daemon as a real process', () => {
+  it('keeps tracking while the portal answers 503, then delivers everything once and in order', async () => {
+    await setUp();
+    await start(join(tempDir(), 'state'));
+    portal!.faults.setDown(503);
+    await pbx!.replay(traceBytes('support_ringall_answer'), { speed: 10 });
+    await pbx!.replay(traceBytes('caller_abandon'), { speed: 10 });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(telephony('register').filter((c) => c.ok)).toHaveLength(0);
+    portal!.faults.setUp();
+    await waitFor(() => telephony('finish').filter((c) => c.ok).length === 2, 20_000, 'both finishes');
+    expectDeliveredOnce(2);
+    // Calls that ended during the outage pop no card: shows and hides that never left cancel out.
+    expect(telephony('show').flatMap((c) => c.params['USER_ID'] as string[])).toEqual([]);
+    expect(telephony('register').every((c) => c.params['SHOW'] === '0')).toBe(true);
+  });
+
+  it('survives connection resets and a hanging portal', async () => {
+    await setUp();
+    await start(join(tempDir(), 'state'));
+    portal!.faults.setDown('reset');
+    setTimeout(() => portal!.faults.hangFor(1500), 800);
+    setTimeout(() => portal!.faults.setUp(), 3000);
+    await pbx!.replay(traceBytes('blind_transfer'), { speed: 8 });
+    await waitFor(() => telephony('finish').some((c) => c.ok), 25_000, 'the finish');
+    expectDeliveredOnce(1);
+    expect(telephony('finish').find((c) => c.ok)!.params).toMatchObject({ USER_ID: '13', STATUS_CODE: '200' });
+  });
+
+  it('finishes a call that ended while AMI was cut, with the data known, and hides its cards', async () => {
+    await setUp();
+    await start(join(tempDir(), 'state'));
+    // Cut AMI while the members ring; the caller abandons while the daemon is blind.
+    const [ringing, rest] = splitTrace('caller_abandon', (m) => m['Event'] === 'QueueCallerAbandon');
+    await pbx!.replay(ringing, { speed: 20 });
+    await waitFor(() => telephony('show').length > 0, 10_000, 'the cards');
+    pbx!.dropConnections();
+    await pbx!.replay(rest, { speed: Infinity }); // sent to nobody: the daemon is reconnecting
+    await waitFor(() => telephony('finish').some((c) => c.ok), 15_000, 'the finish after resync');
+    expectDeliveredOnce(1);
+    expect(telephony('finish')[0]!.params).toMatchObject({ USER_ID: '1', STATUS_CODE: '304' });
+    expect(telephony('hide').flatMap((c) => c.params['USER_ID'] as string[]).sort()).toEqual(['11', '12', '13']);
+  });
+
+  it('resumes after kill -9 mid-call: the call is registered once and finished once by the agent who talked', async () => {
+    await setUp();
+    const state = join(tempDir(), 'state');
+    const first = await start(state);
+    const [before, after] = splitTrace('support_ringall_answer', (m) => m['Event'] === 'BridgeLeave');
+    await pbx!.replay(before, { speed: 10 });
+    await waitFor(() => telephony('hide').length > 0, 10_000, 'the answer');
+    await new Promise((r) => setTimeout(r, 1300)); // one snapshot period
+    expect(await first.stop('SIGKILL')).toBe(null);
+    const second = await start(state);
+    await pbx!.replay(after, { speed: 10 });
+    await waitFor(() => telephony('finish').some((c) => c.ok), 10_000, 'the finish');
+    expectDeliveredOnce(1);
+    expect(telephony('finish')[0]!.params).toMatchObject({ USER_ID: '12', STATUS_CODE: '200', DURATION: '5' });
+    expect(second.output()).toMatch(/resumed calls in flight/);
+  });
+
+  it('sends again, after a restart, what was waiting when the daemon was killed', async () => {
+    await setUp();
+    const state = join(tempDir(), 'state');
+    const first = await start(state);
+    portal!.faults.setDown(503);
+    await pbx!.replay(traceBytes('no_members_all_paused'), { speed: 20 });
+    await waitFor(() => /call finished/.test(first.output()), 10_000, 'the call to end');
+    await first.stop('SIGKILL');
+    portal!.faults.setUp();
+    await start(state);
+    await waitFor(() => telephony('finish').some((c) => c.ok), 15_000, 'the finish');
+    expectDeliveredOnce(1);
+  });
+
+  it('refuses an unusable state dir with a clear message and exit code 78, so systemd does not loop', async () => {
+    await setUp();
+    const d = startDaemon(config('/dev/null/state'));
+    daemons.push(d);
+    expect(await d.stop('SIGCONT')).toBe(78);
+    expect(d.output()).toMatch(/state directory \/dev\/null\/state is not usable \(ENOTDIR\)/);
+  });
+});
