@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import { runCheck } from './daemon/check.js';
 import { runDaemon } from './daemon/run.js';
+import { runParked } from './daemon/parked.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -28,6 +29,17 @@ program
   .action(async (opts: { config: string }) => {
     const ok = await runCheck(opts.config, process.env, (line) => process.stdout.write(`${line}\n`));
     process.exitCode = ok ? 0 : 1;
+  });
+
+program
+  .command('parked')
+  .description('list Bitrix24 commands parked after contract errors; ask the daemon to retry them')
+  .requiredOption('-c, --config <file>', 'YAML configuration file')
+  .option('--retry <seq...>', 'retry these parked commands')
+  .option('--retry-all', 'retry every parked command')
+  .action((opts: { config: string; retry?: string[]; retryAll?: boolean }) => {
+    const config = loadOrExit(opts.config);
+    process.exitCode = runParked(config, opts, (line) => process.stdout.write(`${line}\n`));
   });
 
 program

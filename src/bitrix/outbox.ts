@@ -187,7 +187,9 @@ export class Outbox {
     const { parkedAt: _a, error: _e, ...entry } = p;
     const fresh: OutboxEntry = { ...entry, attempts: 0, notBefore: 0 };
     const q = this.queue(fresh.key);
-    q.entries.unshift(fresh);
+    // Back in its original place: a retried register still goes before the finish parked behind it.
+    const at = q.entries.findIndex((e) => e.seq > fresh.seq);
+    q.entries.splice(at < 0 ? q.entries.length : at, 0, fresh);
     this.opts.store.put(fresh);
     this.schedule();
     return true;

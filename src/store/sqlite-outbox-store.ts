@@ -82,7 +82,10 @@ export class SqliteOutboxStore implements OutboxStore {
     this.safe('mark', () => this.stmt.mark.run(key, kind, at));
   }
   isMarked(key: string, kind: 'register' | 'finish'): boolean {
-    return this.stmt.isMarked.get(key, kind) !== undefined;
+    let marked = false;
+    // Unreadable marks count as absent: the portal's EXTERNAL_CALL_ID dedup still stands behind them.
+    this.safe('isMarked', () => (marked = this.stmt.isMarked.get(key, kind) !== undefined));
+    return marked;
   }
 
   /** Parked commands the `parked --retry` CLI asked to send again (it may run while the daemon does). */

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { startAmiSimulator, type AmiSimulator } from '../../src/sim/ami-simulator.js';
 import { startBitrixEmulator, type BitrixEmulator } from '../../src/sim/bitrix-emulator.js';
 import { DEMO_USERS } from '../../src/demo/scenarios.js';
-import { CLI, startDaemon, waitFor, type DaemonProcess } from '../support/daemon-process.js';
+import { CLI, runCli, startDaemon, waitFor, type DaemonProcess } from '../support/daemon-process.js';
 import { traceBytes } from '../support/traces.js';
 
 /**
@@ -105,6 +105,7 @@ describe('the daemon as a process', () => {
   it('parks a command the portal rejects (4xx) and still finishes the call', async () => {
     await setUp();
     // The default user (1) does not exist on this portal: the finish of a missed call is a contract error.
+    const owner = portal!.state.users.get(1)!;
     portal!.state.users.delete(1);
     await pbx!.replay(traceBytes('no_members_all_paused'), { speed: 20 });
     await waitFor(() => /command parked/.test(daemon!.output()), 15_000, 'a parked command');
@@ -117,6 +118,24 @@ describe('the daemon as a process', () => {
     expect(daemon!.output().match(/command parked/g)).toHaveLength(2);
     expect(daemon!.output()).toMatch(/User is not found or is not active/);
     expect(daemon!.alive()).toBe(true);
+
+    // The admin lists them, fixes the portal, and asks for a retry: both go out, in order, once.
+    const env = { B24BRIDGE_AMI_SECRET: 'ami-s3cret', B24BRIDGE_WEBHOOK_URL: portal!.webhookUrl };
+    const listed = await runCli(['parked', '--config', daemon!.configFile], env);
+    expect(listed.code).toBe(0);
+    expect(listed.output).toMatch(/telephony\.externalcall\.register\tCONTRACT: User is not found or is not active/);
+    expect(listed.output).toMatch(/telephony\.externalcall\.finish\tregister failed/);
+    portal!.state.users.set(1, owner);
+    expect((await runCli(['parked', '--config', daemon!.configFile, '--retry', '999'], env)).code).toBe(1);
+    expect((await runCli(['parked', '--config', daemon!.configFile, '--retry-all'], env)).code).toBe(0);
+    await waitFor(() => portal!.commands.some((c) => c.method.endsWith('finish') && c.ok), 15_000, 'the retried finish');
+    expect(telephony(portal!).map((c) => [c.method, c.ok])).toEqual([
+      ['register', false],
+      ['finish', false],
+      ['register', true],
+      ['finish', true],
+    ]);
+    expect((await runCli(['parked', '--config', daemon!.configFile], env)).output).toMatch(/no parked commands/);
   });
 
   it('stops in order on SIGTERM with exit code 0', async () => {

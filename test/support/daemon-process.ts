@@ -9,6 +9,7 @@ export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
 export interface DaemonProcess {
   child: ChildProcess;
+  configFile: string;
   output: () => string;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   alive(): boolean;
@@ -33,6 +34,7 @@ export function startDaemon(config: Record<string, unknown>, env: Record<string,
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => ((exited = true), resolve(code))));
   return {
     child,
+    configFile: file,
     output: () => out,
     alive: () => !exited,
     async stop(signal = 'SIGTERM') {
@@ -40,6 +42,15 @@ export function startDaemon(config: Record<string, unknown>, env: Record<string,
       return exit;
     },
   };
+}
+
+/** Runs another CLI command (check, parked...) to completion; returns its exit code and output. */
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, output })));
 }
 
 export async function waitFor<T>(probe: () => T | undefined | false, timeoutMs = 10_000, what = 'condition'): Promise<T> {
