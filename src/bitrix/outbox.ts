@@ -42,6 +42,8 @@ export interface OutboxOptions {
   /** Wait this long after a command arrives so neighbours (ringall: every member at once) share one request. */
   lingerMs?: number;
   maxBatch?: number;
+  /** Attachments in progress at once; they never take a batch slot (a recording may wait a minute for its file). */
+  attachConcurrency?: number;
   /** Bound on waiting commands. */
   maxEntries?: number;
   initialRetryDelayMs?: number;
@@ -63,6 +65,7 @@ export class Outbox {
   private readonly parked = new Map<number, ParkedEntry>();
   private seq = 0;
   private inFlight = 0;
+  private attaching = 0;
   private pausedUntil = 0;
   private wakeAt = Infinity;
   private wakeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -213,7 +216,7 @@ export class Outbox {
   }
 
   private isIdle(): boolean {
-    return this.inFlight === 0 && this.depth === 0;
+    return this.inFlight === 0 && this.attaching === 0 && this.depth === 0;
   }
 
   private queue(key: string): KeyQueue {
@@ -240,10 +243,10 @@ export class Outbox {
   private pump(): void {
     if (this.stopped) return;
     const concurrency = this.opts.concurrency ?? 2;
+    this.startAttachments(this.opts.clock());
     while (this.inFlight < concurrency) {
       const now = this.opts.clock();
       if (now < this.pausedUntil) return this.wake(this.pausedUntil);
-      this.startAttachments(now);
       const { commands, entries, earliest } = this.plan(now);
       if (commands.length === 0) {
         if (earliest !== undefined) this.wake(earliest);
@@ -378,7 +381,9 @@ export class Outbox {
   }
 
   private startAttachments(now: number): void {
+    const max = this.opts.attachConcurrency ?? 2;
     for (const q of this.queues.values()) {
+      if (this.attaching >= max) return;
       const head = q.entries[0];
       if (q.inFlight || head?.kind !== 'attach' || head.notBefore > now) continue;
       if (!this.opts.attach || q.callId === undefined) {
@@ -386,7 +391,7 @@ export class Outbox {
         continue;
       }
       q.inFlight = true;
-      this.inFlight++;
+      this.attaching++;
       this.opts
         .attach(head, q.callId)
         .then(
@@ -399,7 +404,7 @@ export class Outbox {
         )
         .finally(() => {
           q.inFlight = false;
-          this.inFlight--;
+          this.attaching--;
           this.pump();
         });
     }

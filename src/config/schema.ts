@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { recordingsConfigProblems, recordingsSchema } from './recordings.js';
 
 /**
  * The whole configuration, validated in one pass so every error is reported at once with its key path.
@@ -115,6 +116,10 @@ const logSchema = z.strictObject({
 const outboxSchema = z.strictObject({
   /** Requests in flight at once; commands of one call are always sent in order. */
   concurrency: z.number().int().min(1).max(16).default(2),
+  /** Recordings being prepared and attached at once (they wait for files, transcode, upload). */
+  attachConcurrency: z.number().int().min(1).max(16).default(2),
+  /** Bound on waiting commands: past 80 % new cards are dropped, at the bound everything new is. */
+  maxEntries: z.number().int().min(100).default(100_000),
   maxRetryDelayMs: z.number().int().min(100).default(30_000),
 });
 
@@ -126,6 +131,11 @@ export const configSchema = z.strictObject({
   state: stateSchema.prefault({}),
   log: logSchema.prefault({}),
   outbox: outboxSchema.prefault({}),
+  recordings: recordingsSchema.prefault({}),
+}).superRefine((c, ctx) => {
+  for (const message of recordingsConfigProblems(c.recordings, c.asterisk.ari)) {
+    ctx.addIssue({ code: 'custom', path: ['recordings', 'source', 'type'], message });
+  }
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -24,6 +24,8 @@ export interface TrackerOptions {
   showCards: boolean;
   /** How many ended Linkedids are remembered so late events cannot start a call again. */
   tombstones?: number;
+  /** Channel variables that carry a recording's absolute path (default MIXMONITOR_FILENAME). */
+  recordingVariables?: readonly string[];
 }
 
 interface ChannelState {
@@ -43,8 +45,10 @@ export class CallTracker {
   private readonly unmappedReported = new Set<string>();
   private readonly cards: CardContext;
   private lastEventAt = 0;
+  private readonly recordingVariables: ReadonlySet<string>;
 
   constructor(private readonly opts: TrackerOptions) {
+    this.recordingVariables = new Set(opts.recordingVariables ?? ['MIXMONITOR_FILENAME']);
     this.cards = {
       showCards: opts.showCards,
       userIdFor: (ext, out) => this.userIdFor(ext, out),
@@ -82,7 +86,7 @@ export class CallTracker {
       case 'varSet': {
         const call = this.observe(input.channel, input.at, out);
         // One record per Bitrix24 call: the customer channel's recording wins, else the first one started.
-        if (call && input.variable === 'MIXMONITOR_FILENAME' && input.value) {
+        if (call && this.recordingVariables.has(input.variable) && input.value) {
           if (!call.recordingPath || input.channel.uniqueid === call.customerChannel) call.recordingPath = input.value;
         }
         return;

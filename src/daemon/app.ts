@@ -2,7 +2,9 @@ import { AmiConnection } from '../ami/connection.js';
 import type { AmiClient } from '../ami/client.js';
 import { eventFilters } from '../ami/filters.js';
 import { createBitrixClient, type BitrixClient } from '../bitrix/client.js';
-import { LeakyBucket } from '../bitrix/limiter.js';
+import { acquire, LeakyBucket } from '../bitrix/limiter.js';
+import { setupRecordings } from '../recordings/setup.js';
+import type { RecordingHooks } from '../recordings/pipeline.js';
 import type { OutboxStore } from '../bitrix/outbox-entry.js';
 import { Outbox, type AttachHandler } from '../bitrix/outbox.js';
 import { ExtensionDirectory } from '../bitrix/user-directory.js';
@@ -30,6 +32,7 @@ export interface BridgeDeps {
   /** Replaces the SQLite state (tests that need no disk). */
   store?: OutboxStore;
   attach?: AttachHandler;
+  recordingHooks?: RecordingHooks;
   onEffect?: (effect: Effect) => void;
 }
 
@@ -82,8 +85,25 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
       storeFailing = true;
     });
 
+  const recordingVariables = [...new Set(['MIXMONITOR_FILENAME', config.recordings.pathVariable])];
+  const recordings = deps.attach
+    ? undefined
+    : await setupRecordings({
+        config: config.recordings,
+        ...(config.asterisk.ari ? { ari: config.asterisk.ari } : {}),
+        client: bitrix,
+        // Uploads are HTTP requests to the portal too: they take a slot of the same leaky bucket.
+        beforeRequest: async () => {
+          await acquire(bucket, (ms) => new Promise((r) => setTimeout(r, ms)));
+        },
+        logger: log.child({ part: 'recordings' }),
+        ...(deps.recordingHooks ? { hooks: deps.recordingHooks } : {}),
+      });
+  const attach = deps.attach ?? recordings?.attach;
+
   const directory = new ExtensionDirectory(config.users.extensions);
   const tracker = new CallTracker({
+    recordingVariables,
     classifier: new ChannelClassifier({ contexts: config.asterisk.contexts, extensionPattern: config.asterisk.extensionPattern }),
     users: directory,
     defaultUserId: config.bitrix.defaultUserId,
@@ -98,8 +118,10 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     limiterDelay: () => limiterDelay(bucket, config.bitrix.rateLimit, clock),
     logger: log.child({ part: 'outbox' }),
     concurrency: config.outbox.concurrency,
+    attachConcurrency: config.outbox.attachConcurrency,
+    maxEntries: config.outbox.maxEntries,
     maxRetryDelayMs: config.outbox.maxRetryDelayMs,
-    ...(deps.attach ? { attach: deps.attach } : {}),
+    ...(attach ? { attach } : {}),
     hooks: {
       onDelivered: () => {
         portalOk = true;
@@ -124,7 +146,8 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     logger: log.child({ part: 'core' }),
     clock,
     commands: { addToChat: config.bitrix.addToChat },
-    recordingsEnabled: deps.attach !== undefined,
+    recordingsEnabled: attach !== undefined,
+    recordingVariables,
     ...(deps.onEffect ? { onEffect: deps.onEffect } : {}),
   });
 
@@ -151,7 +174,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
       port: a.port,
       username: a.username,
       secret: a.secret,
-      filters: a.eventFilter ? eventFilters(['MIXMONITOR_FILENAME']) : [],
+      filters: a.eventFilter ? eventFilters(recordingVariables) : [],
       pingIntervalMs: a.pingIntervalMs,
       pingTimeoutMs: a.pingTimeoutMs,
       reconnect: { initialDelayMs: a.reconnect.initialDelayMs, maxDelayMs: a.reconnect.maxDelayMs, factor: 2, jitter: 0.2 },

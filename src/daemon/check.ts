@@ -3,6 +3,7 @@ import { createBitrixClient, redactWebhookUrl } from '../bitrix/client.js';
 import { LeakyBucket } from '../bitrix/limiter.js';
 import { ConfigError, loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { checkRecordings } from '../recordings/check.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -17,6 +18,7 @@ export async function runCheck(file: string, env: Env, print: (line: string) => 
     return false;
   }
   const results = await Promise.all([checkAmi(config), checkPortal(config)]);
+  if (config.recordings.enabled) results.push(...(await checkRecordings(config.recordings, config.asterisk.ari)));
   for (const r of results) print(r.line);
   return results.every((r) => r.ok);
 }

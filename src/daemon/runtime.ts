@@ -30,19 +30,25 @@ export interface RuntimeOptions {
   commands: CommandOptions;
   /** Without a recordings pipeline, recordings are logged and not queued (nothing would ever send them). */
   recordingsEnabled: boolean;
+  /** Channel variables that carry a recording's path (MIXMONITOR_FILENAME and recordings.pathVariable). */
+  recordingVariables?: readonly string[];
   onEffect?: (effect: Effect) => void;
 }
 
 export class Runtime {
   readonly stats: RuntimeStats = { events: 0, cardsShown: 0, cardsHidden: 0, callsFinished: 0, unmappedExtensions: 0, poisonedCalls: 0, eventErrors: 0 };
 
-  constructor(private readonly opts: RuntimeOptions) {}
+  private readonly variables: ReadonlySet<string>;
+
+  constructor(private readonly opts: RuntimeOptions) {
+    this.variables = new Set(opts.recordingVariables ?? []);
+  }
 
   handleAmiEvent(msg: AmiMessage): void {
     this.stats.events++;
     let input: CoreInput | undefined;
     try {
-      input = normalize(msg, this.opts.clock());
+      input = normalize(msg, this.opts.clock(), this.variables);
     } catch (err) {
       this.stats.eventErrors++;
       this.opts.logger.warn({ err, event: msg['Event'] }, 'could not read an AMI event; skipped');

@@ -31,6 +31,7 @@ export interface DemoResult {
 
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const traceDir = opts.traceDir ?? fileURLToPath(new URL('../../test/fixtures/ami/', import.meta.url));
+  const recordingDir = fileURLToPath(new URL('../../test/fixtures/recordings', import.meta.url));
   const names = opts.traces ?? TRACE_STORIES.map((s) => s.name);
   const portal = await startBitrixEmulator({ users: DEMO_USERS, crm: DEMO_CRM });
   const pbx = await startAmiSimulator({ username: 'b24bridge', secret: 'demo-secret' });
@@ -39,9 +40,16 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     bitrix: { webhookUrl: portal.webhookUrl, applicationToken: 'demo-token', defaultUserId: 1 },
     users: { extensions: {}, refreshIntervalSec: 3600 },
     state: { dir: mkdtempSync(join(tmpdir(), 'b24bridge-demo-')) },
+    // The traces' recordings live in the package: map Asterisk's monitor dir there, as a mount would.
+    recordings: {
+      source: { type: 'mount', rewrite: { from: '/var/spool/asterisk/monitor', to: recordingDir } },
+      stableMs: 200,
+      appearTimeoutMs: 500,
+    },
     log: { level: 'warn' },
   });
-  const logger = createLogger({ level: 'warn', format: 'json' });
+  // Only errors: the transcript is the output (a missing demo recording is expected, not news).
+  const logger = createLogger({ level: 'error', format: 'json' });
   const bridge = await startBridge(config, { logger });
   const { print } = opts;
   print(`Bitrix24 emulator: ${portal.url}   AMI simulator: ${pbx.host}:${pbx.port}   replay speed x${opts.speed}`);

@@ -13,6 +13,7 @@ const SHORT: Record<string, string> = {
   'telephony.externalcall.hide': 'hide    ',
   'telephony.externalcall.finish': 'finish  ',
   'telephony.externalcall.attachrecord': 'attach  ',
+  upload: 'upload  ',
 };
 
 function users(v: unknown): string {
@@ -34,6 +35,12 @@ export function describeCommand(c: SeenCommand): string {
     case 'telephony.externalcall.show':
     case 'telephony.externalcall.hide':
       detail = `USER_ID=${users(p['USER_ID'])}`;
+      break;
+    case 'telephony.externalcall.attachrecord':
+      detail = `FILENAME=${String(p['FILENAME'])}${typeof p['FILE_CONTENT'] === 'string' ? ` (${Math.round((p['FILE_CONTENT'].length * 3) / 4 / 1024)} KiB inline)` : ' (upload URL)'}`;
+      break;
+    case 'upload':
+      detail = 'the recording file, to the upload URL';
       break;
     default:
       detail = Object.keys(p).join(',');

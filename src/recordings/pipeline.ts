@@ -87,7 +87,7 @@ export function createAttachHandler(deps: PipelineDeps): AttachHandler {
         hooks?.onEmpty?.();
         return await removeOriginal(located, ctx);
       }
-      const upload = await prepare(local, workDir, wav, ctx);
+      const upload = await prepare(local, recordName(path), workDir, wav, ctx);
       if (!upload) return;
       const result = await deps.attach({ callId, file: upload.file, fileName: upload.fileName });
       logger.info({ ...ctx, format: upload.format, mode: result.mode, bytes: result.bytes, fileId: result.fileId }, 'recording attached');
@@ -102,13 +102,13 @@ export function createAttachHandler(deps: PipelineDeps): AttachHandler {
   };
 
   /** The file to send: an MP3, else the original WAV; undefined (already reported) when neither works. */
-  async function prepare(local: string, workDir: string, wav: WavInfo, ctx: object): Promise<Upload | undefined> {
-    const base = posix.basename(local).replace(/\.[^.]*$/, '') || 'recording';
-    if (deps.ffmpegPath) {
+  async function prepare(local: string, base: string, workDir: string, wav: WavInfo, ctx: object): Promise<Upload | undefined> {
+    const ffmpegPath = deps.ffmpegPath;
+    if (ffmpegPath) {
       const output = join(workDir, `${base}.mp3`);
       try {
         await deps.limit(() =>
-          transcode(local, output, { bitrateKbps: settings.bitrateKbps, timeoutMs: settings.transcodeTimeoutMs, nice: settings.nice, ffmpegPath: deps.ffmpegPath! }),
+          transcode(local, output, { bitrateKbps: settings.bitrateKbps, timeoutMs: settings.transcodeTimeoutMs, nice: settings.nice, ffmpegPath }),
         );
         if ((await stat(output)).size > 0) return { file: output, fileName: `${base}.mp3`, format: 'mp3' };
         logger.error({ ...ctx }, 'recording: ffmpeg produced an empty MP3');
@@ -118,11 +118,11 @@ export function createAttachHandler(deps: PipelineDeps): AttachHandler {
       }
     }
     if (wav.ok) {
-      if (!deps.ffmpegPath) logger.warn({ ...ctx }, 'recording: no ffmpeg; attaching the WAV untranscoded');
+      if (!ffmpegPath) logger.warn({ ...ctx }, 'recording: no ffmpeg; attaching the WAV untranscoded');
       else logger.warn({ ...ctx }, 'recording: attaching the original WAV instead');
       return { file: local, fileName: `${base}.wav`, format: 'wav' };
     }
-    const reason: FailureReason = deps.ffmpegPath ? 'corrupt' : 'no-ffmpeg';
+    const reason: FailureReason = ffmpegPath ? 'corrupt' : 'no-ffmpeg';
     logger.error({ ...ctx, reason, wav: wav.reason }, 'recording: unusable file and not a valid WAV; call left without a record');
     hooks?.onFailed?.(reason);
     return undefined;
@@ -152,6 +152,11 @@ export function createAttachHandler(deps: PipelineDeps): AttachHandler {
     logger.error({ ...ctx, err }, 'recording: unexpected failure');
     return fail('fatal', 'CONTRACT', `recording pipeline failed: ${(err as Error)?.message ?? String(err)}`);
   }
+}
+
+/** The name Bitrix24 shows: Asterisk's file name (the local copy may be a temp download), extension replaced. */
+function recordName(asteriskPath: string): string {
+  return posix.basename(asteriskPath).replace(/\.[^.]*$/, '') || 'recording';
 }
 
 function fail(kind: 'retryable' | 'fatal', errorCode: BitrixErrorCode, description: string, method = 'recordings'): BitrixError {

@@ -1,0 +1,202 @@
+import { chmod, copyFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { recordingsSchema } from '../../src/config/recordings.js';
+import { attachRecordFile } from '../../src/recordings/attach.js';
+import { createLimit } from '../../src/recordings/limit.js';
+import { createLocator, UnreadableError, type Locator } from '../../src/recordings/locate.js';
+import { createAttachHandler, type FailureReason } from '../../src/recordings/pipeline.js';
+import { attachEntry as entry, decodedSeconds, FFMPEG, FIXTURE_WAV, memoryLogger, sineWav, startPortal, tempDir, wavHeader, type Portal } from './helpers.js';
+
+let portal: Portal;
+let spool: string;
+let tmp: string;
+beforeEach(async () => {
+  portal = await startPortal();
+  spool = await tempDir('spool-');
+  tmp = await tempDir('tmp-');
+});
+afterEach(async () => portal.close());
+
+function harness(opts: { ffmpegPath?: string | undefined; keepOriginals?: boolean; locate?: Locator; timeoutMs?: number; stableMs?: number } = {}) {
+  const logger = memoryLogger();
+  const counts = { attached: [] as Array<{ format: string; mode: string }>, failed: [] as FailureReason[], missing: 0, empty: 0 };
+  const settings = recordingsSchema.parse({
+    stableMs: opts.stableMs ?? 60,
+    appearTimeoutMs: 300,
+    transcodeTimeoutMs: opts.timeoutMs ?? 60_000,
+    tmpDir: tmp,
+    keepOriginals: opts.keepOriginals ?? true,
+  });
+  const handler = createAttachHandler({
+    settings,
+    locate: opts.locate ?? createLocator({ type: 'local' }),
+    ffmpegPath: 'ffmpegPath' in opts ? opts.ffmpegPath : FFMPEG,
+    attach: (req) => attachRecordFile({ client: portal.client, inlineMaxBytes: settings.inlineMaxBytes, timeoutMs: 10_000 }, req),
+    limit: createLimit(1),
+    logger,
+    hooks: {
+      onAttached: (i) => void counts.attached.push({ format: i.format, mode: i.mode }),
+      onFailed: (r) => void counts.failed.push(r),
+      onMissing: () => void counts.missing++,
+      onEmpty: () => void counts.empty++,
+    },
+  });
+  return { handler, logger, counts };
+}
+
+
+async function recording(name: string, bytes?: Buffer): Promise<string> {
+  const path = join(spool, name);
+  if (bytes) await writeFile(path, bytes);
+  else await copyFile(FIXTURE_WAV, path);
+  return path;
+}
+
+describe('a recording through the pipeline (the failure table)', () => {
+  it('attaches the real recording as an MP3 of the same duration, keeps the original and leaves no temp file', async () => {
+    const { handler, counts } = harness();
+    const callId = await portal.finishedCall();
+    const path = await recording('1795263642.90.wav');
+    await handler(entry(path), callId);
+    expect(counts.attached).toEqual([{ format: 'mp3', mode: 'base64' }]);
+    const [record] = portal.emu.records;
+    expect(record).toMatchObject({ callId, fileName: '1795263642.90.mp3' });
+    expect(Math.abs((await decodedSeconds(record!.bytes)) - 5.98)).toBeLessThan(0.2);
+    expect((await stat(path)).size).toBeGreaterThan(0);
+    expect(await readdir(tmp)).toEqual([]);
+  });
+
+  it('removes the original once attached when keepOriginals is false', async () => {
+    const { handler } = harness({ keepOriginals: false });
+    const path = await recording('a.wav');
+    await handler(entry(path), await portal.finishedCall());
+    expect(portal.emu.records).toHaveLength(1);
+    await expect(stat(path)).rejects.toThrow();
+  });
+
+  it('waits for a file that appears late and is still being written', async () => {
+    // Generous stableMs: the partial file must never look complete, however late the second write runs.
+    const { handler, counts } = harness({ stableMs: 500 });
+    const path = join(spool, 'late.wav');
+    const full = sineWav(2);
+    setTimeout(() => void writeFile(path, full.subarray(0, 8000)), 50);
+    setTimeout(() => void writeFile(path, full), 100);
+    await handler(entry(path), await portal.finishedCall());
+    expect(counts.attached).toHaveLength(1);
+    expect(Math.abs((await decodedSeconds(portal.emu.records[0]!.bytes)) - 2)).toBeLessThan(0.2);
+  });
+
+  it('reports a file that never appears after the appear timeout and resolves without attaching', async () => {
+    const { handler, counts, logger } = harness();
+    await handler(entry(join(spool, 'never.wav')), await portal.finishedCall());
+    expect(counts.missing).toBe(1);
+    expect(portal.emu.records).toEqual([]);
+    expect(logger.lines.find((l) => l.level === 'warn')?.obj).toMatchObject({ linkedid: '1795263642.90', path: join(spool, 'never.wav') });
+    expect(await readdir(tmp)).toEqual([]);
+  });
+
+  it.each([
+    ['an empty file', Buffer.alloc(0)],
+    ['a 44-byte WAV (a caller who was never connected)', wavHeader(0)],
+  ])('attaches nothing for %s', async (_, bytes) => {
+    const { handler, counts } = harness();
+    await handler(entry(await recording('empty.wav', bytes)), await portal.finishedCall());
+    expect(counts.empty).toBe(1);
+    expect(counts.attached).toEqual([]);
+    expect(portal.emu.records).toEqual([]);
+  });
+
+  it('logs ffmpeg’s error with the call and counts a corrupt file that is no valid WAV', async () => {
+    const { handler, counts, logger } = harness();
+    const callId = await portal.finishedCall();
+    await handler(entry(await recording('junk.wav', Buffer.from('garbage, not audio\n'.repeat(50)))), callId);
+    expect(counts.failed).toEqual(['corrupt']);
+    expect(portal.emu.records).toEqual([]);
+    const ffmpegError = logger.lines.find((l) => l.msg.includes('ffmpeg could not transcode'));
+    expect(ffmpegError?.obj).toMatchObject({ linkedid: '1795263642.90', callId });
+    expect((ffmpegError?.obj as { ffmpeg?: string }).ffmpeg).toMatch(/Invalid data/i);
+  });
+
+  it('counts a WAV in a codec neither ffmpeg nor a player knows as corrupt', async () => {
+    const { handler, counts } = harness();
+    const weird = Buffer.concat([wavHeader(16_000, 8000, 0x1234), sineWav(1).subarray(44)]);
+    await handler(entry(await recording('weird.wav', weird)), await portal.finishedCall());
+    expect(counts.failed).toEqual(['corrupt']);
+    expect(portal.emu.records).toEqual([]);
+  });
+
+  it('attaches a valid WAV as it is when ffmpeg fails on it (ffmpegPath points nowhere)', async () => {
+    const { handler, counts, logger } = harness({ ffmpegPath: '/nonexistent/ffmpeg' });
+    const callId = await portal.finishedCall();
+    await handler(entry(await recording('1795263642.90.wav')), callId);
+    expect(counts.attached).toEqual([{ format: 'wav', mode: 'base64' }]);
+    expect(portal.emu.records[0]).toMatchObject({ callId, fileName: '1795263642.90.wav' });
+    expect(portal.emu.records[0]!.bytes).toEqual(await readFile(FIXTURE_WAV));
+    expect(logger.lines.some((l) => l.level === 'error' && l.msg.includes('ffmpeg'))).toBe(true);
+  });
+
+  it('attaches a valid WAV as it is when ffmpeg runs past its timeout', async () => {
+    const slow = join(tmp, '..', `slow-ffmpeg-${process.pid}`);
+    await writeFile(slow, `#!/bin/sh\ncase "$*" in *" -i "*) exec sleep 30;; *) exec ${FFMPEG} "$@";; esac\n`);
+    await chmod(slow, 0o755);
+    const { handler, counts } = harness({ ffmpegPath: slow, timeoutMs: 1000 });
+    await handler(entry(await recording('a.wav')), await portal.finishedCall());
+    expect(counts.attached).toEqual([{ format: 'wav', mode: 'base64' }]);
+  });
+
+  it('attaches a valid WAV as it is when there is no ffmpeg at all, and counts a non-WAV', async () => {
+    const { handler, counts } = harness({ ffmpegPath: undefined });
+    await handler(entry(await recording('a.wav')), await portal.finishedCall());
+    expect(counts.attached).toEqual([{ format: 'wav', mode: 'base64' }]);
+    await handler(entry(await recording('b.gsm', Buffer.alloc(3300, 0xd5))), await portal.finishedCall());
+    expect(counts.failed).toEqual(['no-ffmpeg']);
+    expect(portal.emu.records).toHaveLength(1);
+  });
+
+  it('counts a path outside the mounted directory as unlocatable', async () => {
+    const { handler, counts } = harness({ locate: createLocator({ type: 'mount', rewrite: { from: '/var/spool/asterisk/monitor', to: spool } }) });
+    await handler(entry('/srv/elsewhere/a.wav'), await portal.finishedCall());
+    expect(counts.failed).toEqual(['unlocatable']);
+  });
+
+  it('reads the file through the mount rewrite', async () => {
+    const { handler, counts } = harness({ locate: createLocator({ type: 'mount', rewrite: { from: '/var/spool/asterisk/monitor', to: spool } }) });
+    await recording('1795263642.90.wav');
+    await handler(entry('/var/spool/asterisk/monitor/1795263642.90.wav'), await portal.finishedCall());
+    expect(counts.attached).toEqual([{ format: 'mp3', mode: 'base64' }]);
+  });
+
+  it.skipIf(process.getuid?.() === 0)('counts a file the daemon may not read as unreadable', async () => {
+    const { handler, counts } = harness();
+    const path = await recording('secret.wav');
+    await chmod(path, 0o000);
+    await handler(entry(path), await portal.finishedCall());
+    expect(counts.failed).toEqual(['unreadable']);
+  });
+
+  it('counts a file the locator cannot read as unreadable, without retrying', async () => {
+    const locate: Locator = () => ({
+      where: '/var/spool/asterisk/monitor/a.wav',
+      size: async () => 1000,
+      localPath: async () => {
+        throw new UnreadableError('cannot read /var/spool/asterisk/monitor/a.wav: EACCES');
+      },
+      removeOriginal: async () => undefined,
+    });
+    const { handler, counts } = harness({ locate });
+    await handler(entry('/var/spool/asterisk/monitor/a.wav'), await portal.finishedCall());
+    expect(counts.failed).toEqual(['unreadable']);
+  });
+
+  it('rejects with a retryable BitrixError when the portal answers 503, and still cleans its temp files', async () => {
+    const { handler, counts } = harness();
+    const callId = await portal.finishedCall();
+    portal.emu.faults.failNext(1, { status: 503, error: 'QUERY_LIMIT_EXCEEDED', error_description: 'Too many requests' });
+    await expect(handler(entry(await recording('a.wav')), callId)).rejects.toMatchObject({ name: 'BitrixError', kind: 'retryable' });
+    expect(counts.attached).toEqual([]);
+    expect(await readdir(tmp)).toEqual([]);
+    await handler(entry(await recording('a.wav')), callId);
+    expect(portal.emu.records).toHaveLength(1);
+  });
+});
