@@ -66,6 +66,8 @@ export class Outbox {
   private seq = 0;
   private inFlight = 0;
   private attaching = 0;
+  /** Seqs of the commands on the wire right now: never merged into or dropped. */
+  private readonly sending = new Set<number>();
   private pausedUntil = 0;
   private wakeAt = Infinity;
   private wakeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -131,14 +133,10 @@ export class Outbox {
     const q = this.queue(key);
     if (kind === 'finish') this.dropPendingShow(q, params['USER_ID']);
     if (kind === 'show' || kind === 'hide') {
-      const tail = q.inFlight ? undefined : q.entries[q.entries.length - 1];
-      const rest = absorbCardChange(tail, kind, params['USER_ID'] as number[]);
-      if (tail && (tail.params['USER_ID'] as unknown[] | undefined)?.length === 0) {
-        q.entries.pop();
-        this.opts.store.delete(tail.seq);
-      } else if (tail && rest.length !== (params['USER_ID'] as number[]).length) {
-        this.opts.store.put(tail);
-      }
+      const movable = (e: OutboxEntry) => !e.uncertain && !this.sending.has(e.seq);
+      const { rest, emptied, changed } = absorbCardChange(q.entries, kind, params['USER_ID'] as number[], movable);
+      for (const e of emptied) this.remove(q, e);
+      for (const e of changed) this.opts.store.put(e);
       if (rest.length === 0) {
         this.schedule();
         return true;
@@ -169,9 +167,9 @@ export class Outbox {
 
   /** The finishing user's card closes with the finish: a show still waiting for them is pointless. */
   private dropPendingShow(q: KeyQueue, userId: unknown): void {
-    if (q.inFlight) return; // what is on the wire may already be shown
     for (const e of [...q.entries]) {
-      if (e.kind !== 'show' || e.uncertain) continue;
+      // What is on the wire, or may have landed before, may already be shown.
+      if (e.kind !== 'show' || e.uncertain || this.sending.has(e.seq)) continue;
       const users = (e.params['USER_ID'] as number[]).filter((u) => u !== userId);
       if (users.length === 0) this.remove(q, e);
       else if (users.length !== (e.params['USER_ID'] as number[]).length) {
@@ -289,6 +287,7 @@ export class Outbox {
   private send(commands: BatchCommand[], planned: Array<{ entry: OutboxEntry; cmdKey: string }>): void {
     const keys = new Set(planned.map((p) => p.entry.key));
     for (const k of keys) this.queue(k).inFlight = true;
+    for (const p of planned) this.sending.add(p.entry.seq);
     this.inFlight++;
     this.opts.hooks?.onBatch?.(commands.length);
     this.opts.client
@@ -300,6 +299,7 @@ export class Outbox {
       .catch((err: unknown) => this.opts.logger.error({ err }, 'outbox: settling a batch failed'))
       .finally(() => {
         for (const k of keys) this.queue(k).inFlight = false;
+        for (const p of planned) this.sending.delete(p.entry.seq);
         this.inFlight--;
         this.pump();
       });

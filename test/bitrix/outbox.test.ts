@@ -70,6 +70,18 @@ describe('the outbox', () => {
     expect(batches[0]![0]!.params['CALL_ID']).toBe('externalCall.x');
   });
 
+  it('cancels a pending show even when other cards were queued after it', async () => {
+    const { client, batches } = fakeClient(ok);
+    const o = outbox(client);
+    o.bindCallId('L1', 'externalCall.x');
+    o.enqueue('L1', 'show', 'telephony.externalcall.show', { USER_ID: [11] });
+    o.enqueue('L1', 'hide', 'telephony.externalcall.hide', { USER_ID: [12] });
+    o.enqueue('L1', 'show', 'telephony.externalcall.show', { USER_ID: [13] });
+    o.enqueue('L1', 'hide', 'telephony.externalcall.hide', { USER_ID: [11, 13] });
+    await o.drain(1000);
+    expect(batches.flat().map((c) => [c.method.split('.').pop(), c.params['USER_ID']])).toEqual([['hide', [12]]]);
+  });
+
   it('retries a whole batch after the portal refused it and delivers each command once, in order', async () => {
     const { client, batches } = fakeClient((cmds, n) => {
       if (n === 1) throw rateLimited('batch');

@@ -44,13 +44,24 @@ async function setUp(): Promise<void> {
   await waitFor(() => portal!.commands.some((c) => c.method === 'user.get'), 10_000, 'the user map load');
 }
 
+function mergeShows(seen: Array<{ method: string; params: Record<string, unknown> }>) {
+  const out: Array<{ method: string; users: string[] }> = [];
+  for (const c of seen) {
+    const users = ([] as string[]).concat(c.params['USER_ID'] as string | string[]);
+    const last = out.at(-1);
+    if (c.method === 'show' && last?.method === 'show') last.users.push(...users);
+    else out.push({ method: c.method, users });
+  }
+  return out;
+}
+
 const telephony = (p: BitrixEmulator) =>
   p.commands
     .filter((c) => c.method.startsWith('telephony.'))
     .map((c) => ({ method: c.method.replace('telephony.externalcall.', ''), ok: c.ok, params: c.params }));
 
 describe('the daemon as a process', () => {
-  it('turns the support_ringall_answer trace into one register, one show for three users, one hide and one finish', async () => {
+  it('turns the support_ringall_answer trace into one register, cards for three users, one hide and one finish', async () => {
     await setUp();
     const login = pbx!.received.find((a) => a['Action'] === 'Login')!;
     expect(login['Events']).toBe('on');
@@ -61,23 +72,25 @@ describe('the daemon as a process', () => {
     await pbx!.replay(traceBytes('support_ringall_answer'), { speed: 5 });
     await waitFor(() => portal!.commands.some((c) => c.method === 'telephony.externalcall.finish'), 10_000, 'finish');
     const seen = telephony(portal!);
-    expect(seen.map((c) => [c.method, c.ok])).toEqual([
-      ['register', true],
-      ['show', true],
-      ['hide', true],
-      ['finish', true],
+    expect(seen.every((c) => c.ok)).toBe(true);
+    // The members ring within 2 ms; the outbox gathers them into one show unless the machine is so loaded
+    // that the events straddle its 5 ms linger, so neighbouring shows are read together.
+    const merged = mergeShows(seen);
+    expect(merged.map((c) => [c.method, c.users])).toEqual([
+      ['register', ['11']],
+      ['show', ['11', '12', '13']],
+      ['hide', ['11', '13']],
+      ['finish', ['12']],
     ]);
     expect(seen[0]!.params).toMatchObject({ USER_ID: '11', PHONE_NUMBER: '5551001', TYPE: '2', SHOW: '0', CRM_CREATE: '1', EXTERNAL_CALL_ID: '1795263470.0' });
     expect(seen[0]!.params['CALL_START_DATE']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$/);
-    expect(seen[1]!.params['USER_ID']).toEqual(['11', '12', '13']);
-    expect(seen[2]!.params['USER_ID']).toEqual(['11', '13']);
-    expect(seen[3]!.params).toMatchObject({ USER_ID: '12', DURATION: '5', STATUS_CODE: '200' });
+    expect(seen.at(-1)!.params).toMatchObject({ USER_ID: '12', DURATION: '5', STATUS_CODE: '200' });
     // One CALL_ID for everything after the register.
     const callId = (portal!.commands.find((c) => c.method.endsWith('register'))!.result as { CALL_ID: string }).CALL_ID;
     expect(new Set(seen.slice(1).map((c) => c.params['CALL_ID']))).toEqual(new Set([callId]));
     expect(portal!.statistics).toHaveLength(1);
-    // Three HTTP requests for the call itself: register+show, hide, finish.
-    expect(portal!.requests.filter((r) => r.restMethod === 'batch')).toHaveLength(3);
+    // At most four HTTP requests for the call itself (three when the shows share the register's batch).
+    expect(portal!.requests.filter((r) => r.restMethod === 'batch').length).toBeLessThanOrEqual(4);
     expect(daemon!.output()).not.toContain('ami-s3cret');
     expect(daemon!.output()).not.toContain(portal!.webhookUrl.split('/rest/')[1]!.split('/')[1]!);
   });
@@ -115,7 +128,8 @@ describe('the daemon as a process', () => {
       ['register', false],
       ['finish', false],
     ]);
-    expect(daemon!.output().match(/command parked/g)).toHaveLength(2);
+    // The recording waits behind them and has no CALL_ID either: it is parked too.
+    expect(daemon!.output().match(/command parked/g)).toHaveLength(3);
     expect(daemon!.output()).toMatch(/User is not found or is not active/);
     expect(daemon!.alive()).toBe(true);
 
