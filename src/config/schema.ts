@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { recordingsConfigProblems, recordingsSchema } from './recordings.js';
+import { ringBackSchema } from './ringback.js';
 
 /**
  * The whole configuration, validated in one pass so every error is reported at once with its key path.
@@ -132,6 +133,7 @@ export const configSchema = z.strictObject({
   log: logSchema.prefault({}),
   outbox: outboxSchema.prefault({}),
   recordings: recordingsSchema.prefault({}),
+  ringBack: ringBackSchema.prefault({}),
 }).superRefine((c, ctx) => {
   for (const message of recordingsConfigProblems(c.recordings, c.asterisk.ari)) {
     ctx.addIssue({ code: 'custom', path: ['recordings', 'source', 'type'], message });

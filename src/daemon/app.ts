@@ -5,6 +5,8 @@ import { createBitrixClient, type BitrixClient } from '../bitrix/client.js';
 import { acquire, LeakyBucket } from '../bitrix/limiter.js';
 import { setupRecordings } from '../recordings/setup.js';
 import type { RecordingHooks } from '../recordings/pipeline.js';
+import { FileRingBackStore } from '../ringback/store.js';
+import { RingBackService } from '../ringback/service.js';
 import type { OutboxStore } from '../bitrix/outbox-entry.js';
 import { Outbox, type AttachHandler } from '../bitrix/outbox.js';
 import { ExtensionDirectory } from '../bitrix/user-directory.js';
@@ -38,6 +40,7 @@ export interface BridgeDeps {
 
 export interface Bridge {
   runtime: Runtime;
+  ringBack: RingBackService;
   health(): BridgeHealth;
   outbox: Outbox;
   ami: AmiClient;
@@ -102,9 +105,10 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
   const attach = deps.attach ?? recordings?.attach;
 
   const directory = new ExtensionDirectory(config.users.extensions);
+  const classifier = new ChannelClassifier({ contexts: config.asterisk.contexts, extensionPattern: config.asterisk.extensionPattern });
   const tracker = new CallTracker({
     recordingVariables,
-    classifier: new ChannelClassifier({ contexts: config.asterisk.contexts, extensionPattern: config.asterisk.extensionPattern }),
+    classifier,
     users: directory,
     defaultUserId: config.bitrix.defaultUserId,
     crmCreate: config.bitrix.crmCreate,
@@ -180,7 +184,32 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
       reconnect: { initialDelayMs: a.reconnect.initialDelayMs, maxDelayMs: a.reconnect.maxDelayMs, factor: 2, jitter: 0.2 },
       logger: log.child({ part: 'ami' }),
     });
-  ami.on('event', (msg) => runtime.handleAmiEvent(msg));
+  const ringBack = new RingBackService({
+    ami,
+    store: new FileRingBackStore({ dir: config.state.dir }),
+    config: config.ringBack,
+    logger: log.child({ part: 'ringback' }),
+    clock,
+    notify: async ({ iface, queue, cooldownSec, policy }) => {
+      const ext = classifier.extensionOf(iface);
+      const userId = ext === undefined ? undefined : directory.userIdFor(ext);
+      if (userId === undefined) return;
+      outbox.enqueue(`notify:${iface}:${clock()}`, 'call', 'im.notify', {
+        to: userId,
+        type: 'SYSTEM',
+        message:
+          policy === 'pause'
+            ? `You missed a call in queue ${queue}; you are paused there for ${cooldownSec} s.`
+            : `You missed a call in queue ${queue}; other agents get its calls first for ${cooldownSec} s.`,
+      }, false);
+    },
+  });
+  await ringBack.start();
+  ami.on('event', (msg) => {
+    runtime.handleAmiEvent(msg);
+    ringBack.handleAmiEvent(msg);
+  });
+  ami.on('connected', () => void ringBack.onAmiReconnected());
   // The connection logs its own lifecycle (connected, disconnected, framing errors, Asterisk restarts).
   let blindSince: number | undefined = saved?.lastEventAt;
   ami.on('disconnected', () => (blindSince ??= clock()));
@@ -222,6 +251,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
 
   return {
     runtime,
+    ringBack,
     health: () => ({
       ami: ami.isConnected,
       portal: portalOk,
@@ -237,6 +267,9 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
       if (refreshTimer) clearInterval(refreshTimer);
       clearInterval(snapshotTimer);
       clearInterval(retryTimer);
+      // A stopped bridge holds no pauses; only a crash leaves some, reconciled at the next start.
+      await ringBack.releaseAll(2000).catch(() => undefined);
+      ringBack.stop();
       await ami.close().catch(() => undefined);
       const drained = await outbox.drain(drainMs);
       if (!drained) log.warn({ waiting: outbox.depth }, 'stopping with Bitrix24 commands still waiting; they are kept for the next start');

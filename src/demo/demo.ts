@@ -9,6 +9,7 @@ import { startAmiSimulator } from '../sim/ami-simulator.js';
 import { startBitrixEmulator } from '../sim/bitrix-emulator.js';
 import { DEMO_CRM, DEMO_USERS, TRACE_STORIES } from './scenarios.js';
 import { describeCommand } from './describe.js';
+import { recordedQueueState } from './queue-state.js';
 
 /**
  * `asterisk-b24-bridge demo`: the real daemon against the built-in AMI simulator (replaying real Asterisk 22
@@ -34,7 +35,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const recordingDir = fileURLToPath(new URL('../../test/fixtures/recordings', import.meta.url));
   const names = opts.traces ?? TRACE_STORIES.map((s) => s.name);
   const portal = await startBitrixEmulator({ users: DEMO_USERS, crm: DEMO_CRM });
-  const pbx = await startAmiSimulator({ username: 'b24bridge', secret: 'demo-secret' });
+  const pbx = await startAmiSimulator({ username: 'b24bridge', secret: 'demo-secret', queueState: recordedQueueState(traceDir) });
   const config = parseConfig({
     asterisk: { ami: { host: pbx.host, port: pbx.port, username: 'b24bridge', secret: 'demo-secret', eventFilter: true } },
     bitrix: { webhookUrl: portal.webhookUrl, applicationToken: 'demo-token', defaultUserId: 1 },
@@ -47,6 +48,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       appearTimeoutMs: 500,
     },
     log: { level: 'warn' },
+    // A short cooldown so the demo shows the undo too.
+    ringBack: { cooldownSec: 2 },
   });
   // Only errors: the transcript is the output (a missing demo recording is expected, not news).
   const logger = createLogger({ level: 'error', format: 'json' });
@@ -59,6 +62,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     for (const name of names) {
       const story = TRACE_STORIES.find((s) => s.name === name);
       const requestsBefore = portal.requests.length;
+      const actionsBefore = pbx.received.length;
       const commandsBefore = portal.commands.length;
       print(`== ${name}: ${story?.story ?? ''}`);
       await pbx.replay(readFileSync(`${traceDir}${name}.ami`), { speed: opts.speed });
@@ -69,6 +73,12 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       for (const c of cmds) print(`   +${((c.at - t0) / 1000).toFixed(3)}s ${describeCommand(c)}`);
       calls += cmds.filter((c) => c.method === 'telephony.externalcall.register' && c.ok).length;
       if (cmds.length === 0) print('   (nothing sent: no external call in this trace)');
+      // What the daemon asked of Asterisk meanwhile (the ring-back fix pauses and unpauses members).
+      for (const a of pbx.received.slice(actionsBefore)) {
+        if (a['Action'] === 'QueuePause' || a['Action'] === 'QueuePenalty') {
+          print(`   PBX <- ${String(a['Action'])} Queue=${String(a['Queue'])} Interface=${String(a['Interface'])} ${a['Action'] === 'QueuePause' ? `Paused=${String(a['Paused'])}` : `Penalty=${String(a['Penalty'])}`}`);
+        }
+      }
       print(`   portal: ${portal.requests.length - requestsBefore} HTTP request(s), ${cmds.length} command(s)\n`);
     }
   } finally {

@@ -23,5 +23,9 @@ export const TRACE_STORIES = [
   { name: 'blind_transfer', story: '102 answers, then blind-transfers the caller to 103, who answers' },
   { name: 'click_to_call', story: 'an Originate rings agent 101 first, then dials the customer 5559876' },
   { name: 'recording', story: 'support call answered by 102, recorded with MixMonitor' },
-  { name: 'sales_leastrecent_ringback', story: 'sales (leastrecent): 201 does not answer and is rung again and again (the ring-back bug)' },
+  {
+    name: 'sales_leastrecent_ringback',
+    story:
+      'sales (leastrecent): 201 does not answer and is rung again and again (the ring-back bug). The replayed recording cannot react, but watch the daemon pause 201 after its first miss and unpause it after the cooldown',
+  },
 ];

@@ -25,8 +25,8 @@ export interface QueueInfo {
 
 /** What the service asked Asterisk to do, for results. */
 export type ActionOp = 'pause' | 'unpause' | 'raisePenalty' | 'restorePenalty';
-/** failed = Asterisk said no (nothing happened); timeout/disconnected = we do not know. */
-export type ActionOutcome = 'ok' | 'failed' | 'timeout' | 'disconnected';
+/** failed = Asterisk said no, refused = not sent (state not saved): nothing happened. timeout/disconnected = we do not know. */
+export type ActionOutcome = 'ok' | 'failed' | 'refused' | 'timeout' | 'disconnected';
 
 interface At {
   at: number;
@@ -36,7 +36,8 @@ export type RingBackInput =
   | (At & { kind: 'queueParams'; queue: string; strategy: string })
   | (At & { kind: 'ringNoAnswer'; queue: string; iface: string; memberName: string; ringTimeMs: number })
   | (At & { kind: 'agentConnect'; queue: string; iface: string; memberName: string })
-  | (At & { kind: 'memberPause'; queue: string; iface: string; memberName: string; paused: boolean; reason: string })
+  /** `penalty`: member events carry the whole member, penalty included. */
+  | (At & { kind: 'memberPause'; queue: string; iface: string; memberName: string; paused: boolean; reason: string; penalty?: number })
   | (At & { kind: 'memberPenalty'; queue: string; iface: string; memberName: string; penalty: number })
   | (At & { kind: 'memberAdded'; member: MemberSnapshot })
   | (At & { kind: 'memberRemoved'; queue: string; iface: string; memberName: string })
@@ -51,6 +52,7 @@ export type RingBackInputKind = RingBackInput['kind'];
 
 /** Why a change ended or was not made; also the `cause` label of metrics. */
 export type RingBackCause =
+  | 'noAnswer'
   | 'cooldownOver'
   | 'answered'
   | 'memberRemoved'
@@ -64,6 +66,7 @@ export type RingBackCause =
   | 'shutdown'
   | 'busy'
   | 'alreadyPaused'
+  | 'penaltyUnknown'
   | 'missCounted'
   | 'foundAtReconcile'
   | 'foundInEvent';
@@ -132,4 +135,3 @@ export interface RingBackState {
   strikes: RingBackStrike[];
 }
 
-export const EMPTY_STATE: RingBackState = { version: 1, changes: [], strikes: [] };

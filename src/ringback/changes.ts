@@ -1,0 +1,107 @@
+import type { RingBackConfig } from '../config/ringback.js';
+import { changeKey, cooldownMs, Ledger, memberKey, Out } from './ledger.js';
+import type { RingBackCause, RingBackChange, RingBackLogEvent, RingBackState } from './types.js';
+
+/**
+ * The changes we hold and the operations on them (arm, undo, finish, forget, adopt), shared by the policy,
+ * the feedback from Asterisk and the reconcile. Pure: every operation only adds effects to `out`.
+ */
+
+type Level = 'debug' | 'info' | 'warn' | 'error';
+
+/** Our own pause reported after our own undo is an echo, not a pause to adopt. */
+const ECHO_WINDOW_MS = 10_000;
+
+export class ChangeBook {
+  readonly ledger: Ledger;
+  /** Changes loaded from disk: nothing is done with them before a QueueStatus has shown they still stand. */
+  readonly unverified = new Set<string>();
+  private readonly undoneAt = new Map<string, number>();
+  /** Replaced for every input by the policy. */
+  out = new Out();
+
+  constructor(
+    readonly cfg: RingBackConfig,
+    state?: RingBackState,
+  ) {
+    this.ledger = new Ledger(state);
+    for (const key of this.ledger.changes.keys()) this.unverified.add(key);
+  }
+
+  get(policy: RingBackChange['policy'], queue: string, iface: string): RingBackChange | undefined {
+    return this.ledger.changes.get(changeKey(policy, queue, iface));
+  }
+
+  isVerified(c: RingBackChange): boolean {
+    return !this.unverified.has(keyOf(c));
+  }
+
+  add(c: RingBackChange): void {
+    this.ledger.changes.set(keyOf(c), c);
+    this.out.dirty();
+  }
+
+  confirm(c: RingBackChange): void {
+    c.phase = 'active';
+    this.unverified.delete(keyOf(c));
+    this.out.dirty();
+  }
+
+  arm(c: RingBackChange): void {
+    this.out.push({ type: 'scheduleTimer', id: keyOf(c), at: c.until });
+  }
+
+  undo(c: RingBackChange, cause: RingBackCause, at: number, cancelTimer = true): void {
+    c.phase = 'undoing';
+    c.undoCause = cause;
+    const strike = this.ledger.strikes.get(memberKey(c.queue, c.iface));
+    if (strike !== undefined) strike.lastAt = at; // the escalation window runs from the undo
+    this.out.dirty();
+    if (cancelTimer) this.out.push({ type: 'cancelTimer', id: keyOf(c) });
+    this.sendUndo(c);
+  }
+
+  sendUndo(c: RingBackChange): void {
+    if (c.policy === 'pause') this.out.push({ type: 'unpause', queue: c.queue, iface: c.iface, cause: c.undoCause ?? 'cooldownOver' });
+    else this.out.push({ type: 'setPenalty', queue: c.queue, iface: c.iface, penalty: c.restoreTo ?? 0, purpose: 'restore' });
+  }
+
+  finishUndo(c: RingBackChange, at: number): void {
+    this.drop(c);
+    this.undoneAt.set(keyOf(c), at);
+    // What we just set, so a late echo of our own change is not taken for the member's real state.
+    if (c.policy === 'pause') this.ledger.observe(c.queue, c.iface, { paused: false, reason: '' }, at);
+    else this.ledger.observe(c.queue, c.iface, { penalty: c.restoreTo ?? 0 }, at);
+    this.out.log('info', 'undone', c, c.undoCause ?? 'cooldownOver', c.restoreTo === undefined ? {} : { penalty: c.restoreTo });
+  }
+
+  forget(c: RingBackChange, event: RingBackLogEvent, level: Level, cause: RingBackCause, detail?: string): void {
+    this.drop(c);
+    this.out.log(level, event, c, cause, detail === undefined ? {} : { detail });
+  }
+
+  /** A pause with our reason and no record (state file lost, or a crash between the action and the save). */
+  adopt(queue: string, iface: string, memberName: string, at: number, until: number, cause: RingBackCause): void {
+    if ((this.undoneAt.get(changeKey('pause', queue, iface)) ?? -Infinity) > at - ECHO_WINDOW_MS) return;
+    const c: RingBackChange = {
+      ...{ queue, iface, memberName, policy: 'pause', phase: 'active', acked: true },
+      ...{ changedAt: at, until, cooldownMs: cooldownMs(0, this.cfg), level: 0 },
+    };
+    this.add(c);
+    this.out.log('warn', 'adopted', c, cause, { detail: 'paused with our reason but not in our records; undone after a cooldown' });
+    if (until <= at) this.undo(c, 'cooldownOver', at);
+    else this.arm(c);
+  }
+
+  private drop(c: RingBackChange): void {
+    const key = keyOf(c);
+    this.ledger.changes.delete(key);
+    this.unverified.delete(key);
+    this.out.push({ type: 'cancelTimer', id: key });
+    this.out.dirty();
+  }
+}
+
+export function keyOf(c: RingBackChange): string {
+  return changeKey(c.policy, c.queue, c.iface);
+}

@@ -1,0 +1,96 @@
+import * as fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FileRingBackStore, RingBackStoreError, type StoreFs } from '../../src/ringback/store.js';
+import type { RingBackState } from '../../src/ringback/types.js';
+
+const STATE: RingBackState = {
+  version: 1,
+  changes: [
+    {
+      queue: 'sales',
+      iface: 'Local/201@agents/n',
+      memberName: 'Agent 201',
+      policy: 'pause',
+      phase: 'active',
+      acked: true,
+      changedAt: 1000,
+      until: 61_000,
+      cooldownMs: 60_000,
+      level: 0,
+    },
+  ],
+  strikes: [{ queue: 'sales', iface: 'Local/201@agents/n', level: 0, lastAt: 1000 }],
+};
+
+const dirs: string[] = [];
+function tmpDir(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ringback-store-'));
+  dirs.push(d);
+  return d;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function failing(call: keyof StoreFs, code: string): StoreFs {
+  return {
+    ...fs,
+    [call]: () => {
+      throw Object.assign(new Error(`${code}: simulated`), { code });
+    },
+  } as StoreFs;
+}
+
+function caught(fn: () => unknown): RingBackStoreError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(RingBackStoreError);
+    return err as RingBackStoreError;
+  }
+  throw new Error('expected an error');
+}
+
+describe('ring-back state file', () => {
+  it('saves and loads the state, creating state.dir, leaving no temp file behind', () => {
+    const dir = path.join(tmpDir(), 'nested');
+    const store = new FileRingBackStore({ dir });
+    expect(store.load()).toBeUndefined();
+    store.save(STATE);
+    expect(store.load()).toEqual(STATE);
+    expect(fs.readdirSync(dir)).toEqual(['ringback.json']);
+  });
+
+  it('keeps the previous file whole when a write fails half-way (temp file + rename)', () => {
+    const dir = tmpDir();
+    new FileRingBackStore({ dir }).save(STATE);
+    const err = caught(() => new FileRingBackStore({ dir, fs: failing('fsyncSync', 'EIO') }).save({ ...STATE, changes: [] }));
+    expect(err.code).toBe('IO');
+    expect(new FileRingBackStore({ dir }).load()).toEqual(STATE);
+    expect(fs.readdirSync(dir)).toEqual(['ringback.json']);
+  });
+
+  it('says clearly when the disk is read-only or full', () => {
+    const dir = tmpDir();
+    const ro = caught(() => new FileRingBackStore({ dir, fs: failing('openSync', 'EROFS') }).save(STATE));
+    expect(ro.code).toBe('READ_ONLY');
+    expect(ro.message).toBe(`cannot write ring-back state ${path.join(dir, 'ringback.json')}: the file system is read-only (EROFS)`);
+    const full = caught(() => new FileRingBackStore({ dir, fs: failing('writeSync', 'ENOSPC') }).save(STATE));
+    expect(full.code).toBe('DISK_FULL');
+    expect(full.message).toContain('no space left on the device (ENOSPC)');
+    const denied = caught(() => new FileRingBackStore({ dir, fs: failing('openSync', 'EACCES') }).save(STATE));
+    expect(denied.code).toBe('NO_ACCESS');
+  });
+
+  it('moves a corrupt file aside and reports it, so the next start is not a crash loop', () => {
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, 'ringback.json'), '{"version": 1, "changes": [{"queue": 7}]');
+    const store = new FileRingBackStore({ dir, clock: () => 123 });
+    const err = caught(() => store.load());
+    expect(err.code).toBe('CORRUPT');
+    expect(fs.readdirSync(dir)).toEqual(['ringback.json.corrupt-123']);
+    expect(store.load()).toBeUndefined();
+  });
+});
