@@ -19,7 +19,7 @@ program
   .requiredOption('-c, --config <file>', 'YAML configuration file')
   .action(async (opts: { config: string }) => {
     const config = loadOrExit(opts.config);
-    await runDaemon(config);
+    await runDaemon(config, opts.config);
   });
 
 program

@@ -20,6 +20,13 @@ export class ExtensionDirectory implements UserDirectory {
     return this.overrides[ext] ?? this.fromPortal.get(ext);
   }
 
+  /** Bitrix24 user -> extension (click-to-call rings the clicking user's phone); the config's map wins. */
+  extensionFor(userId: number): string | undefined {
+    for (const [ext, id] of Object.entries(this.overrides)) if (id === userId) return ext;
+    for (const [ext, id] of this.fromPortal) if (id === userId) return ext;
+    return undefined;
+  }
+
   setOverrides(overrides: Record<string, number>): void {
     this.overrides = overrides;
   }

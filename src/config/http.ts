@@ -95,3 +95,25 @@ export type HttpServerConfig = z.infer<z.ZodObject<typeof httpServerKeys>>;
 export type NumberRules = z.infer<typeof numberRulesSchema>;
 export type CallbackConfig = z.infer<typeof callbackSchema>;
 export type ClickToCallConfig = z.infer<typeof clickToCallSchema>;
+
+/**
+ * Checks across sections, for the configSchema's superRefine: ARI must exist to originate through it, and the
+ * customer-leg contexts must be outbound contexts, or the core never sees the customer answer (wrong status).
+ */
+export function clickToCallProblems(
+  c: ClickToCallConfig,
+  asterisk: { ari?: unknown; contexts: { outbound: string[] } },
+): Array<{ path: string[]; message: string }> {
+  const problems: Array<{ path: string[]; message: string }> = [];
+  if (c.via === 'ari' && !asterisk.ari) problems.push({ path: ['clickToCall', 'via'], message: '"ari" needs an asterisk.ari section' });
+  const contexts: Array<[string[], string | undefined]> = [
+    [['clickToCall', 'context'], c.context],
+    [['clickToCall', 'callback', 'context'], c.callback?.context],
+  ];
+  for (const [path, cx] of contexts) {
+    if (cx !== undefined && !asterisk.contexts.outbound.includes(cx)) {
+      problems.push({ path, message: `"${cx}" must also be listed in asterisk.contexts.outbound (the core finds the customer leg by it)` });
+    }
+  }
+  return problems;
+}

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { recordingsConfigProblems, recordingsSchema } from './recordings.js';
 import { ringBackSchema } from './ringback.js';
+import { clickToCallProblems, clickToCallSchema, headersWithinRequestTimeout, httpServerKeys } from './http.js';
+import { parseAllowEntry } from '../http/auth.js';
 
 /**
  * The whole configuration, validated in one pass so every error is reported at once with its key path.
@@ -98,11 +100,16 @@ const usersSchema = z.strictObject({
   refreshIntervalSec: z.number().int().min(0).default(900),
 });
 
-const httpSchema = z.strictObject({
-  host: nonEmpty.default('127.0.0.1'),
-  /** 0 picks a free port (tests). */
-  port: z.number().int().min(0).max(65535).default(8090),
-});
+const httpSchema = z
+  .strictObject({
+    host: nonEmpty.default('127.0.0.1'),
+    /** 0 picks a free port (tests). */
+    port: z.number().int().min(0).max(65535).default(8090),
+    ...httpServerKeys,
+    /** Who may scrape GET /metrics (it has no token). */
+    metricsAllow: z.array(z.string().refine((s) => parseAllowEntry(s) !== undefined, 'must be an IP address or a CIDR prefix')).default(['127.0.0.0/8', '::1']),
+  })
+  .refine(headersWithinRequestTimeout, { message: 'must not exceed requestTimeoutMs', path: ['headersTimeoutMs'] });
 
 const stateSchema = z.strictObject({
   dir: nonEmpty.default('/var/lib/asterisk-b24-bridge'),
@@ -134,7 +141,9 @@ export const configSchema = z.strictObject({
   outbox: outboxSchema.prefault({}),
   recordings: recordingsSchema.prefault({}),
   ringBack: ringBackSchema.prefault({}),
+  clickToCall: clickToCallSchema.prefault({}),
 }).superRefine((c, ctx) => {
+  for (const p of clickToCallProblems(c.clickToCall, c.asterisk)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
   for (const message of recordingsConfigProblems(c.recordings, c.asterisk.ari)) {
     ctx.addIssue({ code: 'custom', path: ['recordings', 'source', 'type'], message });
   }

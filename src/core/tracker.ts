@@ -279,6 +279,12 @@ export class CallTracker {
     if (caller) this.observe(caller, at, out);
     const call = this.observe(dest, at, out);
     if (!call || call.direction === undefined) return;
+    // Click-to-call: the caller-less dial is our Originate ringing the agent. It is the call's origin, not a ring
+    // leg: the call is answered when the customer answers, and an unanswered agent leg still sets lastDialStatus.
+    if (call.clickToCall && caller === undefined && call.originChannel === undefined) {
+      call.originChannel = dest.uniqueid;
+      return;
+    }
     const fromOutboundContext = caller !== undefined && this.opts.classifier.directionOf(caller.context) === 'outbound';
     if (call.direction === 'outbound' && call.customerChannel === undefined && fromOutboundContext) {
       call.customerChannel = dest.uniqueid;

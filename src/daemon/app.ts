@@ -2,10 +2,15 @@ import { AmiConnection } from '../ami/connection.js';
 import type { AmiClient } from '../ami/client.js';
 import { eventFilters } from '../ami/filters.js';
 import { createBitrixClient, type BitrixClient } from '../bitrix/client.js';
+import type { CommandOptions } from '../bitrix/commands.js';
 import { acquire, LeakyBucket } from '../bitrix/limiter.js';
 import { setupRecordings } from '../recordings/setup.js';
 import type { RecordingHooks } from '../recordings/pipeline.js';
 import { FileRingBackStore } from '../ringback/store.js';
+import type { Metrics } from '../obs/metrics.js';
+import { metricsRoute } from '../obs/metrics-route.js';
+import { startEndpoint, type Endpoint } from '../clicktocall/endpoint.js';
+import { createAddressMatcher, restrictTo } from '../http/auth.js';
 import { RingBackService } from '../ringback/service.js';
 import type { OutboxStore } from '../bitrix/outbox-entry.js';
 import { Outbox, type AttachHandler } from '../bitrix/outbox.js';
@@ -35,17 +40,24 @@ export interface BridgeDeps {
   store?: OutboxStore;
   attach?: AttachHandler;
   recordingHooks?: RecordingHooks;
+  metrics?: Metrics;
   onEffect?: (effect: Effect) => void;
 }
 
 export interface Bridge {
   runtime: Runtime;
+  /** Bitrix24 events (click-to-call, callbacks), /healthz and /metrics; endpoint.server.port is the bound port. */
+  endpoint: Endpoint;
+  bitrix: BitrixClient;
+  commands: CommandOptions;
   ringBack: RingBackService;
   health(): BridgeHealth;
   outbox: Outbox;
   ami: AmiClient;
   directory: ExtensionDirectory;
   tracker: CallTracker;
+  /** SIGHUP: what can change live (user map, ring-back policy); the log level is the caller's. */
+  reload(next: Config): void;
   /** Stop taking events, drain the outbox for at most drainMs, then close everything. */
   stop(drainMs?: number): Promise<void>;
 }
@@ -70,16 +82,23 @@ function limiterDelay(bucket: LeakyBucket, cfg: { perSecond: number; burst: numb
 export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bridge> {
   const clock = deps.clock ?? Date.now;
   const log = deps.logger;
+  const m = deps.metrics;
   const bucket = new LeakyBucket({ perSecond: config.bitrix.rateLimit.perSecond, burst: config.bitrix.rateLimit.burst }, clock);
   const bitrix =
     deps.bitrix ??
-    createBitrixClient({ webhookUrl: config.bitrix.webhookUrl, timeoutMs: config.bitrix.timeoutMs, limiter: bucket, logger: log.child({ part: 'bitrix' }) });
+    createBitrixClient({
+      webhookUrl: config.bitrix.webhookUrl,
+      timeoutMs: config.bitrix.timeoutMs,
+      limiter: bucket,
+      logger: log.child({ part: 'bitrix' }),
+      ...(m ? { onRequest: m.onRequest } : {}),
+    });
 
   let lastError: string | undefined;
   let portalOk = true;
   const db: StateDb | undefined = deps.store ? undefined : openStateDb(config.state.dir);
   let storeFailing = false;
-  const store =
+  const rawStore =
     deps.store ??
     new SqliteOutboxStore(db!, (err, op) => {
       // Disk full or read-only: keep serving from memory, say so once per failure streak.
@@ -87,6 +106,8 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
       if (!storeFailing) log.error({ err, op, dir: config.state.dir }, 'state store write failed; continuing from memory (restart safety lost until it recovers)');
       storeFailing = true;
     });
+  // Counts recordings waiting to be attached, also those a previous run left (it wraps load()).
+  const store = m ? m.recordings.trackStore(rawStore) : rawStore;
 
   const recordingVariables = [...new Set(['MIXMONITOR_FILENAME', config.recordings.pathVariable])];
   const recordings = deps.attach
@@ -100,7 +121,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
           await acquire(bucket, (ms) => new Promise((r) => setTimeout(r, ms)));
         },
         logger: log.child({ part: 'recordings' }),
-        ...(deps.recordingHooks ? { hooks: deps.recordingHooks } : {}),
+        ...((deps.recordingHooks ?? m?.recordings.hooks()) ? { hooks: (deps.recordingHooks ?? m?.recordings.hooks())! } : {}),
       });
   const attach = deps.attach ?? recordings?.attach;
 
@@ -115,6 +136,8 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     defaultLineNumber: config.bitrix.defaultLineNumber,
     showCards: config.bitrix.showCards,
   });
+  const commandOptions: CommandOptions = { addToChat: config.bitrix.addToChat };
+  const mh = m?.outboxHooks();
   const outbox = new Outbox({
     client: bitrix,
     store,
@@ -127,15 +150,23 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     maxRetryDelayMs: config.outbox.maxRetryDelayMs,
     ...(attach ? { attach } : {}),
     hooks: {
-      onDelivered: () => {
+      onBatch: (n) => mh?.onBatch?.(n),
+      onDelivered: (e, r) => {
         portalOk = true;
         storeFailing = false;
+        mh?.onDelivered?.(e, r);
       },
-      onRetry: (_e, err) => {
+      onRetry: (e, err) => {
         portalOk = err.kind !== 'retryable';
         lastError = `portal: ${err.message}`;
+        mh?.onRetry?.(e, err);
       },
-      onParked: (p) => (lastError = `parked ${p.method}: ${p.error}`),
+      onParked: (p) => {
+        lastError = `parked ${p.method}: ${p.error}`;
+        mh?.onParked?.(p);
+      },
+      onDuplicate: (k) => mh?.onDuplicate?.(k),
+      onDropped: (k) => mh?.onDropped?.(k),
     },
   });
   // A restart (even kill -9) resumes the calls in flight from the last snapshot; the resync below repairs the gap.
@@ -149,7 +180,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     outbox,
     logger: log.child({ part: 'core' }),
     clock,
-    commands: { addToChat: config.bitrix.addToChat },
+    commands: commandOptions,
     recordingsEnabled: attach !== undefined,
     recordingVariables,
     ...(deps.onEffect ? { onEffect: deps.onEffect } : {}),
@@ -190,6 +221,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     config: config.ringBack,
     logger: log.child({ part: 'ringback' }),
     clock,
+    ...(m ? { metrics: { record: m.ringback.record } } : {}),
     notify: async ({ iface, queue, cooldownSec, policy }) => {
       const ext = classifier.extensionOf(iface);
       const userId = ext === undefined ? undefined : directory.userIdFor(ext);
@@ -205,6 +237,10 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     },
   });
   await ringBack.start();
+  m?.ringback.observeSetAside(() => ringBack.setAsideCount());
+  m?.bindOutbox(outbox, clock);
+  m?.observeRuntime(() => ({ ...runtime.stats, activeCalls: tracker.activeCalls }));
+  m?.bindAmi(ami);
   ami.on('event', (msg) => {
     runtime.handleAmiEvent(msg);
     ringBack.handleAmiEvent(msg);
@@ -249,21 +285,48 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     log.error({ err }, 'AMI login failed; retrying');
   });
 
+  const health = (): BridgeHealth => ({
+    ami: ami.isConnected,
+    portal: portalOk,
+    outboxDepth: outbox.depth,
+    parked: outbox.parkedEntries().length,
+    ...(lastError ? { lastError } : {}),
+  });
+  // Last to start: the first click must find the runtime and the AMI connection ready.
+  const endpoint = await startEndpoint(
+    { http: config.http, clickToCall: config.clickToCall, bitrix: config.bitrix, ari: config.asterisk.ari },
+    {
+      ami,
+      bitrix,
+      commands: commandOptions,
+      submit: (input) => runtime.handleInput(input),
+      userExtension: (userId) => directory.extensionFor(userId),
+      health,
+      logger: log.child({ part: 'http' }),
+      clock,
+      extraRoutes: m ? { 'GET /metrics': restrictTo(createAddressMatcher(config.http.metricsAllow), metricsRoute(m)) } : {},
+    },
+  );
+
   return {
     runtime,
+    endpoint,
+    bitrix,
+    commands: commandOptions,
     ringBack,
-    health: () => ({
-      ami: ami.isConnected,
-      portal: portalOk,
-      outboxDepth: outbox.depth,
-      parked: outbox.parkedEntries().length,
-      ...(lastError ? { lastError } : {}),
-    }),
+    health,
     outbox,
     ami,
     directory,
     tracker,
+    reload(next: Config) {
+      directory.setOverrides(next.users.extensions);
+      void refreshUsers();
+      ringBack.reconfigure(next.ringBack);
+    },
     async stop(drainMs = 10_000) {
+      // Stop taking work first: no click-to-call may start while the rest shuts down.
+      await endpoint.close(2_000);
       if (refreshTimer) clearInterval(refreshTimer);
       clearInterval(snapshotTimer);
       clearInterval(retryTimer);

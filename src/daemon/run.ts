@@ -1,24 +1,40 @@
+import { ConfigError, loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { createLogger } from '../obs/logger.js';
-import { startBridge, type Bridge } from './app.js';
+import { createLogger, setLevel } from '../obs/logger.js';
+import { createMetrics } from '../obs/metrics.js';
+import { createSdNotifier } from '../obs/sd-notify.js';
 import { StateDirError } from '../store/db.js';
+import { startBridge, type Bridge } from './app.js';
 
-/** The `run` command: start everything, stop in order on SIGTERM/SIGINT. */
-export async function runDaemon(config: Config): Promise<void> {
+/**
+ * The `run` command: start in order (store, AMI, HTTP), tell systemd READY and feed its watchdog, reload what can
+ * change live on SIGHUP, stop in reverse order on SIGTERM/SIGINT.
+ */
+export async function runDaemon(config: Config, configFile: string): Promise<void> {
   const logger = createLogger({ level: config.log.level, format: config.log.format });
+  const systemd = createSdNotifier({ env: process.env, logger: logger.child({ part: 'systemd' }) });
+  const metrics = createMetrics();
   process.on('uncaughtException', (err) => {
     logger.fatal({ err }, 'uncaught exception; exiting so systemd restarts us');
     process.exit(70);
   });
-  // Signals are taken before start-up finishes: a SIGTERM during start must still stop in order.
+
+  // Signals are taken before start-up finishes: a SIGTERM during start must still stop in order,
+  // and SIGHUP's default action would kill node.
   let stopping = false;
+  let bridge: Bridge | undefined;
   let started: Promise<Bridge> | undefined;
-  const stop = (signal: string) => {
+  const statusOf = (b: Bridge): string => {
+    const h = b.health();
+    return `AMI ${h.ami ? 'connected' : 'down'}, portal ${h.portal ? 'ok' : 'unreachable'}, ${h.outboxDepth} waiting`;
+  };
+  const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
+    void systemd.stopping(`stopping (${signal}): draining Bitrix24 commands`);
     logger.info({ signal }, 'stopping: draining Bitrix24 commands');
     (started ?? Promise.reject(new Error('not started')))
-      .then((bridge) => bridge.stop(10_000))
+      .then((b) => b.stop(10_000))
       .then(() => {
         logger.info({}, 'stopped');
         logger.flush();
@@ -31,9 +47,26 @@ export async function runDaemon(config: Config): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  started = startBridge(config, { logger });
+  let reloads = Promise.resolve();
+  process.on('SIGHUP', () => {
+    reloads = reloads.then(async () => {
+      if (!bridge || stopping) return;
+      await systemd.reloading('reloading configuration');
+      try {
+        const next = loadConfigFile(configFile, process.env);
+        setLevel(logger, next.log.level);
+        bridge.reload(next);
+        logger.info({ level: next.log.level }, 'configuration reloaded (log level, user map, ring-back); other changes need a restart');
+      } catch (err) {
+        logger.error({ problems: err instanceof ConfigError ? err.problems : String(err) }, 'reload refused; keeping the running configuration');
+      }
+      await systemd.ready(statusOf(bridge));
+    });
+  });
+
+  started = startBridge(config, { logger, metrics });
   try {
-    await started;
+    bridge = await started;
   } catch (err) {
     if (err instanceof StateDirError) {
       // A configuration problem, not a crash: exit 78 (EX_CONFIG) so systemd does not restart in a loop.
@@ -43,5 +76,8 @@ export async function runDaemon(config: Config): Promise<void> {
     }
     throw err;
   }
-  logger.info({ http: `${config.http.host}:${config.http.port}`, stateDir: config.state.dir }, 'asterisk-b24-bridge started');
+  await systemd.ready(statusOf(bridge));
+  systemd.startWatchdog();
+  for (const ev of ['connected', 'disconnected'] as const) bridge.ami.on(ev, () => void systemd.status(statusOf(bridge!)));
+  logger.info({ http: `${config.http.host}:${bridge.endpoint.server.port}`, stateDir: config.state.dir }, 'asterisk-b24-bridge started');
 }

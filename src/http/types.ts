@@ -30,10 +30,26 @@ export type HttpErrorCode =
   | 'METHOD_NOT_ALLOWED'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'PAYLOAD_TOO_LARGE'
+  | 'HEADERS_TOO_LARGE'
+  | 'REQUEST_TIMEOUT'
   | 'BAD_REQUEST'
   | 'INVALID_NUMBER'
   | 'UNKNOWN_USER'
   | 'DUPLICATE'
   | 'RATE_LIMITED'
   | 'PBX_UNAVAILABLE'
+  /** Asterisk refused the Originate (Response: Error, e.g. the context or extension does not exist). */
+  | 'ORIGINATE_FAILED'
+  /** Bitrix24 could not be reached to register a callback: nothing was rung. */
+  | 'PORTAL_UNAVAILABLE'
+  /** A feature this request needs is not configured (e.g. callbacks without a target). */
+  | 'NOT_CONFIGURED'
   | 'INTERNAL';
+
+/** pino-compatible subset: (object, message). */
+export interface HttpLogger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}

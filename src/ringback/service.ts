@@ -125,6 +125,16 @@ export class RingBackService {
     this.status.stop();
   }
 
+  /**
+   * SIGHUP: a new policy (cooldown, queues, on/off) takes over the same records, so what the old one did is
+   * still undone on time. Armed timers keep their ids and fire into the new policy.
+   */
+  reconfigure(config: RingBackConfig): void {
+    this.deps.config = config;
+    if (this.policy !== undefined) this.policy = new RingBackPolicy(config, this.policy.snapshot());
+    this.deps.logger.info({ enabled: config.enabled, policy: config.policy, cooldownSec: config.cooldownSec }, 'ring-back: configuration reloaded');
+  }
+
   /** Members currently paused or demoted by us (the `ringback_members_set_aside` gauge). */
   setAsideCount(): number {
     return this.policy?.snapshot().changes.length ?? 0;

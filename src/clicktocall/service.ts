@@ -1,0 +1,225 @@
+import { isSafeDialToken } from '../ami/actions.js';
+import { field, type AmiMessage } from '../ami/types.js';
+import type { CallbackConfig, ClickToCallConfig } from '../config/http.js';
+import type { CoreInput } from '../core/events.js';
+import { eventTime } from '../core/normalize.js';
+import type { HttpErrorCode, HttpLogger } from '../http/types.js';
+import { RecentKeys } from './dedup.js';
+import { normalizeNumber } from './number.js';
+import { channelIdFor, fillTemplate, OriginateError, type Originator } from './originate.js';
+
+/**
+ * Click-to-call and callback: ring the agent (or a queue) first, then the customer, and let the core follow the call.
+ * Order matters: the core learns the Linkedid (our ChannelId) and CALL_ID before the Originate goes out, so the
+ * first channel event already belongs to a known call. Every input check happens before anything is started.
+ */
+
+export interface ClickToCallEvent {
+  callId: string;
+  userId: number;
+  phoneNumber: string;
+}
+
+export interface CallbackEvent {
+  phoneNumber: string;
+  crmEntityType?: string;
+  crmEntityId?: number;
+  lineNumber?: string;
+}
+
+/** What the wiring registers in Bitrix24 for a callback (TYPE 4); resolves with the new CALL_ID. */
+export interface CallbackRegistration {
+  linkedid: string;
+  userId: number;
+  phoneNumber: string;
+  lineNumber: string;
+  startedAt: number;
+  crmEntityType?: string;
+  crmEntityId?: number;
+}
+
+export type StartResult =
+  | { ok: true; linkedid: string; callId: string }
+  | { ok: false; code: HttpErrorCode; message: string };
+
+export interface ClickToCallDeps {
+  originator: Originator;
+  /** Bitrix24 user -> extension (the reverse of the user map). */
+  userExtension: (userId: number) => string | undefined;
+  /** runtime.handleInput */
+  submit: (input: CoreInput) => void;
+  /** Callbacks register before ringing; without it ONEXTERNALCALLBACKSTART is NOT_CONFIGURED. */
+  registerCallback?: (r: CallbackRegistration) => Promise<string>;
+  /** ASSIGNED_BY_ID of a CRM entity, for callback target 'responsible'. */
+  responsibleFor?: (entityType: string, entityId: number) => Promise<number | undefined>;
+  /** Whether the PBX can take an originate now (ami.isConnected): a callback is not registered for nothing. */
+  pbxAvailable: () => boolean;
+  clock: () => number;
+  config: ClickToCallConfig;
+  defaultUserId: number;
+  logger: HttpLogger;
+}
+
+/** Bitrix24's CALL_ID is `externalCall.<md5>.<unix time>`; anything outside this never reaches a header. */
+const CALL_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** OriginateResponse Reason 8 (congestion) finishes as 503 "direction unavailable". */
+const REASON_UNAVAILABLE = 8;
+const MAX_PENDING = 10_000;
+
+export class ClickToCall {
+  private readonly recent: RecentKeys;
+  /** Originates waiting for their OriginateResponse: by ChannelId, and by ActionID once known. */
+  private readonly pending = new Map<string, number>();
+  private readonly byActionId = new Map<string, string>();
+  /** Failures that arrived before the Originate's own promise settled (same TCP chunk). */
+  private readonly earlyFailures = new Map<string, AmiMessage>();
+  private counter = 0;
+
+  constructor(private readonly deps: ClickToCallDeps) {
+    this.recent = new RecentKeys(deps.config.dedupWindowSec * 1000, deps.clock);
+  }
+
+  /** ONEXTERNALCALLSTART: Bitrix24 registered the call already; reuse its CALL_ID, never register again. */
+  async startCall(ev: ClickToCallEvent): Promise<StartResult> {
+    const cfg = this.deps.config;
+    if (!CALL_ID.test(ev.callId)) return fail('BAD_REQUEST', 'data[CALL_ID] is malformed');
+    const ext = this.deps.userExtension(ev.userId);
+    if (ext === undefined || !isSafeDialToken(ext)) {
+      return fail('UNKNOWN_USER', `Bitrix24 user ${ev.userId} has no extension (UF_PHONE_INNER or users.extensions)`);
+    }
+    const num = normalizeNumber(ev.phoneNumber, cfg.number);
+    if (!num.ok) return fail('INVALID_NUMBER', `data[PHONE_NUMBER]: ${num.reason}`);
+    if (!this.recent.claim(`call:${ev.callId}`)) return fail('DUPLICATE', 'this CALL_ID is already being dialled');
+
+    const at = this.deps.clock();
+    const linkedid = channelIdFor('c2c', ev.callId, at, ++this.counter);
+    this.deps.submit({ kind: 'clickToCall', at, linkedid, callId: ev.callId, ext, userId: ev.userId, number: num.number });
+    const channel = fillTemplate(cfg.agentChannel, { ext });
+    return this.dial(linkedid, ev.callId, channel, cfg.context, { ...num, ext });
+  }
+
+  /** ONEXTERNALCALLBACKSTART: no CALL_ID yet; register a TYPE 4 call, then ring the target, then the customer. */
+  async startCallback(ev: CallbackEvent): Promise<StartResult> {
+    const cb = this.deps.config.callback;
+    if (!cb || !this.deps.registerCallback) return fail('NOT_CONFIGURED', 'callbacks are not configured (clickToCall.callback)');
+    const num = normalizeNumber(ev.phoneNumber, this.deps.config.number);
+    if (!num.ok) return fail('INVALID_NUMBER', `data[PHONE_NUMBER]: ${num.reason}`);
+    const target = await this.callbackTarget(cb, ev);
+    if (!target) return fail('UNKNOWN_USER', 'the responsible user has no extension and no callback queue is configured');
+    const key = `callback:${num.number}`;
+    if (!this.recent.claim(key)) return fail('DUPLICATE', 'a callback to this number was just started');
+    // Checked before registering: a call registered while the PBX is down would only be finished as failed.
+    if (!this.deps.pbxAvailable()) {
+      this.recent.release(key);
+      return fail('PBX_UNAVAILABLE', 'Asterisk is not connected');
+    }
+    const at = this.deps.clock();
+    const linkedid = channelIdFor('cb', key, at, ++this.counter);
+    let callId: string;
+    try {
+      callId = await this.deps.registerCallback({
+        linkedid,
+        userId: target.userId,
+        phoneNumber: num.number,
+        lineNumber: ev.lineNumber ?? '',
+        startedAt: at,
+        ...(ev.crmEntityType && ev.crmEntityId ? { crmEntityType: ev.crmEntityType, crmEntityId: ev.crmEntityId } : {}),
+      });
+    } catch (err) {
+      this.recent.release(key);
+      this.deps.logger.error({ err, linkedid }, 'callback not registered in Bitrix24; nothing was rung');
+      return fail('PORTAL_UNAVAILABLE', 'Bitrix24 could not register the callback');
+    }
+    if (!CALL_ID.test(callId)) return fail('INTERNAL', 'Bitrix24 returned a malformed CALL_ID');
+    this.deps.submit({ kind: 'clickToCall', at, linkedid, callId, ext: target.ext, userId: target.userId, number: num.number });
+    return this.dial(linkedid, callId, target.channel, cb.context ?? this.deps.config.context, { ...num, ext: target.ext });
+  }
+
+  /** OriginateResponse Failure (busy, no answer, congestion before any channel existed) finishes the call. */
+  onAmiEvent(msg: AmiMessage): void {
+    if (field(msg, 'Event') !== 'OriginateResponse') return;
+    const actionId = field(msg, 'ActionID');
+    const uniqueid = field(msg, 'Uniqueid');
+    const linkedid = (actionId !== undefined ? this.byActionId.get(actionId) : undefined) ?? (uniqueid !== undefined && this.pending.has(uniqueid) ? uniqueid : undefined);
+    if (linkedid === undefined) {
+      if (actionId !== undefined && field(msg, 'Response') === 'Failure') {
+        this.earlyFailures.set(actionId, msg);
+        if (this.earlyFailures.size > 100) this.earlyFailures.delete(this.earlyFailures.keys().next().value as string);
+      }
+      return;
+    }
+    this.settle(linkedid, actionId, msg);
+  }
+
+  private settle(linkedid: string, actionId: string | undefined, msg: AmiMessage): void {
+    this.pending.delete(linkedid);
+    if (actionId !== undefined) this.byActionId.delete(actionId);
+    if (field(msg, 'Response') !== 'Failure') return;
+    const reason = Number(field(msg, 'Reason') ?? 0) || 0;
+    this.deps.logger.info({ linkedid, reason }, 'click-to-call originate failed');
+    this.deps.submit({ kind: 'originateFailed', at: eventTime(msg, this.deps.clock()), linkedid, reason });
+  }
+
+  private async callbackTarget(cb: CallbackConfig, ev: CallbackEvent): Promise<{ ext: string; channel: string; userId: number } | undefined> {
+    if (cb.target === 'responsible' && this.deps.responsibleFor && ev.crmEntityType && ev.crmEntityId) {
+      const userId = await this.deps.responsibleFor(ev.crmEntityType, ev.crmEntityId).catch((err: unknown) => {
+        this.deps.logger.warn({ err }, 'could not read the CRM responsible; trying the callback queue');
+        return undefined;
+      });
+      const ext = userId === undefined ? undefined : this.deps.userExtension(userId);
+      if (userId !== undefined && ext !== undefined && isSafeDialToken(ext)) {
+        return { ext, channel: fillTemplate(this.deps.config.agentChannel, { ext }), userId };
+      }
+    }
+    if (cb.queueExten === undefined) return undefined;
+    return { ext: cb.queueExten, channel: `Local/${cb.queueExten}@${cb.queueContext}`, userId: cb.userId ?? this.deps.defaultUserId };
+  }
+
+  private async dial(linkedid: string, callId: string, channel: string, context: string, n: { number: string; dial: string; ext: string }): Promise<StartResult> {
+    const cfg = this.deps.config;
+    this.prunePending();
+    this.pending.set(linkedid, this.deps.clock());
+    const log = { linkedid, callId, channel, context };
+    try {
+      const { actionId } = await this.deps.originator.originate({
+        channel,
+        context,
+        exten: n.dial,
+        callerId: fillTemplate(cfg.callerId, { number: n.number, dial: n.dial, ext: n.ext }),
+        timeoutMs: cfg.timeoutMs,
+        channelId: linkedid,
+        otherChannelId: `${linkedid}-2`,
+        // B24_CALL_ID is inherited by every channel of the call ("__"): recordings and logs can be named by it.
+        // B24_EXT (the first leg's extension) lets the customer context set the caller ID the trunk sends.
+        variables: { __B24_CALL_ID: callId, B24_EXT: n.ext },
+      });
+      if (actionId !== undefined && this.pending.has(linkedid)) {
+        this.byActionId.set(actionId, linkedid);
+        const early = this.earlyFailures.get(actionId);
+        this.earlyFailures.delete(actionId);
+        if (early) this.settle(linkedid, actionId, early);
+      }
+      this.deps.logger.info(log, 'click-to-call originated');
+      return { ok: true, linkedid, callId };
+    } catch (err) {
+      // Bitrix24 has the call registered: finish it now (503) rather than leave a card open forever.
+      this.pending.delete(linkedid);
+      this.deps.submit({ kind: 'originateFailed', at: this.deps.clock(), linkedid, reason: REASON_UNAVAILABLE });
+      const e = err instanceof OriginateError ? err : new OriginateError('INTERNAL', 'originate failed unexpectedly');
+      this.deps.logger.warn({ ...log, code: e.code, message: e.message }, 'click-to-call not originated; call finished as failed');
+      return fail(e.code, e.message);
+    }
+  }
+
+  private prunePending(): void {
+    if (this.pending.size < MAX_PENDING) return;
+    // Entries whose OriginateResponse never came (a reconnect lost it): oldest first.
+    const cutoff = this.deps.clock() - this.deps.config.timeoutMs - 60_000;
+    for (const [id, at] of this.pending) if (at < cutoff || this.pending.size >= MAX_PENDING) this.pending.delete(id);
+    for (const [actionId, id] of this.byActionId) if (!this.pending.has(id)) this.byActionId.delete(actionId);
+  }
+}
+
+function fail(code: HttpErrorCode, message: string): StartResult {
+  return { ok: false, code, message };
+}
