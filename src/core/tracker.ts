@@ -3,8 +3,10 @@ import { closeCardIfIdle, endAllRings, endRing, openCard, startRing, type CardCo
 import { cleanNumber, looksLikeDid, type ChannelClassifier } from './classify.js';
 import type { Effect } from './effects.js';
 import type { ChannelSnapshot, CoreInput } from './events.js';
-import { finishStatus, statusForOriginateReason, talkSeconds } from './finish-policy.js';
+import { statusForOriginateReason } from './finish-policy.js';
 import { callFromJson, callToJson, type TrackerSnapshot } from './snapshot.js';
+import { ChannelBook, remember } from './channel-book.js';
+import { ensureRegistered, finishEffects, type CallEndContext } from './call-end.js';
 
 /**
  * The call-tracking core: normalized events in, effects out. No I/O, no clock (time comes with each event),
@@ -28,31 +30,25 @@ export interface TrackerOptions {
   recordingVariables?: readonly string[];
 }
 
-interface ChannelState {
-  linkedid: string;
-  name: string;
-  context: string;
-  bridge: string | undefined;
-}
 
 export class CallTracker {
-  private readonly channels = new Map<string, ChannelState>();
+  private readonly channels: ChannelBook;
   private readonly calls = new Map<string, Call>();
-  private readonly bridges = new Map<string, Set<string>>();
   private readonly ended = new Set<string>();
-  /** Hung-up Uniqueids: Asterisk may still publish a snapshot (NewConnectedLine) after a channel's Hangup. */
-  private readonly hungUp = new Set<string>();
   private readonly unmappedReported = new Set<string>();
   private readonly cards: CardContext;
+  private readonly end: CallEndContext;
   private lastEventAt = 0;
   private readonly recordingVariables: ReadonlySet<string>;
 
   constructor(private readonly opts: TrackerOptions) {
     this.recordingVariables = new Set(opts.recordingVariables ?? ['MIXMONITOR_FILENAME']);
+    this.channels = new ChannelBook((opts.tombstones ?? 10_000) * 8);
+    this.end = { defaultUserId: opts.defaultUserId, crmCreate: opts.crmCreate, userIdFor: (ext, out) => this.userIdFor(ext, out) };
     this.cards = {
       showCards: opts.showCards,
       userIdFor: (ext, out) => this.userIdFor(ext, out),
-      ensureRegistered: (call, preferred, out) => this.ensureRegistered(call, preferred, out),
+      ensureRegistered: (call, preferred, out) => ensureRegistered(this.end, call, preferred, out),
     };
   }
 
@@ -136,7 +132,7 @@ export class CallTracker {
         return this.onBridgeEnter(input.bridgeId, input.channel, input.at, out);
       case 'bridgeLeave':
         this.observe(input.channel, input.at, out);
-        this.leaveBridge(input.channel.uniqueid);
+        this.channels.leaveBridge(input.channel.uniqueid);
         return;
       case 'transfer':
         return this.onTransfer(input.type, input.ok, input.transferer, input.target, input.at, out);
@@ -163,8 +159,8 @@ export class CallTracker {
   private onResync(live: ChannelSnapshot[], known: string[], at: number, out: Effect[]): void {
     const alive = new Set(live.map((c) => c.uniqueid));
     const before = new Set(known);
-    for (const [uniqueid, ch] of [...this.channels]) {
-      if (alive.has(uniqueid) || !before.has(uniqueid) || !this.channels.has(uniqueid)) continue;
+    for (const [uniqueid, ch] of this.channels.entries()) {
+      if (alive.has(uniqueid) || !before.has(uniqueid) || this.channels.get(uniqueid) === undefined) continue;
       const snap = { uniqueid, linkedid: ch.linkedid, name: ch.name, context: ch.context, exten: '', callerIdNum: '', callerIdName: '' };
       this.onHangup(snap, 0, at, out);
     }
@@ -180,30 +176,21 @@ export class CallTracker {
       version: 1,
       lastEventAt: this.lastEventAt,
       calls: [...this.calls.values()].map(callToJson),
-      channels: [...this.channels.entries()].map(([uniqueid, c]) => ({ uniqueid, ...c })),
+      ...this.channels.exportState(),
       ended: [...this.ended],
-      hungUp: [...this.hungUp],
     };
   }
 
   importState(s: TrackerSnapshot): void {
     this.lastEventAt = s.lastEventAt;
     for (const c of s.calls) this.calls.set(c.linkedid, callFromJson(c));
-    for (const { uniqueid, ...c } of s.channels) {
-      this.channels.set(uniqueid, c);
-      if (c.bridge !== undefined) {
-        let members = this.bridges.get(c.bridge);
-        if (!members) this.bridges.set(c.bridge, (members = new Set()));
-        members.add(uniqueid);
-      }
-    }
+    this.channels.importState(s.channels, s.hungUp);
     for (const id of s.ended) this.ended.add(id);
-    for (const id of s.hungUp) this.hungUp.add(id);
   }
 
   /** Uniqueids tracked now: what a resync may declare gone. */
   channelIds(): string[] {
-    return [...this.channels.keys()];
+    return this.channels.ids();
   }
 
   get lastEventTime(): number {
@@ -213,7 +200,7 @@ export class CallTracker {
   /** Records a channel snapshot, moves it if its Linkedid changed, and classifies its call. */
   private observe(snap: ChannelSnapshot, at: number, out: Effect[]): Call | undefined {
     if (this.ended.has(snap.linkedid)) return undefined;
-    if (this.hungUp.has(snap.uniqueid)) return this.calls.get(snap.linkedid);
+    if (this.channels.isHungUp(snap.uniqueid)) return this.calls.get(snap.linkedid);
     let ch = this.channels.get(snap.uniqueid);
     if (!ch) {
       ch = { linkedid: snap.linkedid, name: snap.name, context: snap.context, bridge: undefined };
@@ -234,7 +221,7 @@ export class CallTracker {
   }
 
   /** Bridges rewrite a channel's Linkedid to the oldest one in the bridge (transfers): follow it. */
-  private moveChannel(uniqueid: string, ch: ChannelState, linkedid: string, at: number, out: Effect[]): void {
+  private moveChannel(uniqueid: string, ch: { linkedid: string }, linkedid: string, at: number, out: Effect[]): void {
     const from = this.calls.get(ch.linkedid);
     ch.linkedid = linkedid;
     if (!from) return;
@@ -321,9 +308,7 @@ export class CallTracker {
 
   private onHangup(snap: ChannelSnapshot, cause: number, at: number, out: Effect[]): void {
     const call = this.observe(snap, at, out);
-    this.leaveBridge(snap.uniqueid);
-    this.channels.delete(snap.uniqueid);
-    remember(this.hungUp, snap.uniqueid, (this.opts.tombstones ?? 10_000) * 8);
+    this.channels.hangUp(snap.uniqueid);
     if (!call) return;
     if (call.ringing.has(snap.uniqueid)) {
       call.lastAgentHangupCause = cause;
@@ -335,14 +320,8 @@ export class CallTracker {
 
   private onBridgeEnter(bridgeId: string, snap: ChannelSnapshot, at: number, out: Effect[]): void {
     const call = this.observe(snap, at, out);
-    const ch = this.channels.get(snap.uniqueid);
-    if (!ch) return;
-    this.leaveBridge(snap.uniqueid);
-    ch.bridge = bridgeId;
-    let members = this.bridges.get(bridgeId);
-    if (!members) this.bridges.set(bridgeId, (members = new Set()));
-    members.add(snap.uniqueid);
-    if (!call || call.direction === undefined || call.customerChannel === undefined || !members.has(call.customerChannel)) return;
+    const members = this.channels.enterBridge(snap.uniqueid, bridgeId);
+    if (!members || !call || call.direction === undefined || call.customerChannel === undefined || !members.has(call.customerChannel)) return;
     // The newest agent in a bridge with the customer is the one talking (answer, blind or attended transfer).
     const candidates = snap.uniqueid === call.customerChannel ? [...members].reverse() : [snap.uniqueid];
     for (const id of candidates) {
@@ -360,14 +339,6 @@ export class CallTracker {
     return ext !== undefined && this.isAgentLeg(ext, ch.context) ? ext : undefined;
   }
 
-  private leaveBridge(uniqueid: string): void {
-    const ch = this.channels.get(uniqueid);
-    if (!ch?.bridge) return;
-    const members = this.bridges.get(ch.bridge);
-    members?.delete(uniqueid);
-    if (members?.size === 0) this.bridges.delete(ch.bridge);
-    ch.bridge = undefined;
-  }
 
   private onTransfer(type: 'blind' | 'attended', ok: boolean, transferer: ChannelSnapshot | undefined, target: string, at: number, out: Effect[]): void {
     if (!transferer) return;
@@ -412,47 +383,7 @@ export class CallTracker {
   private endCall(call: Call, at: number, out: Effect[]): void {
     transition(call, 'ended');
     this.forget(call.linkedid);
-    if (call.direction === undefined) return;
-    const talker = call.talkingExt ?? (call.direction === 'outbound' ? call.placingExt : undefined);
-    const userId = (talker === undefined ? undefined : this.userIdFor(talker, out)) ?? this.opts.defaultUserId;
-    this.ensureRegistered(call, userId, out);
-    // finish hides only the finishing user's card: every other open card is hidden first.
-    const others = [...call.cards].filter((u) => u !== userId);
-    if (others.length > 0) out.push({ type: 'hide', linkedid: call.linkedid, userIds: others });
-    const status = finishStatus(call);
-    const durationSec = talkSeconds(call, at);
-    out.push({ type: 'finish', linkedid: call.linkedid, userId, durationSec, status });
-    if (call.recordingPath) out.push({ type: 'attachRecording', linkedid: call.linkedid, path: call.recordingPath, endedAt: at });
-    out.push({
-      type: 'callEnded',
-      linkedid: call.linkedid,
-      direction: call.direction,
-      phoneNumber: call.phoneNumber,
-      status,
-      userId,
-      durationSec,
-      ...(call.queue !== undefined ? { queue: call.queue } : {}),
-      rungExtensions: [...call.rungExtensions],
-      transfers: call.transfers,
-    });
-  }
-
-  private ensureRegistered(call: Call, preferredUserId: number | undefined, out: Effect[]): void {
-    if (call.registered || call.direction === undefined) return;
-    call.registered = true;
-    const placer = call.placingExt === undefined ? undefined : this.userIdFor(call.placingExt, out);
-    const known = call.phoneNumber !== '';
-    out.push({
-      type: 'register',
-      linkedid: call.linkedid,
-      userId: (call.direction === 'outbound' ? placer : preferredUserId) ?? this.opts.defaultUserId,
-      // Anonymous callers are still logged; '0' keeps Bitrix24's number check happy and creates no lead.
-      phoneNumber: known ? call.phoneNumber : '0',
-      callType: call.direction === 'outbound' ? 1 : 2,
-      lineNumber: call.lineNumber,
-      startedAt: call.startedAt,
-      crmCreate: known && this.opts.crmCreate[call.direction],
-    });
+    finishEffects(this.end, call, at, out);
   }
 
   private isAgentLeg(ext: string, context: string): boolean {
@@ -476,8 +407,3 @@ export class CallTracker {
   }
 }
 
-/** Adds to a bounded set; Sets iterate in insertion order, so the first entry is the oldest. */
-function remember(set: Set<string>, id: string, limit: number): void {
-  set.add(id);
-  if (set.size > limit) set.delete(set.values().next().value as string);
-}

@@ -97,7 +97,11 @@ describe('faults, with the daemon as a real process', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(telephony('register').filter((c) => c.ok)).toHaveLength(0);
     portal!.faults.setUp();
-    await waitFor(() => telephony('finish').filter((c) => c.ok).length === 2, 20_000, 'both finishes');
+    await waitFor(() => telephony('finish').filter((c) => c.ok).length === 2, 20_000, 'both finishes').catch((e) => {
+      console.log('DAEMON', daemons[0]!.output().split('\n').filter((l) => /outbox|bitrix|call/.test(l)).map((l) => l.slice(0, 400)).join('\n'));
+      console.log('PORTAL', JSON.stringify(portal!.requests.map((r) => [r.at, r.restMethod, r.status])));
+      throw e;
+    });
     expectDeliveredOnce(2);
     // Calls that ended during the outage pop no card: shows and hides that never left cancel out.
     expect(telephony('show').flatMap((c) => c.params['USER_ID'] as string[])).toEqual([]);
