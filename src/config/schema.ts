@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { recordingsConfigProblems, recordingsSchema } from './recordings.js';
 import { ringBackSchema } from './ringback.js';
+import { crmSchema } from './crm.js';
 import { clickToCallProblems, clickToCallSchema, headersWithinRequestTimeout, httpServerKeys } from './http.js';
 import { parseAllowEntry } from '../http/auth.js';
 
@@ -142,6 +143,7 @@ export const configSchema = z.strictObject({
   recordings: recordingsSchema.prefault({}),
   ringBack: ringBackSchema.prefault({}),
   clickToCall: clickToCallSchema.prefault({}),
+  crm: crmSchema.prefault({}),
 }).superRefine((c, ctx) => {
   for (const p of clickToCallProblems(c.clickToCall, c.asterisk)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
   for (const message of recordingsConfigProblems(c.recordings, c.asterisk.ari)) {

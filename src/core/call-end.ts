@@ -50,7 +50,11 @@ export function finishEffects(ctx: CallEndContext, call: Call, at: number, out: 
     userId,
     durationSec,
     ...(call.queue !== undefined ? { queue: call.queue } : {}),
+    ...(call.queueJoinedAt !== undefined
+      ? { waitSec: Math.max(0, Math.round(((call.answeredAt ?? call.queueLeftAt ?? at) - call.queueJoinedAt) / 1000)) }
+      : {}),
     rungExtensions: [...call.rungExtensions],
+    answeredBy: [...call.talkedExts],
     transfers: call.transfers,
   });
 }

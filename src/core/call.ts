@@ -66,7 +66,11 @@ export interface Call {
   originateFailure: FinishStatus | undefined;
   recordingPath: string | undefined;
   rungExtensions: Set<string>;
+  /** Every agent who talked, in order (transfers add more). */
+  talkedExts: string[];
   transfers: string[];
+  queueJoinedAt: number | undefined;
+  queueLeftAt: number | undefined;
 }
 
 export function newCall(linkedid: string, at: number): Call {
@@ -94,6 +98,9 @@ export function newCall(linkedid: string, at: number): Call {
     originateFailure: undefined,
     recordingPath: undefined,
     rungExtensions: new Set(),
+    talkedExts: [],
     transfers: [],
+    queueJoinedAt: undefined,
+    queueLeftAt: undefined,
   };
 }

@@ -76,7 +76,11 @@ export interface CallEnded {
   userId: number;
   durationSec: number;
   queue?: string;
+  /** Seconds the caller waited in the queue before an agent answered (or until they left). */
+  waitSec?: number;
   rungExtensions: string[];
+  /** Agents who talked to the caller, in order. */
+  answeredBy: string[];
   transfers: string[];
 }
 

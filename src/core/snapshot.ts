@@ -36,6 +36,7 @@ export function callToJson(call: Call): CallJson {
     ringing: [...call.ringing.entries()],
     cards: [...call.cards],
     rungExtensions: [...call.rungExtensions],
+    talkedExts: [...call.talkedExts],
     transfers: [...call.transfers],
   };
 }
@@ -47,6 +48,10 @@ export function callFromJson(json: CallJson): Call {
     ringing: new Map(json.ringing),
     cards: new Set(json.cards),
     rungExtensions: new Set(json.rungExtensions),
+    // Snapshots written before these fields existed still load.
+    talkedExts: [...(json.talkedExts ?? [])],
+    queueJoinedAt: json.queueJoinedAt,
+    queueLeftAt: json.queueLeftAt,
     transfers: [...json.transfers],
   };
 }

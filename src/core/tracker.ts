@@ -119,13 +119,19 @@ export class CallTracker {
         return;
       case 'queueJoin': {
         const call = this.observe(input.caller, input.at, out);
-        if (call) call.queue = input.queue;
+        if (call) {
+          call.queue = input.queue;
+          call.queueJoinedAt ??= input.at;
+        }
         return;
       }
       case 'queueLeave':
       case 'queueAbandon': {
         const call = this.classifiedCall(input.caller, input.at, out);
-        if (call) endAllRings(this.cards, call, out);
+        if (call) {
+          call.queueLeftAt ??= input.at;
+          endAllRings(this.cards, call, out);
+        }
         return;
       }
       case 'bridgeEnter':
@@ -361,6 +367,7 @@ export class CallTracker {
       transition(call, 'talking');
     }
     const previous = call.talkingExt;
+    if (previous !== ext) call.talkedExts.push(ext);
     call.talkingExt = ext;
     call.talkingChannel = channel;
     if (previous !== undefined && previous !== ext) closeCardIfIdle(this.cards, call, this.userIdFor(previous, out), out);

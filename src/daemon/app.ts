@@ -11,6 +11,7 @@ import type { Metrics } from '../obs/metrics.js';
 import { metricsRoute } from '../obs/metrics-route.js';
 import { startEndpoint, type Endpoint } from '../clicktocall/endpoint.js';
 import { createAddressMatcher, restrictTo } from '../http/auth.js';
+import { setupCrm, type Crm } from '../crm/setup.js';
 import { RingBackService } from '../ringback/service.js';
 import type { OutboxStore } from '../bitrix/outbox-entry.js';
 import { Outbox, type AttachHandler } from '../bitrix/outbox.js';
@@ -46,6 +47,8 @@ export interface BridgeDeps {
 
 export interface Bridge {
   runtime: Runtime;
+  /** CRM features: lookups, blacklist, follow-ups, timeline. */
+  crm: Crm;
   /** Bitrix24 events (click-to-call, callbacks), /healthz and /metrics; endpoint.server.port is the bound port. */
   endpoint: Endpoint;
   bitrix: BitrixClient;
@@ -137,6 +140,8 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     showCards: config.bitrix.showCards,
   });
   const commandOptions: CommandOptions = { addToChat: config.bitrix.addToChat };
+  // The outbox tells the CRM features about register answers, and they enqueue through it: bound once both exist.
+  let crmHook: Crm['onDelivered'] | undefined;
   const mh = m?.outboxHooks();
   const outbox = new Outbox({
     client: bitrix,
@@ -155,6 +160,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
         portalOk = true;
         storeFailing = false;
         mh?.onDelivered?.(e, r);
+        crmHook?.(e, r);
       },
       onRetry: (e, err) => {
         portalOk = err.kind !== 'retryable';
@@ -175,6 +181,25 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     tracker.importState(saved);
     log.info({ calls: saved.calls.length }, 'resumed calls in flight from the state store');
   }
+  let userExtensions = config.users.extensions;
+  const crm = setupCrm(
+    {
+      crm: config.crm,
+      numberRules: config.clickToCall.number,
+      defaultUserId: config.bitrix.defaultUserId,
+      userExtensions: () => userExtensions,
+      httpAllow: config.http.allow,
+    },
+    {
+      client: bitrix,
+      enqueue: (key, method, params) => void outbox.enqueue(key, 'call', method, params, false),
+      userIdFor: (ext) => directory.userIdFor(ext),
+      extensionFor: (userId) => directory.extensionFor(userId),
+      logger: log.child({ part: 'crm' }),
+      clock,
+    },
+  );
+  crmHook = (e, r) => crm.onDelivered(e, r);
   const runtime = new Runtime({
     tracker,
     outbox,
@@ -183,7 +208,12 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     commands: commandOptions,
     recordingsEnabled: attach !== undefined,
     recordingVariables,
-    ...(deps.onEffect ? { onEffect: deps.onEffect } : {}),
+    onEffect: (effect) => {
+      deps.onEffect?.(effect);
+      crm.onEffect(effect);
+    },
+    admit: (effect) => crm.admit(effect),
+    registerExtras: (effect) => crm.registerParams(effect),
   });
 
   const refreshUsers = async (): Promise<void> => {
@@ -304,12 +334,16 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
       health,
       logger: log.child({ part: 'http' }),
       clock,
-      extraRoutes: m ? { 'GET /metrics': restrictTo(createAddressMatcher(config.http.metricsAllow), metricsRoute(m)) } : {},
+      extraRoutes: {
+        ...crm.routes,
+        ...(m ? { 'GET /metrics': restrictTo(createAddressMatcher(config.http.metricsAllow), metricsRoute(m)) } : {}),
+      },
     },
   );
 
   return {
     runtime,
+    crm,
     endpoint,
     bitrix,
     commands: commandOptions,
@@ -320,6 +354,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     directory,
     tracker,
     reload(next: Config) {
+      userExtensions = next.users.extensions;
       directory.setOverrides(next.users.extensions);
       void refreshUsers();
       ringBack.reconfigure(next.ringBack);

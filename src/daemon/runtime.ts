@@ -1,7 +1,7 @@
 import type { AmiMessage } from '../ami/types.js';
 import { cardParams, finishParams, registerParams, type CommandOptions } from '../bitrix/commands.js';
 import type { Outbox } from '../bitrix/outbox.js';
-import type { Effect } from '../core/effects.js';
+import type { Effect, RegisterCall } from '../core/effects.js';
 import type { CoreInput } from '../core/events.js';
 import { normalize } from '../core/normalize.js';
 import type { CallTracker } from '../core/tracker.js';
@@ -33,6 +33,10 @@ export interface RuntimeOptions {
   /** Channel variables that carry a recording's path (MIXMONITOR_FILENAME and recordings.pathVariable). */
   recordingVariables?: readonly string[];
   onEffect?: (effect: Effect) => void;
+  /** False: the effect is not performed (onEffect still sees it): the CRM blacklist keeps blocked callers out of Bitrix24. */
+  admit?: (effect: Effect) => boolean;
+  /** Merged over registerParams(): CRM_CREATE, CRM_SOURCE, CRM_ENTITY_TYPE/ID (src/crm/leads.ts). */
+  registerExtras?: (effect: RegisterCall) => Record<string, unknown>;
 }
 
 export class Runtime {
@@ -73,9 +77,10 @@ export class Runtime {
   private perform(effect: Effect): void {
     const { outbox, logger, commands } = this.opts;
     this.opts.onEffect?.(effect);
+    if (this.opts.admit && !this.opts.admit(effect)) return;
     switch (effect.type) {
       case 'register':
-        outbox.enqueue(effect.linkedid, 'register', 'telephony.externalcall.register', registerParams(effect, commands), false);
+        outbox.enqueue(effect.linkedid, 'register', 'telephony.externalcall.register', { ...registerParams(effect, commands), ...this.opts.registerExtras?.(effect) }, false);
         logger.info({ linkedid: effect.linkedid, phone: effect.phoneNumber, type: effect.callType }, 'call registered');
         return;
       case 'show':
