@@ -7,7 +7,9 @@ import { startBridge } from '../daemon/app.js';
 import { createLogger } from '../obs/logger.js';
 import { startAmiSimulator } from '../sim/ami-simulator.js';
 import { startBitrixEmulator } from '../sim/bitrix-emulator.js';
-import { DEMO_CRM, DEMO_USERS, TRACE_STORIES } from './scenarios.js';
+import { CLICK_FROM_BITRIX24, DEMO_CRM, DEMO_USERS, TRACE_STORIES } from './scenarios.js';
+import type { AmiSimulator } from '../sim/ami-simulator.js';
+import type { BitrixEmulator } from '../sim/bitrix-emulator.js';
 import { describeCommand } from './describe.js';
 import { recordedQueueState } from './queue-state.js';
 
@@ -38,7 +40,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const pbx = await startAmiSimulator({ username: 'b24bridge', secret: 'demo-secret', queueState: recordedQueueState(traceDir) });
   const config = parseConfig({
     asterisk: { ami: { host: pbx.host, port: pbx.port, username: 'b24bridge', secret: 'demo-secret', eventFilter: true } },
-    bitrix: { webhookUrl: portal.webhookUrl, applicationToken: 'demo-token', defaultUserId: 1 },
+    bitrix: { webhookUrl: portal.webhookUrl, applicationToken: DEMO_TOKEN, defaultUserId: 1 },
     users: { extensions: {}, refreshIntervalSec: 3600 },
     state: { dir: mkdtempSync(join(tmpdir(), 'b24bridge-demo-')) },
     // The traces' recordings live in the package: map Asterisk's monitor dir there, as a mount would.
@@ -50,6 +52,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     log: { level: 'warn' },
     // A short cooldown so the demo shows the undo too.
     ringBack: { cooldownSec: 2 },
+    // The test bed's phones are Local channels into [agents] (see the traces' extensions.conf).
+    clickToCall: { agentChannel: 'Local/{ext}@agents/n', callerId: 'Click2Call <{number}>' },
+    http: { host: '127.0.0.1', port: 0 },
   });
   // Only errors: the transcript is the output (a missing demo recording is expected, not news).
   const logger = createLogger({ level: 'error', format: 'json' });
@@ -62,16 +67,17 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     for (const name of names) {
       const story = TRACE_STORIES.find((s) => s.name === name);
       const requestsBefore = portal.requests.length;
-      const actionsBefore = pbx.received.length;
       const commandsBefore = portal.commands.length;
+      const actionsBefore = pbx.received.length;
       print(`== ${name}: ${story?.story ?? ''}`);
-      await pbx.replay(readFileSync(`${traceDir}${name}.ami`), { speed: opts.speed });
+      if (name === CLICK_FROM_BITRIX24) await clickFromBitrix24(portal, pbx, bridge.endpoint.server.port, traceDir, opts.speed, print);
+      else await pbx.replay(readFileSync(`${traceDir}${name}.ami`), { speed: opts.speed });
       await bridge.outbox.drain(15_000);
       // The batch envelopes themselves are not shown: each command inside them is.
       const cmds = portal.commands.slice(commandsBefore).filter((c) => c.method !== 'batch');
       const t0 = cmds[0]?.at ?? 0;
       for (const c of cmds) print(`   +${((c.at - t0) / 1000).toFixed(3)}s ${describeCommand(c)}`);
-      calls += cmds.filter((c) => c.method === 'telephony.externalcall.register' && c.ok).length;
+      calls += cmds.filter((c) => c.method === 'telephony.externalcall.finish' && c.ok).length;
       if (cmds.length === 0) print('   (nothing sent: no external call in this trace)');
       // What the daemon asked of Asterisk meanwhile (the ring-back fix pauses and unpauses members).
       for (const a of pbx.received.slice(actionsBefore)) {
@@ -86,6 +92,22 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     await pbx.close();
     await portal.close();
   }
-  print(`Done: ${calls} call(s) registered, ${portal.requests.length} HTTP requests in all (user.get included).`);
+  print(`Done: ${calls} call(s) finished in Bitrix24, ${portal.requests.length} HTTP requests in all (user.get included).`);
   return { requests: portal.requests.length, commands: portal.commands.length, calls };
+}
+
+const DEMO_TOKEN = 'demo-application-token';
+
+/**
+ * A real click: the emulated portal posts ONEXTERNALCALLSTART (user 11 clicks 555-98-76) to the daemon's HTTP
+ * endpoint, the daemon originates on the simulated PBX, which then plays the recorded click-to-call under the
+ * ChannelId the daemon chose, as Asterisk would.
+ */
+async function clickFromBitrix24(portal: BitrixEmulator, pbx: AmiSimulator, port: number, traceDir: string, speed: number, print: (l: string) => void): Promise<void> {
+  const callId = await portal.sendEvent(`http://127.0.0.1:${port}/bitrix/events`, 'ONEXTERNALCALLSTART', { USER_ID: 11, PHONE_NUMBER: '555-98-76' }, { applicationToken: DEMO_TOKEN });
+  const originate = await pbx.waitForAction('Originate', (a) => typeof a['ChannelId'] === 'string', 10_000);
+  print(`   portal -> daemon: ONEXTERNALCALLSTART USER_ID=11 PHONE_NUMBER=555-98-76 CALL_ID=${String(callId)} (already registered by Bitrix24)`);
+  print(`   PBX <- Originate Channel=${String(originate['Channel'])} Context=${String(originate['Context'])} Exten=${String(originate['Exten'])} ChannelId=${String(originate['ChannelId'])}`);
+  const trace = readFileSync(`${traceDir}click_to_call.ami`, 'latin1').replaceAll('c2c-agent-leg-001', String(originate['ChannelId']));
+  await pbx.replay(Buffer.from(trace, 'latin1'), { speed });
 }

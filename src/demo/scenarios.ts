@@ -15,13 +15,20 @@ export const DEMO_CRM = {
   leads: [],
 };
 
+/** Not a trace of its own: a click in Bitrix24 that makes the daemon originate, then the click_to_call trace. */
+export const CLICK_FROM_BITRIX24 = 'click_from_bitrix24';
+
 /** The bundled real traces, in the order the demo plays them, with what a viewer should look for. */
 export const TRACE_STORIES = [
   { name: 'support_ringall_answer', story: 'support (ringall) rings 101, 102, 103; 102 answers after 2 s; caller hangs up 5 s later' },
   { name: 'caller_abandon', story: 'support rings everyone, nobody answers, the caller hangs up after 8 s' },
   { name: 'no_members_all_paused', story: 'all agents paused: nobody rings, the caller leaves by queue timeout' },
   { name: 'blind_transfer', story: '102 answers, then blind-transfers the caller to 103, who answers' },
-  { name: 'click_to_call', story: 'an Originate rings agent 101 first, then dials the customer 5559876' },
+  { name: 'click_to_call', story: 'an Originate (from some other tool) rings agent 101 first, then dials 5559876: logged as an outbound call' },
+  {
+    name: CLICK_FROM_BITRIX24,
+    story: 'a user clicks a number in Bitrix24: the daemon rings their phone, then the customer, and reuses Bitrix24\'s CALL_ID',
+  },
   { name: 'recording', story: 'support call answered by 102, recorded with MixMonitor' },
   {
     name: 'sales_leastrecent_ringback',
