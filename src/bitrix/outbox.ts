@@ -1,6 +1,7 @@
 import type { BitrixClient, BatchCommand } from './client.js';
-import { ref } from './encode.js';
-import { BitrixError } from './errors.js';
+import type { BitrixError } from './errors.js';
+import { planBatch } from './batch-plan.js';
+import { mayHaveExecuted, retryDelay, toBitrixError } from './retry-policy.js';
 import { absorbCardChange } from './coalesce.js';
 import type { EntryKind, OutboxEntry, OutboxStore, ParkedEntry } from './outbox-entry.js';
 
@@ -245,7 +246,7 @@ export class Outbox {
     while (this.inFlight < concurrency) {
       const now = this.opts.clock();
       if (now < this.pausedUntil) return this.wake(this.pausedUntil);
-      const { commands, entries, earliest } = this.plan(now);
+      const { commands, entries, earliest } = planBatch(this.queues.values(), now, this.opts.maxBatch ?? 50);
       if (commands.length === 0) {
         if (earliest !== undefined) this.wake(earliest);
         break;
@@ -255,33 +256,6 @@ export class Outbox {
       this.send(commands, entries);
     }
     if (this.isIdle()) this.idleWaiters.splice(0).forEach((w) => w());
-  }
-
-  /** Picks up to maxBatch ready commands, oldest key first, each key's commands in order. */
-  private plan(now: number): { commands: BatchCommand[]; entries: Array<{ entry: OutboxEntry; cmdKey: string }>; earliest?: number } {
-    const max = this.opts.maxBatch ?? 50;
-    const commands: BatchCommand[] = [];
-    const entries: Array<{ entry: OutboxEntry; cmdKey: string }> = [];
-    let earliest: number | undefined;
-    for (const q of this.queues.values()) {
-      if (q.inFlight) continue;
-      let callId: unknown = q.callId;
-      for (const entry of q.entries) {
-        if (entry.notBefore > now) {
-          earliest = Math.min(earliest ?? Infinity, entry.notBefore);
-          break;
-        }
-        if (entry.kind === 'attach' || (entry.needsCallId && callId === undefined && entry.kind !== 'register')) break;
-        if (commands.length >= max) return { commands, entries };
-        const cmdKey = `c${entry.seq}`;
-        const params = entry.needsCallId ? { CALL_ID: callId, ...entry.params } : entry.params;
-        commands.push({ key: cmdKey, method: entry.method, params });
-        entries.push({ entry, cmdKey });
-        // Later commands of this call in the same batch take the CALL_ID the register returns.
-        if (entry.kind === 'register') callId = ref(cmdKey, 'CALL_ID');
-      }
-    }
-    return earliest === undefined ? { commands, entries } : { commands, entries, earliest };
   }
 
   private send(commands: BatchCommand[], planned: Array<{ entry: OutboxEntry; cmdKey: string }>): void {
@@ -426,21 +400,10 @@ export class Outbox {
   }
 
   private backoff(attempts: number, fatal: boolean): number {
-    const max = this.opts.maxRetryDelayMs ?? 30_000;
-    if (fatal) return max;
-    const base = Math.min(max, (this.opts.initialRetryDelayMs ?? 500) * 2 ** Math.min(attempts - 1, 20));
-    const jitter = 1 + ((this.opts.random ?? Math.random)() - 0.5) * 0.4;
-    return Math.round(base * jitter);
+    return retryDelay(attempts, fatal, {
+      initialMs: this.opts.initialRetryDelayMs ?? 500,
+      maxMs: this.opts.maxRetryDelayMs ?? 30_000,
+      random: this.opts.random ?? Math.random,
+    });
   }
-}
-
-/** Whether a failed request may still have been executed by the portal (so it must not be assumed unsent). */
-function mayHaveExecuted(err: BitrixError): boolean {
-  if (err.httpStatus === 503 || err.httpStatus === 429) return false; // refused at the gateway
-  return !['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'].includes(err.code);
-}
-
-function toBitrixError(err: unknown): BitrixError {
-  if (err instanceof BitrixError) return err;
-  return new BitrixError({ kind: 'retryable', errorCode: 'NETWORK', code: 'NETWORK', description: err instanceof Error ? err.message : String(err), method: 'batch' });
 }

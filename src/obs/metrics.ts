@@ -1,3 +1,4 @@
+import type { RuntimeStats } from '../daemon/runtime.js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RequestInfo } from '../bitrix/client.js';
 import type { OutboxStore } from '../bitrix/outbox-entry.js';
@@ -14,15 +15,8 @@ import type { RingBackMetrics } from '../ringback/report.js';
  * HTTP statuses, error codes, entry kinds; never URLs, phone numbers or Linkedids.
  */
 
-/** RuntimeStats (src/daemon/runtime.ts) plus the tracker's live call count; structural, so the core stays unaware. */
-export interface RuntimeSnapshot {
-  events: number;
-  cardsShown: number;
-  cardsHidden: number;
-  callsFinished: number;
-  unmappedExtensions: number;
-  poisonedCalls: number;
-  eventErrors: number;
+/** The runtime's counters plus the tracker's live call count. */
+export interface RuntimeSnapshot extends RuntimeStats {
   activeCalls?: number;
 }
 
