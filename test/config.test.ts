@@ -29,7 +29,7 @@ describe('configuration', () => {
     expect(c.bitrix.rateLimit).toEqual({ perSecond: 2, burst: 50 });
     expect(c.asterisk.contexts.inbound).toContain('from-trunk');
     expect(c.asterisk.extensionPattern).toBe('^(?:PJSIP|SIP|IAX2|Local)/(\\d+)');
-    expect(c.outbox.concurrency).toBe(2);
+    expect(c.outbox.concurrency).toBe(4);
     expect(c.users.extensions).toEqual({ '1001': 7 });
   });
 

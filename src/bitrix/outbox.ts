@@ -92,6 +92,11 @@ export class Outbox {
     if (saved.entries.length > 0) this.schedule();
   }
 
+  /** Calls (keys) the outbox still holds: waiting commands or a CALL_ID for a call not finished yet. */
+  get trackedKeys(): number {
+    return this.queues.size;
+  }
+
   /** Commands waiting (not parked). */
   get depth(): number {
     let n = 0;
@@ -235,7 +240,9 @@ export class Outbox {
     this.wakeTimer = this.timers.setTimeout(() => {
       this.wakeAt = Infinity;
       this.wakeTimer = undefined;
-      this.pump();
+      // One more turn for I/O already waiting: after a stall, the other ringall members' events are read
+      // (and merged into this batch) before it leaves.
+      setImmediate(() => this.pump());
     }, Math.max(0, at - this.opts.clock()));
   }
 
@@ -272,7 +279,13 @@ export class Outbox {
       )
       .catch((err: unknown) => this.opts.logger.error({ err }, 'outbox: settling a batch failed'))
       .finally(() => {
-        for (const k of keys) this.queue(k).inFlight = false;
+        for (const k of keys) {
+          const q = this.queues.get(k);
+          if (!q) continue;
+          q.inFlight = false;
+          // Only now may a finished call be forgotten: while in flight it was kept on purpose.
+          this.forgetIfDone(k, q);
+        }
         for (const p of planned) this.sending.delete(p.entry.seq);
         this.inFlight--;
         this.pump();
@@ -378,6 +391,7 @@ export class Outbox {
         )
         .finally(() => {
           q.inFlight = false;
+          this.forgetIfDone(head.key, q);
           this.attaching--;
           this.pump();
         });
@@ -392,7 +406,7 @@ export class Outbox {
 
   /** A finished call with nothing left to send is forgotten, CALL_ID included. */
   private forgetIfDone(key: string, q: KeyQueue): void {
-    if (q.entries.length > 0 || q.inFlight) return;
+    if (q.entries.length > 0 || q.inFlight || this.queues.get(key) !== q) return;
     if (q.finished || q.callId === undefined) {
       this.queues.delete(key);
       if (q.callId !== undefined) this.opts.store.deleteCallId(key);

@@ -124,7 +124,7 @@ const logSchema = z.strictObject({
 
 const outboxSchema = z.strictObject({
   /** Requests in flight at once; commands of one call are always sent in order. */
-  concurrency: z.number().int().min(1).max(16).default(2),
+  concurrency: z.number().int().min(1).max(16).default(4),
   /** Recordings being prepared and attached at once (they wait for files, transcode, upload). */
   attachConcurrency: z.number().int().min(1).max(16).default(2),
   /** Bound on waiting commands: past 80 % new cards are dropped, at the bound everything new is. */

@@ -12,6 +12,9 @@ export interface ChannelState {
   bridge: string | undefined;
 }
 
+/** How many tombstones a snapshot keeps (the full sets would make the once-a-second snapshot 1.7 MB). */
+export const SNAPSHOT_TOMBSTONES = 2000;
+
 export class ChannelBook {
   private readonly channels = new Map<string, ChannelState>();
   private readonly bridges = new Map<string, Set<string>>();
@@ -77,8 +80,9 @@ export class ChannelBook {
     ch.bridge = undefined;
   }
 
+  /** Only the latest hung-up ids travel: late snapshots come within seconds, not across a restart's gap. */
   exportState(): { channels: ChannelJson[]; hungUp: string[] } {
-    return { channels: [...this.channels.entries()].map(([uniqueid, c]) => ({ uniqueid, ...c })), hungUp: [...this.hungUp] };
+    return { channels: [...this.channels.entries()].map(([uniqueid, c]) => ({ uniqueid, ...c })), hungUp: [...this.hungUp].slice(-SNAPSHOT_TOMBSTONES) };
   }
 
   importState(channels: ChannelJson[], hungUp: string[]): void {

@@ -17,7 +17,17 @@ export function eventTime(msg: AmiMessage, receivedAt: number): number {
 }
 
 function unknownToEmpty(v: string | undefined): string {
-  return v === undefined || v === '<unknown>' ? '' : v;
+  return v === undefined || v === '<unknown>' ? '' : own(v);
+}
+
+/**
+ * A copy of a header value that does not keep the whole socket chunk alive. The framer's values are slices of
+ * the chunk string they came in; V8 keeps the parent of any slice of 13+ characters, so one channel name kept by
+ * the core pinned a 64 KiB chunk (bench/diag/soak-retention.ts measured 57.7 MB of heap against 18.1 MB).
+ * Concatenating flattens into a fresh string; the slice then points at that copy, not at the chunk.
+ */
+export function own(s: string): string {
+  return s.length < 13 ? s : (' ' + s).slice(1);
 }
 
 /** A channel snapshot, optionally with a prefix (Dest, Transferer...). Undefined when the snapshot is absent. */
@@ -26,11 +36,11 @@ export function snapshot(msg: AmiMessage, prefix = ''): ChannelSnapshot | undefi
   const name = field(msg, `${prefix}Channel`);
   if (!uniqueid || !name) return undefined;
   return {
-    uniqueid,
-    linkedid: field(msg, `${prefix}Linkedid`) || uniqueid,
-    name,
-    context: field(msg, `${prefix}Context`) ?? '',
-    exten: field(msg, `${prefix}Exten`) ?? '',
+    uniqueid: own(uniqueid),
+    linkedid: own(field(msg, `${prefix}Linkedid`) || uniqueid),
+    name: own(name),
+    context: own(field(msg, `${prefix}Context`) ?? ''),
+    exten: own(field(msg, `${prefix}Exten`) ?? ''),
     callerIdNum: unknownToEmpty(field(msg, `${prefix}CallerIDNum`)),
     callerIdName: unknownToEmpty(field(msg, `${prefix}CallerIDName`)),
   };
@@ -67,7 +77,7 @@ export function normalize(msg: AmiMessage, receivedAt: number, extraVariables?: 
       const queue = field(msg, 'Queue');
       const iface = field(msg, 'Interface');
       if (!caller || !dest || !queue || !iface) return undefined;
-      if (name === 'AgentCalled') return { kind: 'agentCalled', at, queue, iface, caller, dest };
+      if (name === 'AgentCalled') return { kind: 'agentCalled', at, queue: own(queue), iface: own(iface), caller, dest };
       if (name === 'AgentConnect') return { kind: 'agentConnect', at, queue, iface, caller, dest };
       return { kind: 'agentRingNoAnswer', at, queue, iface, caller, dest, ringTimeMs: Number(field(msg, 'RingTime') ?? 0) || 0 };
     }
@@ -85,14 +95,14 @@ export function normalize(msg: AmiMessage, receivedAt: number, extraVariables?: 
       const queue = field(msg, 'Queue');
       if (!caller || !queue) return undefined;
       const kind = name === 'QueueCallerJoin' ? 'queueJoin' : name === 'QueueCallerLeave' ? 'queueLeave' : 'queueAbandon';
-      return { kind, at, queue, caller };
+      return { kind, at, queue: own(queue), caller };
     }
     case 'BridgeEnter':
     case 'BridgeLeave': {
       const channel = snapshot(msg);
       const bridgeId = field(msg, 'BridgeUniqueid');
       if (!channel || !bridgeId) return undefined;
-      return { kind: name === 'BridgeEnter' ? 'bridgeEnter' : 'bridgeLeave', at, bridgeId, channel };
+      return { kind: name === 'BridgeEnter' ? 'bridgeEnter' : 'bridgeLeave', at, bridgeId: own(bridgeId), channel };
     }
     case 'BlindTransfer':
       return {
@@ -116,7 +126,7 @@ export function normalize(msg: AmiMessage, receivedAt: number, extraVariables?: 
       const variable = field(msg, 'Variable') ?? '';
       if (!VARIABLES.has(variable) && !extraVariables?.has(variable)) return undefined;
       const channel = snapshot(msg);
-      return channel && { kind: 'varSet', at, channel, variable, value: field(msg, 'Value') ?? '' };
+      return channel && { kind: 'varSet', at, channel, variable, value: own(field(msg, 'Value') ?? '') };
     }
     default: {
       if (!CHANNEL_EVENTS.has(name)) return undefined;

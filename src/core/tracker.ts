@@ -5,7 +5,7 @@ import type { Effect } from './effects.js';
 import type { ChannelSnapshot, CoreInput } from './events.js';
 import { statusForOriginateReason } from './finish-policy.js';
 import { callFromJson, callToJson, type TrackerSnapshot } from './snapshot.js';
-import { ChannelBook, remember } from './channel-book.js';
+import { ChannelBook, remember, SNAPSHOT_TOMBSTONES } from './channel-book.js';
 import { ensureRegistered, finishEffects, type CallEndContext } from './call-end.js';
 
 /**
@@ -183,7 +183,7 @@ export class CallTracker {
       lastEventAt: this.lastEventAt,
       calls: [...this.calls.values()].map(callToJson),
       ...this.channels.exportState(),
-      ended: [...this.ended],
+      ended: [...this.ended].slice(-SNAPSHOT_TOMBSTONES),
     };
   }
 

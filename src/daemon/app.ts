@@ -373,6 +373,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
       if (!drained) log.warn({ waiting: outbox.depth }, 'stopping with Bitrix24 commands still waiting; they are kept for the next start');
       outbox.stop();
       saveSnapshot();
+      if (rawStore instanceof SqliteOutboxStore) rawStore.flush();
       db?.close();
     },
   };

@@ -49,6 +49,8 @@ export function openStateDb(dir: string, file = 'bridge.db'): StateDb {
 
 function migrate(db: StateDb): void {
   const version = db.pragma('user_version', { simple: true }) as number;
+  // Up to date: no write at all, so a second connection (the parked CLI) never waits for the daemon's lock.
+  if (version >= MIGRATIONS.length) return;
   const apply = db.transaction(() => {
     for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
     db.pragma(`user_version = ${MIGRATIONS.length}`);

@@ -218,6 +218,22 @@ describe('the outbox', () => {
     expect(batches[0]).toHaveLength(10);
   });
 
+  it('forgets a call once its finish and recording are delivered, so it holds no memory for old calls', async () => {
+    const { client } = fakeClient(ok);
+    const attach = async () => undefined;
+    const o = outbox(client, { attach });
+    for (let i = 0; i < 20; i++) {
+      o.enqueue(`L${i}`, 'register', 'telephony.externalcall.register', {}, false);
+      o.enqueue(`L${i}`, 'finish', 'telephony.externalcall.finish', { USER_ID: 1 });
+      o.enqueue(`L${i}`, 'attach', 'telephony.externalCall.attachRecord', { path: '/x.wav' });
+    }
+    o.enqueue('live', 'register', 'telephony.externalcall.register', {}, false);
+    await o.drain(2000);
+    // Only the call still in progress keeps its CALL_ID.
+    expect(o.trackedKeys).toBe(1);
+    expect(o.callIdOf('live')).toBeDefined();
+  });
+
   it('puts a parked command back on request', async () => {
     let reject = true;
     const { client } = fakeClient((cmds) => (reject ? { results: {}, errors: { [cmds[0]!.key]: contractError(cmds[0]!.method, 'nope') } } : ok(cmds)));

@@ -30,6 +30,7 @@ describe('the SQLite state store', () => {
     store.mark('L1', 'register', Date.now());
     store.park({ seq: 3, key: 'L2', kind: 'show', method: 'telephony.externalcall.show', params: { USER_ID: [1] }, needsCallId: true, attempts: 1, notBefore: 0, createdAt: 3, parkedAt: 4, error: 'CONTRACT: x' });
     kvSet(db, 'core.snapshot', { a: 1 }, 5);
+    store.flush(); // what a turn wrote is committed at its end; the daemon flushes before closing
     db.close();
 
     db = openStateDb(dir);
@@ -64,6 +65,25 @@ describe('the SQLite state store', () => {
     expect(errors.length).toBeGreaterThan(0);
     expect(errors[0]).toMatch(/^isMarked: The database connection is not open/);
     expect(errors.some((e) => e.startsWith('put: '))).toBe(true);
+  });
+
+  it('commits what one event-loop turn wrote in one transaction, before any timer runs', async () => {
+    const dir = join(tempDir('b24store-'), 'state');
+    const db = openStateDb(dir);
+    const store = new SqliteOutboxStore(db, (e) => {
+      throw e;
+    });
+    store.put({ seq: 1, key: 'L1', kind: 'show', method: 'telephony.externalcall.show', params: { USER_ID: [1] }, needsCallId: true, attempts: 0, notBefore: 0, createdAt: 1 });
+    store.put({ seq: 2, key: 'L1', kind: 'hide', method: 'telephony.externalcall.hide', params: { USER_ID: [1] }, needsCallId: true, attempts: 0, notBefore: 0, createdAt: 2 });
+    expect(db.inTransaction).toBe(true);
+    // A second connection (the parked CLI) sees nothing until the turn ends, then both rows.
+    const other = openStateDb(dir);
+    expect(other.prepare('SELECT count(*) AS n FROM outbox').get()).toEqual({ n: 0 });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(db.inTransaction).toBe(false);
+    expect(other.prepare('SELECT count(*) AS n FROM outbox').get()).toEqual({ n: 2 });
+    other.close();
+    db.close();
   });
 
   it('refuses a state dir it cannot create with a typed error', () => {
