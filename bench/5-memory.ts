@@ -1,0 +1,156 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { CallsArgs, ChildMessage, Mem, ParentMessage, SoakArgs } from './lib/memory-child.js';
+import { shownCards } from './lib/portal-log.js';
+import { AMI_SECRET, AMI_USER, agentUsers } from './lib/rig.js';
+import { sleep, until } from './lib/stats.js';
+import { agentCalled, callStart, dialBegin, newCall } from './lib/synthetic-calls.js';
+import { defaultTraceDir } from './lib/trace-copies.js';
+import { row, type BenchOptions, type Row } from './lib/types.js';
+import { startAmiSimulator } from '../src/sim/ami-simulator.js';
+import { startBitrixEmulator } from '../src/sim/bitrix-emulator.js';
+
+/**
+ * Item 5: resident memory of the daemon process alone (bench/lib/memory-child.ts, bundled with esbuild and run
+ * by plain `node --expose-gc`, a full GC before every reading).
+ *  - With 1000 concurrent calls: 1000 queue calls ringing 3 members each (4 channels per call), started and not
+ *    ended, every card delivered to the emulator (no portal limit), the real AMI connection, client and SQLite
+ *    state. Baseline: the same process started, no calls.
+ *  - Soak: 1M events (copies of every real trace, distinct ids) through framer, core, runtime and outbox with a
+ *    portal that answers at once; RSS after a 100k-event warm-up and at the end, growth in %.
+ */
+
+const ITEM = '5 memory';
+const MB = 2 ** 20;
+const CHILD = fileURLToPath(new URL('./lib/memory-child.ts', import.meta.url));
+const OUT_DIR = fileURLToPath(new URL('./.out/', import.meta.url));
+
+/** The child as plain JavaScript (esbuild bundle, npm packages left external), or the .ts under tsx as a fallback. */
+async function childCommand(log: (l: string) => void): Promise<{ script: string; execArgv: string[]; note: string }> {
+  try {
+    const esbuild = await import('esbuild');
+    mkdirSync(OUT_DIR, { recursive: true });
+    const script = `${OUT_DIR}memory-child.mjs`;
+    await esbuild.build({ entryPoints: [CHILD], outfile: script, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'error' });
+    return { script, execArgv: ['--expose-gc'], note: 'plain node, esbuild bundle of the daemon code' };
+  } catch (err) {
+    log(`  esbuild unavailable (${(err as Error).message}); running the child under tsx, whose loader adds ~30 MB`);
+    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+    return { script: CHILD, execArgv: ['--expose-gc', '--import', tsx], note: 'under tsx (its loader adds ~30 MB)' };
+  }
+}
+
+function startChild(cmd: { script: string; execArgv: string[] }, args: CallsArgs | SoakArgs): { child: ChildProcess; next: () => Promise<ChildMessage> } {
+  const child = fork(cmd.script, [JSON.stringify(args)], { execArgv: cmd.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const inbox: ChildMessage[] = [];
+  const waiters: Array<(m: ChildMessage) => void> = [];
+  let failure: Error | undefined;
+  child.on('message', (m: ChildMessage) => {
+    const w = waiters.shift();
+    if (w) w(m);
+    else inbox.push(m);
+  });
+  child.on('exit', (code) => {
+    failure = new Error(`memory child exited with code ${code}`);
+  });
+  const next = () =>
+    new Promise<ChildMessage>((resolve, reject) => {
+      const m = inbox.shift();
+      if (m) return resolve(m);
+      if (failure) return reject(failure);
+      const timer = setTimeout(() => reject(new Error('memory child: no answer within 5 minutes')), 300_000);
+      waiters.push((msg) => {
+        clearTimeout(timer);
+        resolve(msg);
+      });
+      child.once('exit', () => reject(failure ?? new Error('memory child exited')));
+    });
+  return { child, next };
+}
+
+const tell = (child: ChildProcess, m: ParentMessage) => child.send(m);
+
+/** Asks the child to stop (state dir removed) and waits for it; a child already gone is left alone. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  if (child.connected) tell(child, { type: 'stop' });
+  else child.kill();
+  await exited;
+}
+const mb = (m: Mem) => m.rss / MB;
+const describe = (m: Mem) =>
+  `RSS ${mb(m).toFixed(1)} MB (heap used ${(m.heapUsed / MB).toFixed(1)}, heap total ${(m.heapTotal / MB).toFixed(1)}, of it new space ${(m.newSpace / MB).toFixed(1)}, external ${(m.external / MB).toFixed(1)} MB)`;
+
+async function concurrentCalls(cmd: { script: string; execArgv: string[] }, calls: number, log: (l: string) => void): Promise<{ idle: Mem; loaded: Mem; active: number }> {
+  const { users, extensions } = agentUsers(3);
+  const portal = await startBitrixEmulator({ users, rateLimit: false });
+  const pbx = await startAmiSimulator({ username: AMI_USER, secret: AMI_SECRET });
+  const { child, next } = startChild(cmd, { mode: 'calls', amiHost: pbx.host, amiPort: pbx.port, amiUser: AMI_USER, amiSecret: AMI_SECRET, webhookUrl: portal.webhookUrl, extensions });
+  try {
+    const ready = await next();
+    if (ready.type !== 'ready') throw new Error(`memory child: unexpected ${ready.type}`);
+    for (let i = 0; i < calls; i++) {
+      const c = newCall('support', ['101', '102', '103']);
+      for (const m of callStart(c)) pbx.emitEvent(m);
+      for (const m of c.members) {
+        pbx.emitEvent(agentCalled(c, m));
+        pbx.emitEvent(dialBegin(c, m));
+      }
+      if (i % 50 === 49) await sleep(5);
+    }
+    let scan = { cards: new Map<string, number>(), next: 0 };
+    const all = await until(() => {
+      scan = shownCards(portal, scan.cards, scan.next);
+      return scan.cards.size >= calls * 3;
+    }, 120_000, 50);
+    if (!all) throw new Error(`memory: only ${scan.cards.size} of ${calls * 3} cards shown`);
+    await sleep(1500); // a state snapshot with every call in it, timers settled
+    tell(child, { type: 'measure' });
+    const measured = await next();
+    if (measured.type !== 'measured') throw new Error(`memory child: unexpected ${measured.type}`);
+    log(`  idle ${describe(ready.mem)}`);
+    log(`  with ${measured.activeCalls} calls ${describe(measured.mem)}`);
+    return { idle: ready.mem, loaded: measured.mem, active: measured.activeCalls };
+  } finally {
+    await stopChild(child);
+    await pbx.close();
+    await portal.close();
+  }
+}
+
+export async function run(opts: BenchOptions): Promise<Row[]> {
+  const cmd = await childCommand(opts.log);
+  const calls = 1000;
+  const a = await concurrentCalls(cmd, calls, opts.log);
+
+  const events = opts.quick ? 200_000 : 1_000_000;
+  const warmup = opts.quick ? 20_000 : 100_000;
+  const soakRun = startChild(cmd, { mode: 'soak', traceDir: defaultTraceDir(), events, warmupEvents: warmup, sampleEvery: events / 10 });
+  let soak: Extract<ChildMessage, { type: 'soak' }>;
+  try {
+    const m = await soakRun.next();
+    if (m.type !== 'soak') throw new Error(`memory child: unexpected ${m.type}`);
+    soak = m;
+  } finally {
+    await stopChild(soakRun.child);
+  }
+  const growth = ((soak.end.rss - soak.start.rss) / soak.start.rss) * 100;
+  const rate = (soak.events - soak.startEvents) / soak.seconds;
+  opts.log(`  soak: ${soak.events} events, RSS ${mb(soak.start).toFixed(1)} -> ${mb(soak.end).toFixed(1)} MB (${growth.toFixed(1)} %), heap ${(soak.start.heapUsed / MB).toFixed(1)} -> ${(soak.end.heapUsed / MB).toFixed(1)} MB, ${Math.round(rate)} ev/s`);
+  opts.log(`  soak samples (no GC): ${soak.samples.map((s) => `${Math.round(s.events / 1000)}k:${Math.round(s.rss / MB)}`).join(' ')} MB`);
+  opts.log(`  state snapshot at the end: ${(soak.snapshotBytes / 1024).toFixed(0)} KiB JSON, ${soak.snapshotMs.toFixed(1)} ms to build`);
+
+  const events_ = `${soak.events.toLocaleString('en-US')} events`;
+  return [
+    row(ITEM, 'baseline: RSS of the started daemon, no calls', mb(a.idle), 'MB', undefined, cmd.note),
+    row(ITEM, `RSS with ${a.active} concurrent calls`, mb(a.loaded), 'MB', { op: '<=', target: 100, text: '<= 100 MB' },
+      `queue calls ringing 3 members each, every card delivered; heap ${(a.loaded.heapUsed / MB).toFixed(1)} MB`),
+    row(ITEM, `soak: RSS after ${Math.round(warmup / 1000)}k-event warm-up`, mb(soak.start), 'MB'),
+    row(ITEM, `soak: RSS after ${events_}`, mb(soak.end), 'MB', undefined, `heap ${(soak.start.heapUsed / MB).toFixed(1)} -> ${(soak.end.heapUsed / MB).toFixed(1)} MB`),
+    row(ITEM, 'soak: RSS growth', growth, '%', { op: '<=', target: 5, text: '<= 5 %' }, `calls still open at the end: ${soak.activeCalls}; core state snapshot ${(soak.snapshotBytes / 1024).toFixed(0)} KiB, ${soak.snapshotMs.toFixed(0)} ms to build`),
+    row(ITEM, 'soak: events/s through framer, core, runtime, outbox, SQLite', rate, 'ev/s', undefined, 'portal answering at once; logs at info to /dev/null', 0),
+  ];
+}

@@ -1,0 +1,47 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { normalize } from '../../src/core/normalize.js';
+import { kvSet, openStateDb } from '../../src/store/db.js';
+import { traceTracker } from '../../test/support/traces.js';
+import { median } from '../lib/stats.js';
+import { agentCalled, callEnd, callStart, newCall } from '../lib/synthetic-calls.js';
+
+/**
+ * Diagnostic behind the soak's note (not part of `npm run bench`): the daemon saves the core's state every second
+ * while events flow (src/daemon/app.ts saveSnapshot: exportState -> JSON -> SQLite kv). The state includes the
+ * tombstones, which fill up to their bounds on a busy PBX (10 000 ended Linkedids, 80 000 hung-up Uniqueids).
+ * This fills a core with ended calls and times one save on the event loop, as their number grows.
+ *
+ *   npx tsx bench/diag/snapshot-cost.ts
+ */
+
+const dir = mkdtempSync(join(tmpdir(), 'b24bridge-diag-'));
+const db = openStateDb(dir);
+const tracker = traceTracker();
+let ended = 0;
+for (const target of [1_000, 10_000, 40_000, 60_000]) {
+  for (; ended < target; ended++) {
+    const c = newCall('support', ['101']);
+    for (const m of [...callStart(c), agentCalled(c, c.members[0]!), ...callEnd(c)]) {
+      const input = normalize(m, Date.now());
+      if (input) tracker.handle(input);
+    }
+  }
+  const times: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    const state = tracker.exportState();
+    bytes = JSON.stringify(state).length;
+    kvSet(db, 'core.snapshot', state, Date.now());
+    times.push(performance.now() - t);
+  }
+  const s = tracker.exportState();
+  process.stdout.write(
+    `${String(target).padStart(6)} calls ended: snapshot ${(bytes / 1024).toFixed(0).padStart(5)} KiB ` +
+      `(${s.ended.length} ended, ${s.hungUp.length} hung-up ids), save ${median(times).toFixed(1)} ms on the event loop\n`,
+  );
+}
+db.close();
+rmSync(dir, { recursive: true, force: true });
