@@ -166,6 +166,23 @@ describe('faults, with the daemon as a real process', () => {
     expectDeliveredOnce(1);
   });
 
+  it('drains for its time limit on SIGTERM while the portal is down, exits cleanly, and delivers after the restart', async () => {
+    await setUp();
+    const state = join(tempDir(), 'state');
+    const first = await start(state);
+    portal!.faults.setDown(503);
+    await pbx!.replay(traceBytes('no_members_all_paused'), { speed: 20 });
+    await waitFor(() => /call finished/.test(first.output()), 10_000, 'the call to end');
+    const stoppedAt = Date.now();
+    expect(await first.stop('SIGTERM')).toBe(0);
+    expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(9_000); // it tried for its 10 s drain
+    expect(first.output()).toMatch(/still waiting; they are kept for the next start/);
+    portal!.faults.setUp();
+    await start(state);
+    await waitFor(() => telephony('finish').some((c) => c.ok), 15_000, 'the finish');
+    expectDeliveredOnce(1);
+  }, 40_000);
+
   it('refuses an unusable state dir with a clear message and exit code 78, so systemd does not loop', async () => {
     await setUp();
     const d = startDaemon(config('/dev/null/state'));
