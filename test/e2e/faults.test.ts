@@ -52,6 +52,17 @@ function telephony(method: string) {
   return portal!.commands.filter((c) => c.method === `telephony.externalcall.${method}`);
 }
 
+/** A daemon on a fresh state dir sees a whole missed call while the portal answers 503: its commands wait. */
+async function callEndedWhilePortalDown(): Promise<{ state: string; first: DaemonProcess }> {
+  await setUp();
+  const state = join(tempDir(), 'state');
+  const first = await start(state);
+  portal!.faults.setDown(503);
+  await pbx!.replay(traceBytes('no_members_all_paused'), { speed: 20 });
+  await waitFor(() => /call finished/.test(first.output()), 10_000, 'the call to end');
+  return { state, first };
+}
+
 /** Every call registered once and finished once, no card left open at its finish. */
 function expectDeliveredOnce(expectedCalls: number): void {
   const registers = telephony('register').filter((c) => c.ok);
@@ -153,12 +164,7 @@ describe('faults, with the daemon as a real process', () => {
   });
 
   it('sends again, after a restart, what was waiting when the daemon was killed', async () => {
-    await setUp();
-    const state = join(tempDir(), 'state');
-    const first = await start(state);
-    portal!.faults.setDown(503);
-    await pbx!.replay(traceBytes('no_members_all_paused'), { speed: 20 });
-    await waitFor(() => /call finished/.test(first.output()), 10_000, 'the call to end');
+    const { state, first } = await callEndedWhilePortalDown();
     await first.stop('SIGKILL');
     portal!.faults.setUp();
     await start(state);
@@ -167,12 +173,7 @@ describe('faults, with the daemon as a real process', () => {
   });
 
   it('drains for its time limit on SIGTERM while the portal is down, exits cleanly, and delivers after the restart', async () => {
-    await setUp();
-    const state = join(tempDir(), 'state');
-    const first = await start(state);
-    portal!.faults.setDown(503);
-    await pbx!.replay(traceBytes('no_members_all_paused'), { speed: 20 });
-    await waitFor(() => /call finished/.test(first.output()), 10_000, 'the call to end');
+    const { state, first } = await callEndedWhilePortalDown();
     const stoppedAt = Date.now();
     expect(await first.stop('SIGTERM')).toBe(0);
     expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(9_000); // it tried for its 10 s drain
