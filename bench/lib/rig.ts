@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../../src/config/schema.js';
 import { startBridge, type Bridge, type BridgeDeps } from '../../src/daemon/app.js';
-import { startAmiSimulator, type AmiSimulator } from '../../src/sim/ami-simulator.js';
-import { startBitrixEmulator, type BitrixEmulator, type RateLimit, type SeedUser } from '../../src/sim/bitrix-emulator.js';
+import { startAmiSimulator, type AmiSimulator, type OnAction } from '../../src/sim/ami-simulator.js';
+import { startBitrixEmulator, type BitrixEmulator, type CrmSeed, type RateLimit, type SeedUser } from '../../src/sim/bitrix-emulator.js';
 import { benchConfig, devNullLogger } from './bridge-config.js';
 
 /**
@@ -41,6 +41,12 @@ export interface RigOptions {
   /** The config's `recordings` section; default disabled. */
   recordings?: Record<string, unknown>;
   deps?: Partial<BridgeDeps>;
+  /** Extra config: each section's keys are merged over the rig's own (asterisk, bitrix, users, ...) or added. */
+  config?: Record<string, Record<string, unknown>>;
+  /** The AMI simulator's onAction hook (return undefined to keep its built-in answers). */
+  onAction?: OnAction;
+  /** The emulator's CRM seed. */
+  crm?: CrmSeed;
 }
 
 export interface Rig {
@@ -55,18 +61,30 @@ export async function startRig(opts: RigOptions): Promise<Rig> {
   const portal = await startBitrixEmulator({
     users: opts.users,
     rateLimit: opts.portalRateLimit,
+    ...(opts.crm ? { crm: opts.crm } : {}),
     ...(opts.portalClock ? { clock: opts.portalClock } : {}),
   });
-  const pbx = await startAmiSimulator({ username: AMI_USER, secret: AMI_SECRET });
+  const pbx = await startAmiSimulator({ username: AMI_USER, secret: AMI_SECRET, ...(opts.onAction ? { onAction: opts.onAction } : {}) });
   const stateDir = mkdtempSync(join(tmpdir(), 'b24bridge-bench-'));
-  const config = benchConfig({
+  const doc: Record<string, Record<string, unknown>> = {
     asterisk: { ami: { host: pbx.host, port: pbx.port, username: AMI_USER, secret: AMI_SECRET } },
     bitrix: { webhookUrl: portal.webhookUrl, defaultUserId: 1, rateLimit: opts.bridgeRateLimit },
     users: { extensions: opts.extensions, refreshIntervalSec: 0 },
     state: { dir: stateDir },
     log: { level: 'info', format: 'json' },
     recordings: opts.recordings ?? { enabled: false },
-  });
+    http: { host: '127.0.0.1', port: 0 },
+  };
+  for (const [section, keys] of Object.entries(opts.config ?? {})) doc[section] = { ...doc[section], ...keys };
+  let config: Config;
+  try {
+    config = benchConfig(doc);
+  } catch (err) {
+    await pbx.close();
+    await portal.close();
+    rmSync(stateDir, { recursive: true, force: true });
+    throw err;
+  }
   let bridge: Bridge;
   try {
     bridge = await startBridge(config, { logger: devNullLogger(), ...opts.deps });
