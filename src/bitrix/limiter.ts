@@ -58,6 +58,12 @@ export class LeakyBucket {
     return wait;
   }
 
+  /** How long until one more request fits, without claiming the slot (the outbox waits, gathering more work). */
+  waitMs(now: number = this.clock()): number {
+    const excess = this.level(now) + 1 - this.capacity;
+    return excess <= 0 ? 0 : Math.ceil(excess / this.perMs);
+  }
+
   /** Bucket level at `now`; pending reservations (send time still ahead) are already included. */
   level(now: number = this.clock()): number {
     if (this.lastAt === undefined) return 0;

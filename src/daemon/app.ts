@@ -75,13 +75,6 @@ export interface BridgeHealth {
 
 const SNAPSHOT_KEY = 'core.snapshot';
 
-/** How long until the limiter lets one more request go, without taking the slot. */
-function limiterDelay(bucket: LeakyBucket, cfg: { perSecond: number; burst: number }, clock: () => number): number {
-  const capacity = cfg.burst - 2;
-  const excess = bucket.level(clock()) + 1 - capacity;
-  return excess <= 0 ? 0 : Math.ceil((excess / cfg.perSecond) * 1000);
-}
-
 export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bridge> {
   const clock = deps.clock ?? Date.now;
   const log = deps.logger;
@@ -113,6 +106,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
   const store = m ? m.recordings.trackStore(rawStore) : rawStore;
 
   const recordingVariables = [...new Set(['MIXMONITOR_FILENAME', config.recordings.pathVariable])];
+  const recordingHooks = deps.recordingHooks ?? m?.recordings.hooks();
   const recordings = deps.attach
     ? undefined
     : await setupRecordings({
@@ -124,7 +118,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
           await acquire(bucket, (ms) => new Promise((r) => setTimeout(r, ms)));
         },
         logger: log.child({ part: 'recordings' }),
-        ...((deps.recordingHooks ?? m?.recordings.hooks()) ? { hooks: (deps.recordingHooks ?? m?.recordings.hooks())! } : {}),
+        ...(recordingHooks ? { hooks: recordingHooks } : {}),
       });
   const attach = deps.attach ?? recordings?.attach;
 
@@ -147,7 +141,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     client: bitrix,
     store,
     clock,
-    limiterDelay: () => limiterDelay(bucket, config.bitrix.rateLimit, clock),
+    limiterDelay: () => bucket.waitMs(),
     logger: log.child({ part: 'outbox' }),
     concurrency: config.outbox.concurrency,
     attachConcurrency: config.outbox.attachConcurrency,

@@ -96,4 +96,13 @@ describe('acquire', () => {
     expect(await acquire(bucket, sleep)).toBe(500);
     expect(slept).toEqual([500]);
   });
+  it('says how long until the next request fits without claiming it', () => {
+    let now = 0;
+    const bucket = new LeakyBucket({ perSecond: 2, burst: 5, safety: 0 }, () => now);
+    for (let i = 0; i < 5; i++) expect(bucket.reserve()).toBe(0);
+    expect(bucket.waitMs()).toBe(500);
+    expect(bucket.waitMs()).toBe(500); // peeking twice claims nothing
+    now = 500;
+    expect(bucket.waitMs()).toBe(0);
+  });
 });
