@@ -33,6 +33,26 @@ describe('configuration', () => {
     expect(c.users.extensions).toEqual({ '1001': 7 });
   });
 
+  it('accepts the contract config verbatim, ARI and contexts included, and dials customers through its outbound context', () => {
+    const file = fileURLToPath(new URL('./fixtures/config/contract.yaml', import.meta.url));
+    const c = loadConfigFile(file, {});
+    expect(c.asterisk.ari).toEqual({ url: 'http://127.0.0.1:8088', username: 'b24bridge', password: '...' });
+    expect(c.asterisk.contexts).toEqual({ inbound: ['from-trunk', 'incoming'], outbound: ['outbound', 'from-internal-outbound'], internal: ['from-internal', 'agents'] });
+    expect(c.clickToCall.context).toBe('outbound');
+  });
+
+  it('takes the first outbound context for click-to-call when the config names none (a FreePBX box has no "outbound")', () => {
+    const c = parseConfig({ ...contractOnly, asterisk: { ...contractOnly.asterisk, contexts: { outbound: ['outbound-allroutes'] } } });
+    expect(c.clickToCall.context).toBe('outbound-allroutes');
+    const p = problems({ ...contractOnly, asterisk: { ...contractOnly.asterisk, contexts: { outbound: ['outbound-allroutes'] } }, clickToCall: { context: 'outbound' } });
+    expect(p).toEqual([expect.stringMatching(/^clickToCall\.context: .*asterisk\.contexts\.outbound/)]);
+  });
+
+  it('refuses a context listed under two directions, which would make a call\'s direction a guess', () => {
+    const p = problems({ ...contractOnly, asterisk: { ...contractOnly.asterisk, contexts: { inbound: ['from-trunk'], outbound: ['from-trunk', 'outbound'] } } });
+    expect(p).toEqual([expect.stringMatching(/^asterisk\.contexts: "from-trunk" is listed under both inbound and outbound/)]);
+  });
+
   it('validates the shipped config/example.yaml', () => {
     const file = fileURLToPath(new URL('../config/example.yaml', import.meta.url));
     expect(() => loadConfigFile(file, {})).not.toThrow();

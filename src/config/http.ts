@@ -78,7 +78,8 @@ export const clickToCallSchema = z.strictObject({
   /**
    * Context that dials the customer once the agent answers (Exten = the customer number). It must be listed in
    * asterisk.contexts.outbound: the core recognises the customer leg by a Dial from an outbound context. Hence the
-   * default `outbound` (listed by default) rather than `from-internal`, whose Dial runs in FreePBX's macros.
+   * default `outbound` (listed by default) rather than `from-internal`, whose Dial runs in FreePBX's macros; in the
+   * daemon's config the default is the first of asterisk.contexts.outbound (see configSchema).
    */
   context: context.default('outbound'),
   /** What the agent's phone shows, e.g. 'Bitrix24 <{number}>'. */
@@ -101,7 +102,7 @@ export type ClickToCallConfig = z.infer<typeof clickToCallSchema>;
  * customer-leg contexts must be outbound contexts, or the core never sees the customer answer (wrong status).
  */
 export function clickToCallProblems(
-  c: ClickToCallConfig,
+  c: Omit<ClickToCallConfig, 'context'> & { context?: string | undefined },
   asterisk: { ari?: unknown; contexts: { outbound: string[] } },
 ): Array<{ path: string[]; message: string }> {
   const problems: Array<{ path: string[]; message: string }> = [];

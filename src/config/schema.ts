@@ -54,6 +54,16 @@ const contextsSchema = z.strictObject({
   inbound: z.array(nonEmpty).default(['from-trunk', 'from-pstn', 'incoming']),
   outbound: z.array(nonEmpty).default(['outbound', 'from-internal-outbound', 'outbound-allroutes']),
   internal: z.array(nonEmpty).default(['from-internal', 'agents']),
+}).superRefine((c, ctx) => {
+  // A context in two lists would make the direction depend on the classifier's order: refuse it.
+  const seen = new Map<string, string>();
+  for (const dir of ['inbound', 'outbound', 'internal'] as const) {
+    for (const name of c[dir]) {
+      const first = seen.get(name);
+      if (first !== undefined && first !== dir) ctx.addIssue({ code: 'custom', message: `"${name}" is listed under both ${first} and ${dir}` });
+      else seen.set(name, dir);
+    }
+  }
 });
 
 const asteriskSchema = z.strictObject({
@@ -142,13 +152,18 @@ export const configSchema = z.strictObject({
   outbox: outboxSchema.prefault({}),
   recordings: recordingsSchema.prefault({}),
   ringBack: ringBackSchema.prefault({}),
-  clickToCall: clickToCallSchema.prefault({}),
+  // No default context here: the transform below takes the config's own first outbound context.
+  clickToCall: clickToCallSchema.extend({ context: clickToCallSchema.shape.context.unwrap().optional() }).prefault({}),
   crm: crmSchema.prefault({}),
 }).superRefine((c, ctx) => {
   for (const p of clickToCallProblems(c.clickToCall, c.asterisk)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
   for (const message of recordingsConfigProblems(c.recordings, c.asterisk.ari)) {
     ctx.addIssue({ code: 'custom', path: ['recordings', 'source', 'type'], message });
   }
-});
+}).transform((c) => ({
+  ...c,
+  // A config that never names clickToCall dials customers through its own first outbound context.
+  clickToCall: { ...c.clickToCall, context: c.clickToCall.context ?? c.asterisk.contexts.outbound[0] ?? 'outbound' },
+}));
 
 export type Config = z.infer<typeof configSchema>;
