@@ -8,6 +8,7 @@ export const SECRET_ENV = {
   'asterisk.ari.password': 'B24BRIDGE_ARI_PASSWORD',
   'bitrix.webhookUrl': 'B24BRIDGE_WEBHOOK_URL',
   'bitrix.applicationToken': 'B24BRIDGE_APPLICATION_TOKEN',
+  'crm.lookupToken': 'B24BRIDGE_LOOKUP_TOKEN',
 } as const;
 
 export class ConfigError extends Error {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { crmSchema } from '../../src/config/crm.js';
+import { ConfigError, parseConfig } from '../../src/config/load.js';
 
 /** The `crm:` section: an empty one works, mistakes are errors with their key path. */
 
@@ -37,5 +38,32 @@ describe('crmSchema', () => {
     const r = crmSchema.safeParse(input);
     expect(r.success).toBe(false);
     expect(r.error?.issues.map((i) => i.path.join('.'))).toContain(path);
+  });
+});
+
+describe('crm.lookupToken from the environment', () => {
+  const base = {
+    asterisk: { ami: { host: '127.0.0.1', port: 5038, username: 'b24bridge', secret: 's3cret-ami' } },
+    bitrix: { webhookUrl: 'https://example.bitrix24.ru/rest/1/abcdef123456/', applicationToken: 'tok', defaultUserId: 1 },
+    http: { host: '127.0.0.1', port: 8090 },
+  };
+
+  it('takes the lookup token from B24BRIDGE_LOOKUP_TOKEN, with or without a crm section in the file', () => {
+    const token = 'lookup-token-from-env-0123';
+    expect(parseConfig(base, { B24BRIDGE_LOOKUP_TOKEN: token }).crm.lookupToken).toBe(token);
+    expect(parseConfig({ ...base, crm: { lookupToken: 'lookup-token-in-the-file-99' } }, { B24BRIDGE_LOOKUP_TOKEN: token }).crm.lookupToken).toBe(token);
+    expect(parseConfig(base, {}).crm.lookupToken).toBeUndefined();
+  });
+
+  it('refuses a too-short B24BRIDGE_LOOKUP_TOKEN by key path, without echoing it', () => {
+    let problems: string[] = [];
+    try {
+      parseConfig(base, { B24BRIDGE_LOOKUP_TOKEN: 'short-s3cret' });
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      problems = (err as ConfigError).problems;
+    }
+    expect(problems).toEqual([expect.stringMatching(/^crm\.lookupToken:/)]);
+    expect(problems.join('\n')).not.toContain('short-s3cret');
   });
 });
