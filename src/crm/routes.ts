@@ -18,9 +18,10 @@ import { checkNumber, type CrmNumber } from './number.js';
 export type AuthOutcome = 'ok' | 'UNAUTHORIZED' | 'FORBIDDEN';
 
 /**
- * A `token` query parameter or X-Token header (crm.lookupToken, compared in constant time), or a peer in http.allow.
- * With neither configured only the host itself may ask (Asterisk usually runs there): the CRM never answers the
- * whole network by default.
+ * A `token` query parameter or X-Token header (crm.lookupToken, compared in constant time), a peer in http.allow, or
+ * the host itself. Loopback is always accepted without a token (like /healthz): the dialplan asks from 127.0.0.1,
+ * and listing Bitrix24's addresses in the shared http.allow must not silently stop routing. A presented token must
+ * still be right, from anywhere. With neither configured only the host itself may ask.
  */
 export function lookupAuthorizer(opts: { token?: string | undefined; allow: readonly string[] }): (req: HttpRequest) => AuthOutcome {
   const allow = createAddressMatcher(opts.allow);
@@ -28,8 +29,8 @@ export function lookupAuthorizer(opts: { token?: string | undefined; allow: read
   return (req) => {
     const given = req.query.get('token') ?? req.headers['x-token'];
     if (given !== undefined) return tokenMatches(opts.token, given) ? 'ok' : 'UNAUTHORIZED';
+    if (local.allows(req.remoteAddress)) return 'ok';
     if (opts.allow.length > 0 && allow.allows(req.remoteAddress)) return 'ok';
-    if (opts.allow.length === 0 && !opts.token && local.allows(req.remoteAddress)) return 'ok';
     return opts.token ? 'UNAUTHORIZED' : 'FORBIDDEN';
   };
 }

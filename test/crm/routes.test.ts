@@ -258,9 +258,14 @@ describe('bad requests', () => {
 describe('authentication', () => {
   it('with a token configured, refuses requests without it or with a wrong one (401) and asks nobody', async () => {
     await start({ crm: { lookupToken: TOKEN } });
-    const attempts: Array<Record<string, string>> = [{}, { 'x-token': 'wrong-token' }, { 'x-token': `${TOKEN}x` }, { 'x-token': '' }];
-    for (const headers of attempts) {
-      const res = await h!.crm.routes['GET /route']!(get('/route', { number: NUMBERS.olga }, { headers }));
+    const attempts: Array<[Record<string, string>, string]> = [
+      [{}, '203.0.113.9'],
+      [{ 'x-token': 'wrong-token' }, '127.0.0.1'],
+      [{ 'x-token': `${TOKEN}x` }, '203.0.113.9'],
+      [{ 'x-token': '' }, '::1'],
+    ];
+    for (const [headers, remoteAddress] of attempts) {
+      const res = await h!.crm.routes['GET /route']!(get('/route', { number: NUMBERS.olga }, { headers, remoteAddress }));
       expect(res.status).toBe(401);
       expect(JSON.parse(String(res.body))).toEqual({ error: 'UNAUTHORIZED', message: 'missing or wrong token' });
     }
@@ -293,10 +298,24 @@ describe('authentication', () => {
     expect((await route(NUMBERS.olga, { remoteAddress: '10.1.2.3', headers: { 'x-token': 'wrong' } })).status).toBe(401);
   });
 
-  it('with http.allow and no token, refuses other peers with 403, loopback included', async () => {
+  it('with http.allow and no token, refuses other peers with 403', async () => {
     await start({ allow: ['10.0.0.5'] });
     expect((await route(NUMBERS.olga, { remoteAddress: '10.0.0.5' })).status).toBe(200);
-    expect((await route(NUMBERS.olga, { remoteAddress: '127.0.0.1' })).status).toBe(403);
+    expect((await route(NUMBERS.olga, { remoteAddress: '10.0.0.6' })).status).toBe(403);
+  });
+
+  it.each([
+    ['http.allow lists only Bitrix24', { allow: ['185.5.0.0/16'] }],
+    ['a token is configured', { crm: { lookupToken: TOKEN } }],
+    ['both are configured', { allow: ['185.5.0.0/16'], crm: { lookupToken: TOKEN } }],
+  ])('always answers the dialplan on this host without a token, even when %s', async (_name, cfg) => {
+    await start(cfg);
+    for (const remoteAddress of ['127.0.0.1', '::1', '::ffff:127.0.0.1']) {
+      const r = await route(NUMBERS.olga, { remoteAddress });
+      const c = await h!.crm.routes['GET /callerid']!(get('/callerid', { number: NUMBERS.olga }, { remoteAddress }));
+      expect([r.status, r.body, c.status, c.body]).toEqual([200, '101', 200, 'Olga Client']);
+    }
+    expect((await route(NUMBERS.olga, { remoteAddress: '10.9.9.9' })).status).toBe(cfg.crm ? 401 : 403);
   });
 });
 
