@@ -22,6 +22,7 @@ import type { Effect } from '../core/effects.js';
 import { CallTracker } from '../core/tracker.js';
 import type { Logger } from '../obs/logger.js';
 import { Runtime } from './runtime.js';
+import { PortalHealth } from './portal-health.js';
 import { liveChannels } from './resync.js';
 import { kvGet, kvSet, openStateDb, type StateDb } from '../store/db.js';
 import { SqliteOutboxStore } from '../store/sqlite-outbox-store.js';
@@ -43,6 +44,8 @@ export interface BridgeDeps {
   recordingHooks?: RecordingHooks;
   metrics?: Metrics;
   onEffect?: (effect: Effect) => void;
+  /** First delay before a failed first user-map load is tried again (doubles up to a minute). */
+  userMapRetryMs?: number;
 }
 
 export interface Bridge {
@@ -74,11 +77,13 @@ export interface BridgeHealth {
 }
 
 const SNAPSHOT_KEY = 'core.snapshot';
+const PORTAL_PROBE_IDLE_MS = 60_000;
 
 export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bridge> {
   const clock = deps.clock ?? Date.now;
   const log = deps.logger;
   const m = deps.metrics;
+  const portal = new PortalHealth(clock);
   const bucket = new LeakyBucket({ perSecond: config.bitrix.rateLimit.perSecond, burst: config.bitrix.rateLimit.burst }, clock);
   const bitrix =
     deps.bitrix ??
@@ -87,11 +92,13 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
       timeoutMs: config.bitrix.timeoutMs,
       limiter: bucket,
       logger: log.child({ part: 'bitrix' }),
-      ...(m ? { onRequest: m.onRequest } : {}),
+      onRequest: (info) => {
+        portal.observe(info);
+        m?.onRequest(info);
+      },
     });
 
   let lastError: string | undefined;
-  let portalOk = true;
   const db: StateDb | undefined = deps.store ? undefined : openStateDb(config.state.dir);
   let storeFailing = false;
   const rawStore =
@@ -151,13 +158,11 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     hooks: {
       onBatch: (n) => mh?.onBatch?.(n),
       onDelivered: (e, r) => {
-        portalOk = true;
         storeFailing = false;
         mh?.onDelivered?.(e, r);
         crmHook?.(e, r);
       },
       onRetry: (e, err) => {
-        portalOk = err.kind !== 'retryable';
         lastError = `portal: ${err.message}`;
         mh?.onRetry?.(e, err);
       },
@@ -210,12 +215,23 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     registerExtras: (effect) => crm.registerParams(effect),
   });
 
+  // Until the first user map arrives no extension has a user (no cards): a failed load is retried soon, with
+  // backoff, rather than at the next refresh, up to refreshIntervalSec later.
+  let usersLoaded = false;
+  let userRetryMs = deps.userMapRetryMs ?? 5_000;
+  let userRetryTimer: ReturnType<typeof setTimeout> | undefined;
   const refreshUsers = async (): Promise<void> => {
+    clearTimeout(userRetryTimer);
     try {
       const n = await directory.refresh(bitrix);
+      usersLoaded = true;
       log.info({ extensions: n }, 'user map loaded from Bitrix24 (UF_PHONE_INNER)');
     } catch (err) {
-      log.warn({ err }, 'could not load users from Bitrix24; keeping the previous map');
+      log.warn({ err, ...(usersLoaded ? {} : { retryInMs: userRetryMs }) }, 'could not load users from Bitrix24; keeping the previous map');
+      if (usersLoaded) return;
+      userRetryTimer = setTimeout(() => void refreshUsers(), userRetryMs);
+      userRetryTimer.unref();
+      userRetryMs = Math.min(userRetryMs * 2, 60_000);
     }
   };
   let refreshTimer: ReturnType<typeof setInterval> | undefined;
@@ -304,6 +320,11 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     if (store instanceof SqliteOutboxStore) for (const seq of store.takeRetryRequests()) outbox.retryParked(seq);
   }, 5000);
   retryTimer.unref();
+  // An idle daemon still finds out that its portal went away (health), with one request a minute at most.
+  const probeTimer = setInterval(() => {
+    if (portal.idleFor(PORTAL_PROBE_IDLE_MS)) bitrix.call('server.time').catch(() => undefined);
+  }, PORTAL_PROBE_IDLE_MS / 2);
+  probeTimer.unref();
   await ami.connect().catch((err: unknown) => {
     // Not fatal: the connection keeps retrying with backoff; calls are picked up once it is back.
     log.error({ err }, 'AMI login failed; retrying');
@@ -311,10 +332,10 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
 
   const health = (): BridgeHealth => ({
     ami: ami.isConnected,
-    portal: portalOk,
+    portal: portal.reachable,
     outboxDepth: outbox.depth,
     parked: outbox.parkedEntries().length,
-    ...(lastError ? { lastError } : {}),
+    ...(portal.problem ?? lastError ? { lastError: portal.problem ?? lastError } : {}),
   });
   // Last to start: the first click must find the runtime and the AMI connection ready.
   const endpoint = await startEndpoint(
@@ -357,8 +378,10 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
       // Stop taking work first: no click-to-call may start while the rest shuts down.
       await endpoint.close(2_000);
       if (refreshTimer) clearInterval(refreshTimer);
+      clearTimeout(userRetryTimer);
       clearInterval(snapshotTimer);
       clearInterval(retryTimer);
+      clearInterval(probeTimer);
       // A stopped bridge holds no pauses; only a crash leaves some, reconciled at the next start.
       await ringBack.releaseAll(2000).catch(() => undefined);
       ringBack.stop();
