@@ -24,6 +24,8 @@ export interface OutboxEntry {
 export interface ParkedEntry extends OutboxEntry {
   parkedAt: number;
   error: string;
+  /** Parked because this call's register (this seq) is parked: it comes back with it. */
+  dependsOn?: number;
 }
 
 /** The outbox's memory. In-memory here; a durable implementation keeps the same contract. */
@@ -38,6 +40,8 @@ export interface OutboxStore {
   /** Idempotency marks: a key's register and finish are each accepted once, ever (pruned after a day). */
   mark(key: string, kind: 'register' | 'finish', at: number): void;
   isMarked(key: string, kind: 'register' | 'finish'): boolean;
+  /** Makes what was written so far durable now (before a request leaves); a store without transactions omits it. */
+  commit?(): void;
 }
 
 export class MemoryOutboxStore implements OutboxStore {

@@ -3,6 +3,7 @@ import type { BitrixError } from './errors.js';
 import { planBatch } from './batch-plan.js';
 import { mayHaveExecuted, retryDelay, toBitrixError } from './retry-policy.js';
 import { absorbCardChange } from './coalesce.js';
+import { ParkedCommands } from './parked.js';
 import type { EntryKind, OutboxEntry, OutboxStore, ParkedEntry } from './outbox-entry.js';
 
 /**
@@ -47,6 +48,8 @@ export interface OutboxOptions {
   attachConcurrency?: number;
   /** Bound on waiting commands. */
   maxEntries?: number;
+  /** Bound on parked commands: past it the oldest are dropped. */
+  maxParked?: number;
   initialRetryDelayMs?: number;
   maxRetryDelayMs?: number;
   random?: () => number;
@@ -63,7 +66,7 @@ const FINISH_GONE = /Call is not found/i;
 
 export class Outbox {
   private readonly queues = new Map<string, KeyQueue>();
-  private readonly parked = new Map<number, ParkedEntry>();
+  private readonly parked: ParkedCommands;
   private seq = 0;
   private inFlight = 0;
   private attaching = 0;
@@ -78,16 +81,15 @@ export class Outbox {
 
   constructor(private readonly opts: OutboxOptions) {
     this.timers = opts.timers ?? { setTimeout, clearTimeout };
+    this.parked = new ParkedCommands(opts.store, opts.logger, opts.maxParked ?? 10_000, (kind) => opts.hooks?.onDropped?.(kind));
     const saved = opts.store.load();
     for (const [key, callId] of saved.callIds) this.queue(key).callId = callId;
     for (const entry of saved.entries.sort((a, b) => a.seq - b.seq)) {
       this.queue(entry.key).entries.push(entry);
       this.seq = Math.max(this.seq, entry.seq);
     }
-    for (const p of saved.parked) {
-      this.parked.set(p.seq, p);
-      this.seq = Math.max(this.seq, p.seq);
-    }
+    this.parked.restore(saved.parked);
+    for (const p of saved.parked) this.seq = Math.max(this.seq, p.seq);
     // What a previous run left waiting goes out as soon as the portal lets it.
     if (saved.entries.length > 0) this.schedule();
   }
@@ -111,7 +113,7 @@ export class Outbox {
   }
 
   parkedEntries(): ParkedEntry[] {
-    return [...this.parked.values()].sort((a, b) => a.seq - b.seq);
+    return this.parked.entries();
   }
 
   callIdOf(key: string): string | undefined {
@@ -153,7 +155,10 @@ export class Outbox {
     const entry: OutboxEntry = { seq: ++this.seq, key, kind, method, params, needsCallId, attempts: 0, notBefore: 0, createdAt: now };
     q.entries.push(entry);
     this.opts.store.put(entry);
-    this.schedule();
+    const registerSeq = this.parked.registerOf(key);
+    // Its register is parked: it could only wait forever for the CALL_ID, so it is parked with it.
+    if (registerSeq !== undefined && needsCallId && q.callId === undefined) this.park(entry, `register parked (seq ${registerSeq})`, registerSeq);
+    else this.schedule();
     return true;
   }
 
@@ -185,21 +190,20 @@ export class Outbox {
     }
   }
 
-  /** Puts a parked command back in its queue. */
+  /** Puts a parked command back in its queue; a parked register comes back with the commands parked behind it. */
   retryParked(seq: number): boolean {
-    const p = this.parked.get(seq) ?? this.opts.store.unpark(seq);
-    if (!p) return false;
-    this.parked.delete(seq);
-    this.opts.store.unpark(seq);
-    const { parkedAt: _a, error: _e, ...entry } = p;
-    const fresh: OutboxEntry = { ...entry, attempts: 0, notBefore: 0 };
-    const q = this.queue(fresh.key);
-    // Back in its original place: a retried register still goes before the finish parked behind it.
-    const at = q.entries.findIndex((e) => e.seq > fresh.seq);
-    q.entries.splice(at < 0 ? q.entries.length : at, 0, fresh);
-    this.opts.store.put(fresh);
-    this.schedule();
-    return true;
+    const group = this.parked.take(seq);
+    for (const p of group) {
+      const { parkedAt: _a, error: _e, dependsOn: _d, ...entry } = p;
+      const fresh: OutboxEntry = { ...entry, attempts: 0, notBefore: 0 };
+      const q = this.queue(fresh.key);
+      // Back in its original place: a retried register still goes before the finish parked behind it.
+      const at = q.entries.findIndex((e) => e.seq > fresh.seq);
+      q.entries.splice(at < 0 ? q.entries.length : at, 0, fresh);
+      this.opts.store.put(fresh);
+    }
+    if (group.length > 0) this.schedule();
+    return group.length > 0;
   }
 
   /** Resolves when nothing is waiting or in flight (or after timeoutMs). */
@@ -296,9 +300,10 @@ export class Outbox {
     let registerFailure: BitrixError | undefined;
     for (const { entry, cmdKey } of planned) {
       const q = this.queue(entry.key);
+      // Already parked with its register.
+      if (!q.entries.includes(entry)) continue;
       if (registerFailure && entry.needsCallId && q.callId === undefined) {
         // Its CALL_ID reference resolved to nothing: the command itself is fine, it waits for the register.
-        if (registerFailure.kind === 'fatal') this.park(entry, `register failed: ${registerFailure.description}`);
         continue;
       }
       const { result, error } = outcomeOf(cmdKey);
@@ -356,14 +361,17 @@ export class Outbox {
     this.opts.hooks?.onRetry?.(entry, error);
   }
 
-  private park(entry: OutboxEntry, error: string): void {
+  private park(entry: OutboxEntry, error: string, dependsOn?: number): void {
     const q = this.queue(entry.key);
     this.remove(q, entry);
-    const parked: ParkedEntry = { ...entry, parkedAt: this.opts.clock(), error };
-    this.parked.set(entry.seq, parked);
-    this.opts.store.park(parked);
-    this.opts.logger.error({ key: entry.key, method: entry.method, params: entry.params, error }, 'outbox: command parked');
+    const parked: ParkedEntry = { ...entry, parkedAt: this.opts.clock(), error, ...(dependsOn === undefined ? {} : { dependsOn }) };
+    this.parked.add(parked);
+    this.opts.logger.error({ key: entry.key, seq: entry.seq, method: entry.method, params: entry.params, error }, 'outbox: command parked');
     this.opts.hooks?.onParked?.(parked);
+    if (entry.kind === 'register' && q.callId === undefined) {
+      // Everything after it that needs its CALL_ID would wait forever: parked with it, retried with it.
+      for (const e of q.entries.filter((x) => x.needsCallId)) this.park(e, `register parked (seq ${entry.seq}): ${error}`, entry.seq);
+    }
     this.forgetIfDone(entry.key, q);
   }
 
