@@ -53,6 +53,11 @@ export interface Call {
   clickToCall: boolean;
   /** Ring legs by the member channel's Uniqueid. */
   ringing: Map<string, RingLeg>;
+  /**
+   * Legs that stopped ringing unanswered, kept until their Hangup: Asterisk sends DialEnd before the leg's Hangup,
+   * and only the Hangup's Cause tells a rejected call (21) apart. Bounded; forgotten with the call.
+   */
+  endedRings: Map<string, RingLeg>;
   /** Users whose card is open. */
   cards: Set<number>;
   answeredAt: number | undefined;
@@ -88,6 +93,7 @@ export function newCall(linkedid: string, at: number): Call {
     registered: false,
     clickToCall: false,
     ringing: new Map(),
+    endedRings: new Map(),
     cards: new Set(),
     answeredAt: undefined,
     talkingExt: undefined,

@@ -35,12 +35,19 @@ export function startRing(ctx: CardContext, call: Call, legId: string, ext: stri
   openCard(ctx, call, userId, out);
 }
 
+/** How many unanswered legs a call remembers until their Hangup (a leg's Hangup follows its DialEnd at once). */
+export const ENDED_RINGS_LIMIT = 32;
+
 /** A leg stopped ringing. Answered legs keep their card: the user is now talking. */
 export function endRing(ctx: CardContext, call: Call, legId: string, answered: boolean, out: Effect[]): void {
   const leg = call.ringing.get(legId);
   if (!leg) return;
   call.ringing.delete(legId);
-  if (!answered) closeCardIfIdle(ctx, call, leg.userId, out);
+  if (answered) return;
+  // Its Hangup Cause is still to come (21: the agent rejected the call).
+  call.endedRings.set(legId, leg);
+  if (call.endedRings.size > ENDED_RINGS_LIMIT) call.endedRings.delete(call.endedRings.keys().next().value as string);
+  closeCardIfIdle(ctx, call, leg.userId, out);
 }
 
 /** Ends every ring leg but `keep` (another member answered, the caller left the queue). */

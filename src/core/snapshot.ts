@@ -4,9 +4,10 @@ import type { Call, RingLeg } from './call.js';
  * The core's state as plain JSON, so the daemon can finish in-flight calls after a restart (even kill -9).
  * Maps and Sets become arrays; nothing else changes shape.
  */
-export interface CallJson extends Omit<Call, 'channels' | 'ringing' | 'cards' | 'rungExtensions'> {
+export interface CallJson extends Omit<Call, 'channels' | 'ringing' | 'endedRings' | 'cards' | 'rungExtensions'> {
   channels: string[];
   ringing: Array<[string, RingLeg]>;
+  endedRings?: Array<[string, RingLeg]>;
   cards: number[];
   rungExtensions: string[];
 }
@@ -34,6 +35,7 @@ export function callToJson(call: Call): CallJson {
     ...call,
     channels: [...call.channels],
     ringing: [...call.ringing.entries()],
+    endedRings: [...call.endedRings.entries()],
     cards: [...call.cards],
     rungExtensions: [...call.rungExtensions],
     talkedExts: [...call.talkedExts],
@@ -46,6 +48,7 @@ export function callFromJson(json: CallJson): Call {
     ...json,
     channels: new Set(json.channels),
     ringing: new Map(json.ringing),
+    endedRings: new Map(json.endedRings ?? []),
     cards: new Set(json.cards),
     rungExtensions: new Set(json.rungExtensions),
     // Snapshots written before these fields existed still load.

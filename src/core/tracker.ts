@@ -316,9 +316,11 @@ export class CallTracker {
     const call = this.observe(snap, at, out);
     this.channels.hangUp(snap.uniqueid);
     if (!call) return;
-    if (call.ringing.has(snap.uniqueid)) {
+    // A ring leg's Hangup comes after its DialEnd (or AgentRingNoAnswer): its Cause is read from either.
+    if (call.ringing.has(snap.uniqueid) || call.endedRings.has(snap.uniqueid)) {
       call.lastAgentHangupCause = cause;
       endRing(this.cards, call, snap.uniqueid, false, out);
+      call.endedRings.delete(snap.uniqueid);
     }
     call.channels.delete(snap.uniqueid);
     if (call.channels.size === 0) this.endCall(call, at, out);

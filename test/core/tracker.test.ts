@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ENDED_RINGS_LIMIT } from '../../src/core/cards.js';
 import type { ChannelSnapshot, CoreInput } from '../../src/core/events.js';
 import { traceTracker } from '../support/traces.js';
 
@@ -26,13 +27,17 @@ describe('the call tracker on hand-built events', () => {
   });
 
   it('finishes a direct dial that the agent rejected as 603 and one the agent was busy on as 486', () => {
+    // Real order: app_dial publishes the leg's DialEnd (ast_hangup_cause_to_dial_status: cause 21 gives NOANSWER)
+    // before it hangs the leg up, so only the Hangup's Cause 21 (SIP 603 Decline) tells a rejection apart.
     const rejected = run([
       { kind: 'channel', at: 1000, channel: trunk },
       { kind: 'dialBegin', at: 1100, caller: trunk, dest: phone101 },
+      { kind: 'dialEnd', at: 2000, caller: trunk, dest: phone101, status: 'NOANSWER' },
       { kind: 'hangup', at: 2000, channel: phone101, cause: 21 },
-      { kind: 'hangup', at: 2100, channel: trunk, cause: 16 },
+      { kind: 'hangup', at: 2100, channel: trunk, cause: 21 },
     ]);
-    expect(rejected.find((e) => e.type === 'finish')).toMatchObject({ status: '603', userId: 1 });
+    expect(rejected.map((e) => e.type)).toEqual(['register', 'show', 'hide', 'finish', 'callEnded']);
+    expect(rejected.find((e) => e.type === 'finish')).toEqual({ type: 'finish', linkedid: 't.1', userId: 1, durationSec: 0, status: '603' });
     const busy = run([
       { kind: 'channel', at: 1000, channel: trunk },
       { kind: 'dialBegin', at: 1100, caller: trunk, dest: phone101 },
@@ -40,7 +45,50 @@ describe('the call tracker on hand-built events', () => {
       { kind: 'hangup', at: 1300, channel: phone101, cause: 17 },
       { kind: 'hangup', at: 1400, channel: trunk, cause: 17 },
     ]);
-    expect(busy.find((e) => e.type === 'finish')).toMatchObject({ status: '486' });
+    expect(busy.find((e) => e.type === 'finish')).toMatchObject({ status: '486', userId: 1 });
+  });
+
+  it('reports the last agent leg of a direct dial: rejected by 101, then 102 not answering, is missed', () => {
+    const effects = run([
+      { kind: 'channel', at: 1000, channel: trunk },
+      { kind: 'dialBegin', at: 1100, caller: trunk, dest: phone101 },
+      { kind: 'dialEnd', at: 2000, caller: trunk, dest: phone101, status: 'NOANSWER' },
+      { kind: 'hangup', at: 2000, channel: phone101, cause: 21 },
+      { kind: 'dialBegin', at: 2100, caller: trunk, dest: phone102 },
+      { kind: 'dialEnd', at: 9000, caller: trunk, dest: phone102, status: 'NOANSWER' },
+      { kind: 'hangup', at: 9000, channel: phone102, cause: 16 },
+      { kind: 'hangup', at: 9100, channel: trunk, cause: 16 },
+    ]);
+    expect(effects.find((e) => e.type === 'finish')).toMatchObject({ status: '304', userId: 1 });
+  });
+
+  it('forgets a ring leg once its Hangup came, and bounds the legs still waiting for one', () => {
+    const tracker = traceTracker();
+    run(
+      [
+        { kind: 'channel', at: 1000, channel: trunk },
+        { kind: 'dialBegin', at: 1100, caller: trunk, dest: phone101 },
+        { kind: 'dialEnd', at: 2000, caller: trunk, dest: phone101, status: 'NOANSWER' },
+      ],
+      tracker,
+    );
+    expect(tracker.exportState().calls[0]!.endedRings).toEqual([['t.2', { ext: '101', userId: 11 }]]);
+    run([{ kind: 'hangup', at: 2000, channel: phone101, cause: 21 }], tracker);
+    expect(tracker.exportState().calls[0]!.endedRings).toEqual([]);
+    // Legs whose Hangup never comes (a lost event) cannot grow a long call without bound.
+    for (let i = 0; i < ENDED_RINGS_LIMIT + 5; i++) {
+      const leg = chan(`b.${i}`, 't.1', `PJSIP/101-1${i}`, 'from-internal', '101');
+      run(
+        [
+          { kind: 'dialBegin', at: 3000 + i, caller: trunk, dest: leg },
+          { kind: 'dialEnd', at: 3000 + i, caller: trunk, dest: leg, status: 'NOANSWER' },
+        ],
+        tracker,
+      );
+    }
+    const kept = tracker.exportState().calls[0]!.endedRings!.map(([id]) => id);
+    expect(kept).toHaveLength(ENDED_RINGS_LIMIT);
+    expect(kept.at(-1)).toBe(`b.${ENDED_RINGS_LIMIT + 4}`);
   });
 
   it('never registers an internal extension-to-extension call', () => {
