@@ -194,6 +194,14 @@ export class CallTracker {
     for (const id of s.ended) this.ended.add(id);
   }
 
+  /**
+   * The user map changed (a directory refresh or a config reload): extensions still unmapped are reported again,
+   * once each, so a log and the counter say what the new map misses instead of going silent for good.
+   */
+  userMapChanged(): void {
+    this.unmappedReported.clear();
+  }
+
   /** Uniqueids tracked now: what a resync may declare gone. */
   channelIds(): string[] {
     return this.channels.ids();

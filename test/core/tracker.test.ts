@@ -165,6 +165,23 @@ describe('the call tracker on hand-built events', () => {
     expect(effects).toEqual([{ type: 'unmappedExtension', ext: '555' }]);
   });
 
+  it('reports a still unmapped extension again after the user map changed, and a mapped one never', () => {
+    const tracker = traceTracker();
+    const phone555 = chan('u.2', 't.1', 'PJSIP/555-00000040', 'from-internal', '555');
+    const phone555b = chan('u.3', 't.1', 'PJSIP/555-00000041', 'from-internal', '555');
+    const ring = (leg: ChannelSnapshot, at: number): CoreInput[] => [
+      { kind: 'dialBegin', at, caller: trunk, dest: leg },
+      { kind: 'dialEnd', at: at + 5, caller: trunk, dest: leg, status: 'NOANSWER' },
+    ];
+    expect(run([{ kind: 'channel', at: 0, channel: trunk }, ...ring(phone555, 10)], tracker)).toEqual([{ type: 'unmappedExtension', ext: '555' }]);
+    expect(run(ring(phone555b, 20), tracker)).toEqual([]);
+    tracker.userMapChanged();
+    expect(run(ring(chan('u.4', 't.1', 'PJSIP/555-00000042', 'from-internal', '555'), 30), tracker)).toEqual([{ type: 'unmappedExtension', ext: '555' }]);
+    expect(run(ring(chan('u.5', 't.1', 'PJSIP/555-00000043', 'from-internal', '555'), 40), tracker)).toEqual([]);
+    tracker.userMapChanged();
+    expect(run(ring(phone102, 50), tracker).filter((e) => e.type === 'unmappedExtension')).toEqual([]);
+  });
+
   it('ignores late events of a finished call instead of starting it again', () => {
     const tracker = traceTracker();
     run(
