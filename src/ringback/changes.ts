@@ -1,5 +1,5 @@
 import type { RingBackConfig } from '../config/ringback.js';
-import { changeKey, cooldownMs, Ledger, memberKey, Out } from './ledger.js';
+import { changeKey, cooldownMs, Ledger, memberKey, Out, type Observed } from './ledger.js';
 import type { RingBackCause, RingBackChange, RingBackLogEvent, RingBackState } from './types.js';
 
 /**
@@ -21,11 +21,17 @@ export class ChangeBook {
   out = new Out();
 
   constructor(
-    readonly cfg: RingBackConfig,
+    /** Replaced on SIGHUP; the records, and what is verified, stay. */
+    public cfg: RingBackConfig,
     state?: RingBackState,
   ) {
     this.ledger = new Ledger(state);
     for (const key of this.ledger.changes.keys()) this.unverified.add(key);
+  }
+
+  /** The reason our pause carries: its own, or (a file from before reasons were saved) the configured one. */
+  reasonOf(c: RingBackChange): string {
+    return c.reason ?? this.cfg.reason;
   }
 
   get(policy: RingBackChange['policy'], queue: string, iface: string): RingBackChange | undefined {
@@ -52,6 +58,12 @@ export class ChangeBook {
   }
 
   undo(c: RingBackChange, cause: RingBackCause, at: number, cancelTimer = true): void {
+    const seen = this.ledger.observed.get(memberKey(c.queue, c.iface));
+    // Paused by someone else after our change (their event may have come before ours, which then was ignored):
+    // unpausing now would end their pause.
+    if (c.policy === 'pause' && seen !== undefined && seen.at >= c.changedAt && pauseVerdict(this, c, seen) === 'takenOver') {
+      return this.forget(c, 'forgotten', 'info', 'pausedByOther', `paused with reason "${seen.reason ?? ''}" since our pause`);
+    }
     c.phase = 'undoing';
     c.undoCause = cause;
     const strike = this.ledger.strikes.get(memberKey(c.queue, c.iface));
@@ -84,7 +96,7 @@ export class ChangeBook {
   adopt(queue: string, iface: string, memberName: string, at: number, until: number, cause: RingBackCause): void {
     if ((this.undoneAt.get(changeKey('pause', queue, iface)) ?? -Infinity) > at - ECHO_WINDOW_MS) return;
     const c: RingBackChange = {
-      ...{ queue, iface, memberName, policy: 'pause', phase: 'active', acked: true },
+      ...{ queue, iface, memberName, policy: 'pause', phase: 'active', acked: true, reason: this.cfg.reason },
       ...{ changedAt: at, until, cooldownMs: cooldownMs(0, this.cfg), level: 0 },
     };
     this.add(c);
@@ -100,6 +112,17 @@ export class ChangeBook {
     this.out.push({ type: 'cancelTimer', id: key });
     this.out.dirty();
   }
+}
+
+export type Verdict = 'ours' | 'released' | 'takenOver';
+
+/** What a member's last known pause state says about our pause on it. */
+export function pauseVerdict(book: ChangeBook, c: RingBackChange, seen: Observed): Verdict {
+  if (seen.paused !== true) return 'released';
+  if (seen.reason === book.reasonOf(c)) return 'ours';
+  // A real queue reload keeps the pause but erases its reason: still ours if we had seen it stand.
+  if (seen.reason === '' && c.phase !== 'applying') return 'ours';
+  return 'takenOver';
 }
 
 export function keyOf(c: RingBackChange): string {

@@ -17,7 +17,8 @@ export function onMemberPause(book: ChangeBook, i: Extract<RingBackInput, { kind
   const penalty = i.penalty === undefined ? {} : { penalty: i.penalty };
   book.ledger.observe(i.queue, i.iface, { paused: i.paused, reason: i.reason, ...penalty }, i.at);
   const c = book.get('pause', i.queue, i.iface);
-  const ours = i.paused && i.reason === book.cfg.reason;
+  // Our change's own reason: the configured one may have changed since (SIGHUP, restart).
+  const ours = i.paused && i.reason === (c === undefined ? book.cfg.reason : book.reasonOf(c));
   if (c === undefined) {
     if (ours) book.adopt(i.queue, i.iface, i.memberName, i.at, i.at + cooldownMs(0, book.cfg), 'foundInEvent');
     return;

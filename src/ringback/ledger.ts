@@ -79,7 +79,7 @@ export function cooldownMs(level: number, cfg: RingBackConfig): number {
   return Math.round(sec * 1000);
 }
 
-type Who = Pick<RingBackChange, 'queue' | 'iface' | 'memberName' | 'policy'>;
+type Who = Pick<RingBackChange, 'queue' | 'iface' | 'memberName' | 'policy' | 'reason'>;
 
 /** Collects one input's effects; a state change puts a `persist` in front of them. */
 export class Out {
@@ -101,8 +101,8 @@ export class Out {
     cause: RingBackCause,
     extra: { cooldownSec?: number; penalty?: number; detail?: string } = {},
   ): void {
-    const { queue, iface, memberName, policy } = who;
-    this.effects.push({ type: 'log', level, event, queue, iface, memberName, policy, cause, ...extra });
+    const { queue, iface, memberName, policy, reason } = who;
+    this.effects.push({ type: 'log', level, event, queue, iface, memberName, policy, cause, ...(reason === undefined ? {} : { reason }), ...extra });
   }
 
   take(): RingBackEffect[] {

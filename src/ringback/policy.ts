@@ -23,10 +23,19 @@ export class RingBackPolicy {
   private readonly asked = new Set<string>();
 
   constructor(
-    private readonly cfg: RingBackConfig,
+    private cfg: RingBackConfig,
     state?: RingBackState,
   ) {
     this.book = new ChangeBook(cfg, state);
+  }
+
+  /**
+   * SIGHUP: only the configuration changes. The records, what the reconcile has verified, the timers armed for
+   * them, learned strategies and observed members stay: a new policy would wait for the next QueueStatus to act.
+   */
+  reconfigure(cfg: RingBackConfig): void {
+    this.cfg = cfg;
+    this.book.cfg = cfg;
   }
 
   handle(input: RingBackInput): RingBackEffect[] {
@@ -143,6 +152,7 @@ export class RingBackPolicy {
     const change: RingBackChange = {
       ...{ queue: i.queue, iface: i.iface, memberName: i.memberName, policy: cfg.policy },
       ...{ phase: 'applying', acked: false, changedAt: i.at, until: i.at + ms, cooldownMs: ms, level },
+      ...(cfg.policy === 'pause' ? { reason: cfg.reason } : {}),
     };
     const strike: RingBackStrike = { queue: i.queue, iface: i.iface, level, lastAt: i.at };
     if (cfg.policy === 'penalty') {
@@ -155,7 +165,7 @@ export class RingBackPolicy {
     ledger.strikes.set(mk, strike);
     book.add(change);
     if (change.policy === 'pause') {
-      book.out.push({ type: 'pause', queue: i.queue, iface: i.iface, reason: cfg.reason, cooldownMs: ms });
+      book.out.push({ type: 'pause', queue: i.queue, iface: i.iface, reason: book.reasonOf(change), cooldownMs: ms });
     } else {
       const restoreTo = change.restoreTo ?? 0;
       book.out.push({ type: 'setPenalty', queue: i.queue, iface: i.iface, penalty: change.raisedTo ?? 0, purpose: 'raise', restoreTo });

@@ -1,5 +1,4 @@
-import type { RingBackConfig } from '../config/ringback.js';
-import type { ChangeBook } from './changes.js';
+import { pauseVerdict, type ChangeBook, type Verdict } from './changes.js';
 import { changeKey, cooldownMs, memberKey, type Observed } from './ledger.js';
 import type { RingBackChange, RingBackInput } from './types.js';
 
@@ -11,7 +10,6 @@ import type { RingBackChange, RingBackInput } from './types.js';
  */
 
 type Snapshot = Extract<RingBackInput, { kind: 'reconcile' }>;
-type Verdict = 'ours' | 'released' | 'takenOver';
 
 export function reconcile(book: ChangeBook, input: Snapshot): void {
   const { ledger } = book;
@@ -34,7 +32,7 @@ function judge(book: ChangeBook, c: RingBackChange, present: Set<string>, input:
   const mk = memberKey(c.queue, c.iface);
   if (!present.has(mk)) return book.forget(c, 'forgotten', 'info', 'memberGone', 'not in QueueStatus any more');
   const seen = book.ledger.observed.get(mk) ?? { at: 0 };
-  const verdict = c.policy === 'pause' ? pauseVerdict(book.cfg, c, seen) : penaltyVerdict(c, seen);
+  const verdict = c.policy === 'pause' ? pauseVerdict(book, c, seen) : penaltyVerdict(c, seen);
   if (verdict === 'released') {
     if (c.phase === 'undoing') return book.finishUndo(c, input.at);
     // e.g. an Asterisk restart brought a static member back unpaused, or a reload reset the penalty.
@@ -52,14 +50,6 @@ function judge(book: ChangeBook, c: RingBackChange, present: Set<string>, input:
   book.confirm(c);
   if (c.until <= input.at) book.undo(c, 'cooldownOver', input.at);
   else book.arm(c);
-}
-
-function pauseVerdict(cfg: RingBackConfig, c: RingBackChange, seen: Observed): Verdict {
-  if (seen.paused !== true) return 'released';
-  if (seen.reason === cfg.reason) return 'ours';
-  // A real queue reload keeps the pause but erases its reason: still ours if we had seen it stand.
-  if (seen.reason === '' && c.phase !== 'applying') return 'ours';
-  return 'takenOver';
 }
 
 function penaltyVerdict(c: RingBackChange, seen: Observed): Verdict {

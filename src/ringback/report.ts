@@ -44,8 +44,8 @@ export function report(
   e: Extract<RingBackEffect, { type: 'log' }>,
   deps: { logger: RingBackLogger; config: RingBackConfig; metrics?: RingBackMetrics },
 ): void {
-  const { type: _type, level, event, memberName, ...rest } = e;
-  const reason = e.policy === 'pause' ? { reason: deps.config.reason } : {};
+  const { type: _type, level, event, memberName, reason: own, ...rest } = e;
+  const reason = e.policy === 'pause' ? { reason: own ?? deps.config.reason } : {};
   deps.logger[level]({ ...rest, member: memberName, event, ...reason }, MESSAGES[event][e.policy === 'pause' ? 0 : 1]);
   if (event !== 'skipped') deps.metrics?.record(event, { queue: e.queue, policy: e.policy, cause: e.cause });
 }

@@ -126,12 +126,12 @@ export class RingBackService {
   }
 
   /**
-   * SIGHUP: a new policy (cooldown, queues, on/off) takes over the same records, so what the old one did is
-   * still undone on time. Armed timers keep their ids and fire into the new policy.
+   * SIGHUP: the same policy takes the new configuration (cooldown, queues, reason, on/off) and keeps its records,
+   * so what it did is still undone on time: armed timers fire into it, answers and shutdown undo as before.
    */
   reconfigure(config: RingBackConfig): void {
     this.deps.config = config;
-    if (this.policy !== undefined) this.policy = new RingBackPolicy(config, this.policy.snapshot());
+    this.policy?.reconfigure(config);
     this.deps.logger.info({ enabled: config.enabled, policy: config.policy, cooldownSec: config.cooldownSec }, 'ring-back: configuration reloaded');
   }
 

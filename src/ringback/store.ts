@@ -47,6 +47,7 @@ const changeSchema = z.object({
   until: z.number(),
   cooldownMs: z.number(),
   level: z.number().int().min(0),
+  reason: z.string().optional(),
   raisedTo: z.number().int().optional(),
   restoreTo: z.number().int().optional(),
   undoCause: z.string().optional(),

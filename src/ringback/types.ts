@@ -94,6 +94,8 @@ export type RingBackEffect =
       memberName: string;
       policy: RingBackPolicyName;
       cause: RingBackCause;
+      /** pause only: the change's own reason (see RingBackChange.reason). */
+      reason?: string;
       cooldownSec?: number;
       penalty?: number;
       detail?: string;
@@ -113,6 +115,8 @@ export interface RingBackChange {
   until: number;
   cooldownMs: number;
   level: number;
+  /** pause only: the Reason we paused with (a reload may change the configured one); absent in files before it was saved. */
+  reason?: string;
   /** penalty only: the value we set, and the one to put back. */
   raisedTo?: number;
   restoreTo?: number;

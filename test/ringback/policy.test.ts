@@ -186,6 +186,84 @@ describe('undo', () => {
   });
 });
 
+describe('a pause taken over while ours waits for its event', () => {
+  it('is dropped, not unpaused, when the member was paused with another reason after our change', () => {
+    const policy = setUp();
+    policy.handle(miss(0));
+    policy.handle(result(1, 'pause', 'ok')); // our own QueueMemberPause has not come yet
+    policy.handle(pauseEvent(2 * S, true, 'lunch'));
+    const effects = policy.handle(timer(60 * S));
+    expect(actionsOf(effects)).toEqual([]);
+    expect(logsOf(effects)).toEqual([['forgotten', 'pausedByOther']]);
+    expect(policy.snapshot().changes).toEqual([]);
+  });
+
+  it('is not undone by an answered call or a shutdown either', () => {
+    for (const last of [connect(10 * S, A, 'support'), { kind: 'release', at: 10 * S } as RingBackInput]) {
+      const policy = setUp();
+      policy.handle(miss(0));
+      policy.handle(result(1, 'pause', 'ok'));
+      policy.handle(pauseEvent(2 * S, true, 'lunch'));
+      expect(actionsOf(policy.handle(last))).toEqual([]);
+    }
+  });
+});
+
+describe('the pause reason of each change', () => {
+  it('undoes a pause made with the reason configured before a reload, and confirms it by that reason', () => {
+    const policy = setUp();
+    policy.handle(miss(0));
+    policy.handle(result(1, 'pause', 'ok'));
+    policy.reconfigure(ringBackConfig({ reason: 'bridge:missed' }));
+    policy.handle(pauseEvent(2, true, OUR_REASON)); // Asterisk's event for the pause we sent with the old reason
+    expect(policy.snapshot().changes).toMatchObject([{ phase: 'active', reason: OUR_REASON }]);
+    expect(actionsOf(policy.handle(timer(60 * S)))).toEqual([{ type: 'unpause', queue: 'sales', iface: A, cause: 'cooldownOver' }]);
+  });
+
+  it('after a restart with a new reason, the reconcile still knows the old pause as ours and undoes it when due', () => {
+    const first = setUp();
+    paused(first);
+    const saved = JSON.parse(JSON.stringify(first.snapshot()));
+    const policy = new RingBackPolicy(ringBackConfig({ reason: 'bridge:missed' }), saved);
+    const effects = policy.handle(snapshotAt(70 * S, [member({ paused: true, reason: OUR_REASON })]));
+    expect(actionsOf(effects)).toEqual([{ type: 'unpause', queue: 'sales', iface: A, cause: 'cooldownOver' }]);
+    expect(logsOf(effects)).toEqual([]);
+  });
+
+  it('pauses with the new reason after a reload', () => {
+    const policy = setUp();
+    policy.reconfigure(ringBackConfig({ reason: 'bridge:missed' }));
+    expect(actionsOf(policy.handle(miss(0)))).toMatchObject([{ type: 'pause', reason: 'bridge:missed' }]);
+  });
+
+  it('reads a state file from before reasons were saved as made with the configured reason', () => {
+    const first = setUp();
+    paused(first);
+    const saved = JSON.parse(JSON.stringify(first.snapshot()));
+    for (const c of saved.changes) delete c.reason;
+    const policy = new RingBackPolicy(ringBackConfig(), saved);
+    const effects = policy.handle(snapshotAt(70 * S, [member({ paused: true, reason: OUR_REASON })]));
+    expect(actionsOf(effects)).toEqual([{ type: 'unpause', queue: 'sales', iface: A, cause: 'cooldownOver' }]);
+  });
+});
+
+describe('reconfigure (SIGHUP)', () => {
+  it('keeps a confirmed pause armed: its timer unpauses at the original deadline, an answer undoes it, a release too', () => {
+    for (const last of [timer(60 * S), connect(10 * S), { kind: 'release', at: 10 * S } as RingBackInput]) {
+      const policy = setUp({ cooldownSec: 60 });
+      paused(policy);
+      policy.reconfigure(ringBackConfig({ cooldownSec: 5 }));
+      expect(actionsOf(policy.handle(last))).toMatchObject([{ type: 'unpause', queue: 'sales', iface: A }]);
+    }
+  });
+
+  it('uses the new cooldown for the next change and keeps the strategies it learned', () => {
+    const policy = setUp({ cooldownSec: 60 });
+    policy.reconfigure(ringBackConfig({ cooldownSec: 5 }));
+    expect(actionsOf(policy.handle(miss(0)))).toMatchObject([{ type: 'pause', cooldownMs: 5000 }]);
+  });
+});
+
 describe('escalation', () => {
   it('doubles the cooldown for each new miss after an undo, up to maxCooldownSec', () => {
     const policy = setUp({ cooldownSec: 10, escalation: { factor: 2, maxCooldownSec: 30 } });

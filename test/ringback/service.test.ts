@@ -284,6 +284,33 @@ describe('RingBackService against the AMI simulator', () => {
   });
 });
 
+describe('reconfigure (SIGHUP)', () => {
+  it('still unpauses a confirmed pause when its cooldown ends after a reconfigure', async () => {
+    const sim = await simulator();
+    const { service, store, log } = await bridge(sim, { config: { cooldownSec: 0.6 } });
+    sim.emitEvent(MISS_201);
+    await until(() => store.load()?.changes.find((c) => c.iface === IFACE_201 && c.phase === 'active'));
+    const t0 = Date.now();
+    service.reconfigure(ringBackConfig({ cooldownSec: 30 })); // the new cooldown is for the next change only
+    await sim.waitForAction('QueuePause', unpauseOf(IFACE_201), 3000);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    await until(() => log.lines.find((l) => l.obj['event'] === 'undone'));
+    expect(store.load()?.changes).toEqual([]);
+    expect(await statusOf(sim, 'sales', IFACE_201)).toMatchObject({ Paused: '0' });
+  });
+
+  it('still releases a pause held across a reconfigure when the daemon stops for good', async () => {
+    const sim = await simulator();
+    const { service, store } = await bridge(sim, { config: { cooldownSec: 30 } });
+    sim.emitEvent(MISS_201);
+    await until(() => store.load()?.changes.find((c) => c.iface === IFACE_201 && c.phase === 'active'));
+    service.reconfigure(ringBackConfig({ cooldownSec: 30, reason: 'bridge:missed' }));
+    await service.releaseAll(2000);
+    expect(sim.received.filter(unpauseOf(IFACE_201))).toHaveLength(1);
+    expect(store.load()?.changes).toEqual([]);
+  });
+});
+
 describe('restarts and reconnects', () => {
   const dirs: string[] = [];
   afterEach(() => {

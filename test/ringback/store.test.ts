@@ -63,6 +63,16 @@ describe('ring-back state file', () => {
     expect(fs.readdirSync(dir)).toEqual(['ringback.json']);
   });
 
+  it('keeps the reason each pause was made with, and still reads a file written before reasons were saved', () => {
+    const dir = tmpDir();
+    const store = new FileRingBackStore({ dir });
+    const withReason: RingBackState = { ...STATE, changes: [{ ...STATE.changes[0]!, reason: 'old-reason' }] };
+    store.save(withReason);
+    expect(store.load()?.changes[0]?.reason).toBe('old-reason');
+    fs.writeFileSync(store.file, JSON.stringify(STATE)); // the format before: no reason field
+    expect(store.load()).toEqual(STATE);
+  });
+
   it('keeps the previous file whole when a write fails half-way (temp file + rename)', () => {
     const dir = tmpDir();
     new FileRingBackStore({ dir }).save(STATE);
