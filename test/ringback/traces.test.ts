@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RingBackPolicy } from '../../src/ringback/policy.js';
 import { ringBackConfig } from '../../src/config/ringback.js';
-import { traceNames } from '../support/traces.js';
+import { traceMessages, traceNames } from '../support/traces.js';
 import { drive, effectsOf, IFACE_201, OUR_REASON, policyFor, traceInputs, type TimedEffect } from './support.js';
 
 /** The recorded traces through normalize + policy, in virtual time, every action answered with Success. */
@@ -67,6 +67,34 @@ describe('ringback_fixed_pause (the recording client acted as the fix)', () => {
       ['forgotten', 'unpausedByOther'],
     ]);
     expect(policy.snapshot().changes).toEqual([]);
+  });
+});
+
+describe('ringback_fixed_pause: what Asterisk did after the pause (the issue\'s "next attempt goes to the next-longest-idle member")', () => {
+  const messages = traceMessages('ringback_fixed_pause');
+  const ts = (m: (typeof messages)[number]) => Math.round(Number(m['Timestamp']) * 1000);
+  const miss = messages.find((m) => m['Event'] === 'AgentRingNoAnswer' && m['Interface'] === IFACE_201)!;
+  const mainCall = String(miss['Linkedid']);
+  const called = messages.filter((m) => m['Event'] === 'AgentCalled' && m['Linkedid'] === mainCall);
+  // The recorder's QueueStatus just before the main call: leastrecent ranks by LastCall, oldest first.
+  const beforeMain = messages.filter((m) => m['Event'] === 'QueueMember' && m['ActionID'] === 'ringback_fixed_pause-21' && m['Queue'] === 'sales');
+  const byIdle = [...beforeMain].sort((a, b) => Number(a['LastCall']) - Number(b['LastCall'])).map((m) => m['Location']);
+
+  it('rings 201 (the longest idle), then, once 201 is paused, 202 (the next-longest idle); 203 is never rung', () => {
+    expect(byIdle).toEqual([IFACE_201, 'Local/202@agents/n', 'Local/203@agents/n']);
+    expect(called.map((m) => m['Interface'])).toEqual([byIdle[0], byIdle[1]]);
+    const pauseAt = messages.findIndex((m) => m['Event'] === 'QueueMemberPause' && m['Interface'] === IFACE_201 && m['Paused'] === '1' && m['PausedReason'] === OUR_REASON);
+    const nextCalled = messages.findIndex((m, i) => i > pauseAt && m['Event'] === 'AgentCalled');
+    expect(pauseAt).toBeGreaterThan(messages.indexOf(miss));
+    expect(messages[nextCalled]).toBe(called[1]);
+  });
+
+  it('our policy pauses at the miss, inside the retry gap before that next attempt', () => {
+    const { policy } = policyFor();
+    const pause = effectsOf(drive(policy, traceInputs('ringback_fixed_pause')), 'pause')[0]!;
+    expect(pause.effect).toMatchObject({ queue: 'sales', iface: IFACE_201, reason: OUR_REASON });
+    expect(pause.at).toBe(ts(miss));
+    expect(pause.at).toBeLessThan(ts(called[1]!));
   });
 });
 
