@@ -36,8 +36,11 @@ export type CoreInput =
   | (Base & { kind: 'bridgeLeave'; bridgeId: string; channel: ChannelSnapshot })
   | (Base & { kind: 'transfer'; type: 'blind' | 'attended'; ok: boolean; transferer?: ChannelSnapshot; target: string })
   | (Base & { kind: 'varSet'; channel: ChannelSnapshot; variable: string; value: string })
-  /** Bitrix24 already registered this call (click-to-call): reuse its CALL_ID, never register again. */
-  | (Base & { kind: 'clickToCall'; linkedid: string; callId: string; ext: string; userId: number; number: string })
+  /**
+   * Bitrix24 already registered this call (click-to-call): reuse its CALL_ID, never register again. `card: false`:
+   * show no card (the call is about to be finished as failed, e.g. Asterisk is down).
+   */
+  | (Base & { kind: 'clickToCall'; linkedid: string; callId: string; ext: string; userId: number; number: string; card?: false })
   /** The originate of a click-to-call failed before any channel existed (OriginateResponse Failure). */
   | (Base & { kind: 'originateFailed'; linkedid: string; reason: number })
   /**

@@ -394,7 +394,7 @@ export class CallTracker {
     transition(call, 'ringing');
     this.calls.set(input.linkedid, call);
     out.push({ type: 'bindCallId', linkedid: input.linkedid, callId: input.callId });
-    openCard(this.cards, call, input.userId, out);
+    if (input.card !== false) openCard(this.cards, call, input.userId, out);
   }
 
   private endCall(call: Call, at: number, out: Effect[]): void {

@@ -5,10 +5,10 @@ import { normalize } from '../../src/core/normalize.js';
 import { traceMessages, traceTracker } from '../support/traces.js';
 
 /**
- * What the click-to-call service relies on from the core (src/core/tracker.ts), input by input. Two rows are
- * `it.fails`: the core counts the agent answering the originated leg as the call being answered, so a busy
- * customer is reported as 200 and talk time includes the customer's ringing. Turn them into `it` once the
- * core ignores the caller-less dial of a click-to-call's first leg (see the report of issue 3).
+ * What the click-to-call service relies on from the core (src/core/tracker.ts), input by input. The two rows
+ * marked "core bug" were once wrong in the core (it counted the agent answering the originated leg as the call
+ * being answered: a busy customer became 200, talk time included the customer's ringing); they now pass and
+ * guard that fix.
  */
 
 const chan = (uniqueid: string, name: string, context: string, exten: string): ChannelSnapshot => ({
@@ -52,6 +52,18 @@ describe('the core, for click-to-call', () => {
       { type: 'bindCallId', linkedid: 'c2c-1', callId: 'externalCall.x.1' },
       { type: 'show', linkedid: 'c2c-1', userIds: [11] },
     ]);
+  });
+
+  it('finishes as 503 without ever showing a card when told not to (PBX down before the originate)', () => {
+    const effects = run([{ ...start, card: false }, { kind: 'originateFailed', at: 5, linkedid: 'c2c-1', reason: 8 }]);
+    expect(effects.filter((e) => e.type !== 'callEnded')).toEqual([
+      { type: 'bindCallId', linkedid: 'c2c-1', callId: 'externalCall.x.1' },
+      { type: 'finish', linkedid: 'c2c-1', userId: 11, durationSec: 0, status: '503' },
+    ]);
+  });
+
+  it('finishes as 480 when the watchdog reports a lost OriginateResponse (reason 0) and no channel was seen', () => {
+    expect(finishOf(run([start, { kind: 'originateFailed', at: 60_000, linkedid: 'c2c-1', reason: 0 }]))).toMatchObject({ status: '480', userId: 11 });
   });
 
   it('finishes as 503 when the originate failed before any channel existed (PBX down: reason 8)', () => {
