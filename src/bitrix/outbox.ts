@@ -155,9 +155,9 @@ export class Outbox {
     const entry: OutboxEntry = { seq: ++this.seq, key, kind, method, params, needsCallId, attempts: 0, notBefore: 0, createdAt: now };
     q.entries.push(entry);
     this.opts.store.put(entry);
-    const registerSeq = this.parked.registerOf(key);
+    const register = this.parked.registerOf(key);
     // Its register is parked: it could only wait forever for the CALL_ID, so it is parked with it.
-    if (registerSeq !== undefined && needsCallId && q.callId === undefined) this.park(entry, `register parked (seq ${registerSeq})`, registerSeq);
+    if (register && needsCallId && q.callId === undefined) this.park(entry, `register parked (seq ${register.seq}): ${register.error}`, register.seq);
     else this.schedule();
     return true;
   }
@@ -321,19 +321,37 @@ export class Outbox {
   }
 
   private failAll(planned: Array<{ entry: OutboxEntry }>, error: BitrixError): void {
-    // The whole request failed (portal down, rate limited, auth): nothing is parked, everything waits and retries.
-    const level = error.kind === 'retryable' ? 'warn' : 'error';
-    this.opts.logger[level]({ code: error.errorCode, status: error.httpStatus, commands: planned.length }, `outbox: batch failed: ${error.description}`);
+    if (error.kind === 'fatal') return this.parkAll(planned, error);
+    // The whole request failed (portal down, rate limited, resets): nothing is parked, everything waits and retries.
+    this.opts.logger.warn({ code: error.errorCode, status: error.httpStatus, commands: planned.length }, `outbox: batch failed: ${error.description}`);
     let delay = 0;
     for (const { entry } of planned) {
       entry.attempts++;
       entry.uncertain ||= mayHaveExecuted(error);
       entry.lastError = `${error.errorCode}: ${error.description}`;
-      delay = Math.max(delay, this.backoff(entry.attempts, error.kind === 'fatal'));
+      delay = Math.max(delay, this.backoff(entry.attempts, false));
       this.opts.store.put(entry);
       this.opts.hooks?.onRetry?.(entry, error);
     }
     this.pausedUntil = Math.max(this.pausedUntil, this.opts.clock() + delay);
+  }
+
+  /**
+   * The portal refused the whole request (401/403/404, a redirect): the webhook is wrong, and retrying cannot fix
+   * it. Each command is parked (logged with its method and params; the error never holds the URL) for an admin to
+   * retry once the webhook is fixed.
+   */
+  private parkAll(planned: Array<{ entry: OutboxEntry }>, error: BitrixError): void {
+    const status = error.httpStatus === undefined ? '' : ` HTTP ${error.httpStatus}`;
+    const why = `webhook refused the request (${error.errorCode}${status}${error.code ? ` ${error.code}` : ''}): ${error.description}; fix bitrix.webhookUrl, then run: parked --retry-all`;
+    this.opts.logger.error({ code: error.errorCode, status: error.httpStatus, commands: planned.length }, `outbox: ${why}`);
+    for (const { entry } of planned) {
+      const q = this.queue(entry.key);
+      // A register parked earlier in this loop took its dependents with it.
+      if (!q.entries.includes(entry)) continue;
+      entry.attempts++;
+      this.park(entry, why);
+    }
   }
 
   private delivered(entry: OutboxEntry, result: unknown): void {

@@ -34,9 +34,10 @@ export class ParkedCommands {
     return [...this.bySeq.values()].sort((a, b) => a.seq - b.seq);
   }
 
-  /** The seq of this call's parked register, if there is one. */
-  registerOf(key: string): number | undefined {
-    return this.registers.get(key);
+  /** This call's parked register, if there is one. */
+  registerOf(key: string): ParkedEntry | undefined {
+    const seq = this.registers.get(key);
+    return seq === undefined ? undefined : this.bySeq.get(seq);
   }
 
   add(p: ParkedEntry): void {

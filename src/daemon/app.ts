@@ -330,12 +330,15 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     log.error({ err }, 'AMI login failed; retrying');
   });
 
+  // A refused webhook (401/403/404) parks commands: say so next to the portal's state, with what to do.
+  const healthError = (): string | undefined =>
+    portal.problem && lastError?.includes('webhook refused') ? `${portal.problem}; ${lastError}` : (portal.problem ?? lastError);
   const health = (): BridgeHealth => ({
     ami: ami.isConnected,
     portal: portal.reachable,
     outboxDepth: outbox.depth,
     parked: outbox.parkedEntries().length,
-    ...(portal.problem ?? lastError ? { lastError: portal.problem ?? lastError } : {}),
+    ...(portal.problem ?? lastError ? { lastError: healthError() } : {}),
   });
   // Last to start: the first click must find the runtime and the AMI connection ready.
   const endpoint = await startEndpoint(
