@@ -50,6 +50,8 @@ export interface AmiConnectionOptions {
   createSocket?: (host: string, port: number) => AmiSocket;
   /** For deterministic jitter in tests. */
   random?: () => number;
+  /** Wall clock (ms) for Asterisk's boot time; default Date.now. */
+  clock?: () => number;
 }
 
 interface PendingAction {
@@ -69,6 +71,9 @@ interface ConnectWaiter {
 
 type State = 'idle' | 'connecting' | 'ready';
 
+/** Uptime has one-second steps and the login takes a moment: boot times closer than this are one boot. */
+const BOOT_TOLERANCE_MS = 5_000;
+
 const silentLogger: AmiLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
 /** One AMI session that logs in, keeps itself alive (Ping) and comes back after drops (backoff). */
@@ -86,7 +91,8 @@ export class AmiConnection extends EventEmitter<AmiClientEvents> implements AmiC
   private attempt = 0;
   private actionCounter = 0;
   private banner = '';
-  private lastUptime: number | undefined;
+  /** When Asterisk booted (our clock minus its Uptime), from the last FullyBooted. */
+  private lastBootAt: number | undefined;
   private shutdownSeen = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
@@ -337,9 +343,12 @@ export class AmiConnection extends EventEmitter<AmiClientEvents> implements AmiC
     if (name === 'Shutdown') this.shutdownSeen = true;
     if (name === 'FullyBooted') {
       const uptime = Number(field(msg, 'Uptime'));
-      const restarted = this.shutdownSeen || (this.lastUptime !== undefined && uptime < this.lastUptime);
+      // Compare boot times, not uptimes: after a long connection a crashed Asterisk may already report more
+      // uptime than it had at our last login, yet it booted later than the one we knew.
+      const bootAt = Number.isFinite(uptime) ? (this.opts.clock ?? Date.now)() - uptime * 1000 : undefined;
+      const restarted = this.shutdownSeen || (bootAt !== undefined && this.lastBootAt !== undefined && bootAt - this.lastBootAt > BOOT_TOLERANCE_MS);
       this.shutdownSeen = false;
-      if (Number.isFinite(uptime)) this.lastUptime = uptime;
+      if (bootAt !== undefined) this.lastBootAt = bootAt;
       this.safeEmit('fullyBooted', msg);
       if (restarted) {
         this.log.warn({ uptime }, 'Asterisk restarted');

@@ -32,6 +32,7 @@ export interface AmiView {
   readonly isConnected: boolean;
   on(event: 'disconnected', listener: (info: { reason: string }) => void): unknown;
   on(event: 'framingError', listener: (err: unknown) => void): unknown;
+  on(event: 'asteriskRestarted', listener: (info: { uptime: number }) => void): unknown;
 }
 
 export interface MetricsOptions {
@@ -98,6 +99,7 @@ export function createMetrics(opts: MetricsOptions = {}) {
   gauge('ami_connected', '1 while logged in to the Asterisk manager interface.', () => (ami ? Number(ami.isConnected) : undefined));
   const amiDisconnects = counter('ami_disconnects_total', 'AMI connections lost.');
   const amiFramingErrors = counter('ami_framing_errors_total', 'Unreadable AMI frames skipped.');
+  const asteriskRestarts = counter('asterisk_restarts_total', 'Asterisk restarts noticed (Shutdown, or a later boot time in FullyBooted).');
 
   const restRequests = counter('rest_requests_total', 'Bitrix24 REST requests by method and HTTP status (0: no response).', ['method', 'status']);
   const restErrors = counter('rest_errors_total', 'Failed Bitrix24 REST requests by method and error code.', ['method', 'code']);
@@ -181,6 +183,7 @@ export function createMetrics(opts: MetricsOptions = {}) {
       ami = connection;
       connection.on('disconnected', () => amiDisconnects.inc());
       connection.on('framingError', () => amiFramingErrors.inc());
+      connection.on('asteriskRestarted', () => asteriskRestarts.inc());
     },
 
     recordings: {

@@ -61,8 +61,8 @@ export interface AmiSimulator {
   close(): Promise<void>;
   /** Cut every client socket at once (as a crash or network loss would). */
   dropConnections(): void;
-  /** Drop every client and start counting Uptime from 0 again. */
-  simulateRestart(): void;
+  /** Drop every client and start counting Uptime from 0 again (or from `uptimeSeconds`). */
+  simulateRestart(uptimeSeconds?: number): void;
   replay(trace: string | Buffer, opts?: { speed?: number }): Promise<void>;
   emitEvent(msg: AmiMessage): void;
   /** Raw bytes to every logged-in session: for broken frames. */
@@ -369,8 +369,8 @@ export async function startAmiSimulator(opts: AmiSimulatorOptions): Promise<AmiS
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
     dropConnections,
-    simulateRestart: () => {
-      bootedAt = Date.now();
+    simulateRestart: (uptimeSeconds = 0) => {
+      bootedAt = Date.now() - uptimeSeconds * 1000;
       dropConnections();
     },
     replay: (trace, o = {}) => replayTo(eventSessions, replayItems(trace), o.speed ?? opts.speed ?? Infinity),

@@ -277,6 +277,24 @@ describe('AmiConnection staying connected', () => {
     expect((restarted.arg as { uptime: number }).uptime).toBeLessThan(5000);
   });
 
+  it('reports asteriskRestarted after a crash found hours later, when the new Uptime exceeds the one at our last login', async () => {
+    let offsetMs = 0;
+    const { sim, conn } = await setUp({ uptimeSeconds: 10 }, { clock: () => Date.now() + offsetMs });
+    const seen = record(conn, 'connected', 'fullyBooted', 'asteriskRestarted');
+    await conn.connect();
+    await until(() => seen.find((s) => s.name === 'fullyBooted'));
+    // Two hours connected; then Asterisk crashes (no Shutdown event) and is back with 30 minutes of uptime.
+    offsetMs = 2 * 3600_000;
+    sim.simulateRestart(1800);
+    const restarted = await until(() => seen.find((s) => s.name === 'asteriskRestarted'));
+    expect((restarted.arg as { uptime: number }).uptime).toBeGreaterThanOrEqual(1800);
+    // A plain reconnect after that is the same boot.
+    await until(() => seen.filter((s) => s.name === 'connected').length === 2);
+    sim.dropConnections();
+    await until(() => seen.filter((s) => s.name === 'connected').length === 3);
+    expect(seen.filter((s) => s.name === 'asteriskRestarted')).toHaveLength(1);
+  });
+
   it('reports asteriskRestarted after a Shutdown event even if Uptime looks higher', async () => {
     const { sim, conn } = await setUp({ uptimeSeconds: 10 });
     const seen = record(conn, 'event', 'asteriskRestarted');

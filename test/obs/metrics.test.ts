@@ -112,7 +112,7 @@ describe('createMetrics', () => {
     expect(sample(text, 'b24bridge_outbox_retries_total{kind="hide",code="NETWORK"}')).toBe(1);
   });
 
-  it('tracks AMI connection state, disconnects and framing errors', async () => {
+  it('tracks AMI connection state, disconnects, framing errors and Asterisk restarts', async () => {
     const m = createMetrics({ processMetrics: false });
     const ami = Object.assign(new EventEmitter(), { isConnected: true });
     m.bindAmi(ami);
@@ -120,10 +120,12 @@ describe('createMetrics', () => {
     ami.isConnected = false;
     ami.emit('disconnected', { reason: 'socket closed' });
     ami.emit('framingError', { type: 'error' });
+    ami.emit('asteriskRestarted', { uptime: 3 });
     const text = await m.scrape();
     expect(sample(text, 'b24bridge_ami_connected')).toBe(0);
     expect(sample(text, 'b24bridge_ami_disconnects_total')).toBe(1);
     expect(sample(text, 'b24bridge_ami_framing_errors_total')).toBe(1);
+    expect(sample(text, 'b24bridge_asterisk_restarts_total')).toBe(1);
   });
 
   it('counts recordings waiting in the outbox store, including those reloaded after a restart', async () => {
