@@ -12,6 +12,8 @@ export const USED_EVENTS = [
   'Newexten',
   'NewCallerid',
   'NewConnectedLine',
+  'Hold',
+  'Unhold',
   'Hangup',
   'DialBegin',
   'DialEnd',
