@@ -374,7 +374,8 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     reload(next: Config) {
       userExtensions = next.users.extensions;
       directory.setOverrides(next.users.extensions);
-      void refreshUsers();
+      // 0 means the config map only: a reload must not bring the portal's map in (the interval needs a restart).
+      if (config.users.refreshIntervalSec > 0) void refreshUsers();
       ringBack.reconfigure(next.ringBack);
     },
     async stop(drainMs = 10_000) {

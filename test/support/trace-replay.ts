@@ -1,0 +1,23 @@
+import type { AmiMessage } from '../../src/ami/types.js';
+import { formatAmiMessage, traceEventsForReplay } from '../../src/sim/ami-simulator.js';
+import { traceBytes } from './traces.js';
+
+/** Recorded traces as event lists to cut, filter or shift before an AMI simulator replays them. */
+
+/** The events a live session saw during the recording (what `AmiSimulator.replay` would send). */
+export function replayEvents(name: string): AmiMessage[] {
+  return traceEventsForReplay(traceBytes(name));
+}
+
+/** Back to the AMI wire format that `AmiSimulator.replay` takes. */
+export function asTrace(events: AmiMessage[]): string {
+  return events.map(formatAmiMessage).join('');
+}
+
+/** The same events `seconds` later (Timestamp headers only): a recorded call replayed as a later one. */
+export function shifted(events: AmiMessage[], seconds: number): AmiMessage[] {
+  return events.map((e) => (typeof e['Timestamp'] === 'string' ? { ...e, Timestamp: (Number(e['Timestamp']) + seconds).toFixed(6) } : e));
+}
+
+/** The recorded Timestamp of an event, in seconds. */
+export const stamp = (e: AmiMessage | undefined): number => Number(e?.['Timestamp']);
