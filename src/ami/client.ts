@@ -50,7 +50,7 @@ export interface AmiClientEvents {
   authFailed: [{ message: string }];
   framingError: [FramingError];
   fullyBooted: [AmiMessage];
-  /** FullyBooted with a lower Uptime than before, or after a Shutdown event. */
+  /** FullyBooted showing a later boot time (now minus Uptime) than before, or after a Shutdown event. */
   asteriskRestarted: [{ uptime: number }];
 }
 

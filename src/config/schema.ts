@@ -36,6 +36,11 @@ const amiSchema = z.strictObject({
   actionTimeoutMs: z.number().int().min(100).default(10_000),
   /** Install an AMI Filter on login so Asterisk sends only the events we use. */
   eventFilter: z.boolean().default(true),
+  /**
+   * At start, how long to wait for the first AMI login before telling systemd READY anyway (STATUS says AMI is
+   * down): a bridge must start while its PBX boots or is away, inside the unit's TimeoutStartSec (60 s).
+   */
+  startupWaitMs: z.number().int().min(0).max(50_000).default(20_000),
   reconnect: z
     .strictObject({
       initialDelayMs: z.number().int().min(50).default(500),

@@ -76,8 +76,22 @@ export async function runDaemon(config: Config, configFile: string): Promise<voi
     }
     throw err;
   }
+  // READY means logged in to AMI with the store open; a PBX still booting gets a bounded wait, not a failed start.
+  if (!bridge.ami.isConnected) await amiLogin(bridge, config.asterisk.ami.startupWaitMs);
   await systemd.ready(statusOf(bridge));
   systemd.startWatchdog();
   for (const ev of ['connected', 'disconnected'] as const) bridge.ami.on(ev, () => void systemd.status(statusOf(bridge!)));
   logger.info({ http: `${config.http.host}:${bridge.endpoint.server.port}`, stateDir: config.state.dir }, 'asterisk-b24-bridge started');
+}
+
+function amiLogin(bridge: Bridge, waitMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      bridge.ami.off('connected', done);
+      resolve();
+    };
+    const timer = setTimeout(done, waitMs);
+    bridge.ami.on('connected', done);
+  });
 }
