@@ -1,4 +1,3 @@
-import { tmpdir } from 'node:os';
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 
@@ -41,6 +40,8 @@ export const recordingsSchema = z.strictObject({
   nice: z.number().int().min(0).max(19).default(10),
   /** The file must keep the same size this long after the call ended before it is read. */
   stableMs: ms(0).default(1500),
+  /** A file still growing at this try (each waits up to appearTimeoutMs + stableMs) is attached as recorded so far. */
+  growingMaxTries: z.number().int().min(1).default(5),
   /** A file that has not appeared this long after we started waiting is reported missing. */
   appearTimeoutMs: ms(0).default(60_000),
   /** Files smaller than this are no recording: a 44-byte WAV is a header only (the caller was never connected). */
@@ -51,8 +52,12 @@ export const recordingsSchema = z.strictObject({
   httpTimeoutMs: ms(1000).default(120_000),
   /** false: delete the original once it is attached (or found empty). */
   keepOriginals: z.boolean().default(true),
-  /** Where MP3s and ARI downloads are written while in use; always cleaned up. */
-  tmpDir: absPath.default(tmpdir()),
+  /**
+   * Parent of the daemon's own work directory (`<tmpDir>/asterisk-b24-bridge-recordings`; unset: `<state.dir>/recordings`):
+   * MP3s and ARI downloads in use, and each pending recording's prepared file, kept for its retries. Leftovers are
+   * removed at start, so give every daemon its own.
+   */
+  tmpDir: absPath.optional(),
   source: sourceSchema.prefault({}),
   /** Channel variable holding the recording's absolute path (set by MixMonitor, or by your dialplan). */
   pathVariable: z

@@ -118,6 +118,9 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     ? undefined
     : await setupRecordings({
         config: config.recordings,
+        stateDir: config.state.dir,
+        // Recordings still waiting keep the MP3 an earlier run prepared; the work dir loses everything else.
+        pendingAttachments: () => rawStore.load().entries.filter((e) => e.kind === 'attach'),
         ...(config.asterisk.ari ? { ari: config.asterisk.ari } : {}),
         client: bitrix,
         // Uploads are HTTP requests to the portal too: they take a slot of the same leaky bucket.

@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -81,6 +81,7 @@ export function createAriSource(opts: AriSourceOptions): { open(name: string, wo
             throw new AriUnavailableError(`ARI answered ${response.status} for ${where}`);
           }
           try {
+            await mkdir(workDir, { recursive: true });
             await pipeline(Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>), createWriteStream(file));
           } catch (err) {
             await rm(file, { force: true });

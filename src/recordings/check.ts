@@ -3,6 +3,7 @@ import { access } from 'node:fs/promises';
 import { recordingsConfigProblems, type RecordingsConfig } from '../config/recordings.js';
 import { ariBase, type AriCredentials } from './ari.js';
 import { ffmpegCheckLine, findFfmpeg, type FfmpegLookup } from './ffmpeg.js';
+import { workDirFor } from './workdir.js';
 
 /** The recordings lines of the `check` command: which ffmpeg, and whether the recordings source is reachable. */
 
@@ -14,6 +15,8 @@ export interface CheckLine {
 export interface CheckRecordingsOptions {
   lookupFfmpeg?: () => Promise<FfmpegLookup>;
   fetch?: typeof fetch;
+  /** `state.dir`, where the work dir goes when recordings.tmpDir is unset. */
+  stateDir?: string;
 }
 
 export async function checkRecordings(config: RecordingsConfig, ari: AriCredentials | undefined, opts: CheckRecordingsOptions = {}): Promise<CheckLine[]> {
@@ -21,7 +24,7 @@ export async function checkRecordings(config: RecordingsConfig, ari: AriCredenti
   const problems = recordingsConfigProblems(config, ari);
   if (problems.length > 0) return problems.map((p) => ({ ok: false, line: `FAIL recordings: ${p}` }));
   const lookup = opts.lookupFfmpeg ?? (() => findFfmpeg(config.ffmpegPath === undefined ? {} : { configPath: config.ffmpegPath }));
-  const [ffmpeg, source, tmp] = await Promise.all([lookup().then(ffmpegCheckLine), checkSource(config, ari, opts.fetch ?? fetch), checkTmpDir(config.tmpDir)]);
+  const [ffmpeg, source, tmp] = await Promise.all([lookup().then(ffmpegCheckLine), checkSource(config, ari, opts.fetch ?? fetch), checkTmpDir(config.tmpDir, opts.stateDir)]);
   return [ffmpeg, source, tmp];
 }
 
@@ -54,7 +57,11 @@ async function checkSource(config: RecordingsConfig, ari: AriCredentials | undef
   }
 }
 
-async function checkTmpDir(dir: string): Promise<CheckLine> {
+async function checkTmpDir(dir: string | undefined, stateDir: string | undefined): Promise<CheckLine> {
+  if (dir === undefined) {
+    // The state dir is the daemon's own (systemd creates it); the work dir inside it is created on first use.
+    return { ok: true, line: `PASS recordings tmpDir: not set; work files go to ${stateDir === undefined ? 'state.dir' : workDirFor(undefined, stateDir)}` };
+  }
   try {
     await access(dir, constants.W_OK | constants.X_OK);
     return { ok: true, line: `PASS recordings tmpDir: ${dir} is writable` };

@@ -19,7 +19,7 @@ export interface LocatedRecording {
   removeOriginal(): Promise<void>;
 }
 
-/** `workDir` is this attachment's private temp directory (removed by the caller). */
+/** `workDir` is this try's private scratch directory: created by whoever writes there first, removed by the caller. */
 export type Locator = (asteriskPath: string, workDir: string) => LocatedRecording;
 
 /** The path cannot be mapped to anything readable: configuration, not a transient failure. */

@@ -1,4 +1,5 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { BitrixError, type BitrixErrorCode } from '../bitrix/errors.js';
 import type { OutboxEntry } from '../bitrix/outbox-entry.js';
@@ -10,19 +11,22 @@ import type { Limit } from './limit.js';
 import { UnlocatableError, UnreadableError, type LocatedRecording, type Locator } from './locate.js';
 import { TranscodeError, transcodeToMp3 } from './transcode.js';
 import { waitStable } from './wait-stable.js';
+import { dropPrepared, findPrepared, keepPrepared, type PreparedFile } from './workdir.js';
 import { inspectWav, type WavInfo } from './wav.js';
 
 /**
  * One recording, from the path Asterisk reported to a record on the Bitrix24 call: locate → wait until
  * complete → transcode to MP3 (or fall back to the WAV) → attach. Outcomes that no retry can change
  * (missing, empty, corrupt) resolve after being logged and counted; only transient failures reject with
- * a retryable BitrixError, so the outbox retries them and a restart picks them up again.
+ * a retryable BitrixError, so the outbox retries them and a restart picks them up again. The file sent is kept
+ * in the work dir until the call has it (or it is given up): a retry only repeats the upload.
  */
 
-export type FailureReason = 'unlocatable' | 'unreadable' | 'corrupt' | 'no-ffmpeg';
+export type FailureReason = 'unlocatable' | 'unreadable' | 'corrupt' | 'no-ffmpeg' | 'growing';
 
 export interface RecordingHooks {
   onAttached?(info: { linkedid: string; callId: string; format: 'mp3' | 'wav'; mode: AttachResult['mode']; bytes: number }): void;
+  /** 'growing': still being written after growingMaxTries; what was recorded so far may still be attached. */
   onFailed?(reason: FailureReason): void;
   /** The file never appeared within appearTimeoutMs. */
   onMissing?(): void;
@@ -32,11 +36,13 @@ export interface RecordingHooks {
 
 export type PipelineSettings = Pick<
   RecordingsConfig,
-  'bitrateKbps' | 'transcodeTimeoutMs' | 'nice' | 'stableMs' | 'appearTimeoutMs' | 'minBytes' | 'keepOriginals' | 'tmpDir'
+  'bitrateKbps' | 'transcodeTimeoutMs' | 'nice' | 'stableMs' | 'appearTimeoutMs' | 'minBytes' | 'keepOriginals' | 'growingMaxTries'
 >;
 
 export interface PipelineDeps {
   settings: PipelineSettings;
+  /** The directory this pipeline owns (workdir.ts); created on first use. */
+  workDir: string;
   locate: Locator;
   /** undefined: no usable ffmpeg; valid WAVs are then attached untranscoded. */
   ffmpegPath: string | undefined;
@@ -50,67 +56,105 @@ export interface PipelineDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
-interface Upload {
-  file: string;
+interface Upload extends PreparedFile {
   fileName: string;
-  format: 'mp3' | 'wav';
 }
 
 export function createAttachHandler(deps: PipelineDeps): AttachHandler {
-  const { settings, logger, hooks } = deps;
+  const { settings, logger, hooks, workDir } = deps;
   const transcode = deps.transcode ?? transcodeToMp3;
 
   return async (entry: OutboxEntry, callId: string) => {
     const path = entry.params['path'];
     if (typeof path !== 'string') throw fail('fatal', 'CONTRACT', 'attach entry has no recording path');
     const ctx = { linkedid: entry.key, callId, path, attempt: entry.attempts + 1 };
-    let workDir: string | undefined;
+    // Created only when something is written there: a file that never appears leaves no directory behind.
+    const scratch = join(workDir, `try-${randomUUID()}`);
+    const base = recordName(path);
+    // The prepared file stays only while a retry will want it.
+    let keep = false;
     try {
-      workDir = await mkdtemp(join(settings.tmpDir, 'b24-recording-'));
-      const located = deps.locate(path, workDir);
-      const waited = await waitStable({
-        size: () => located.size(),
-        stableMs: settings.stableMs,
-        appearTimeoutMs: settings.appearTimeoutMs,
-        ...(deps.clock ? { clock: deps.clock } : {}),
-        ...(deps.sleep ? { sleep: deps.sleep } : {}),
-      });
-      if (waited.status === 'missing') {
-        logger.warn({ ...ctx, where: located.where, waitedMs: waited.waitedMs }, 'recording: file never appeared; call left without a record');
-        return hooks?.onMissing?.();
-      }
-      if (waited.status === 'growing') throw fail('retryable', 'TIMEOUT', `recording ${located.where} is still being written`);
-      const local = await located.localPath();
-      const wav = await inspectWav(local);
-      if (waited.size < settings.minBytes || (wav.ok && wav.dataBytes === 0)) {
-        logger.info({ ...ctx, bytes: waited.size }, 'recording: no audio (header only); nothing to attach');
-        hooks?.onEmpty?.();
-        return await removeOriginal(located, ctx);
-      }
-      const upload = await prepare(local, recordName(path), workDir, wav, ctx);
-      if (!upload) return;
+      const located = deps.locate(path, scratch);
+      const prepared = await findPrepared(workDir, entry);
+      if (prepared) logger.info({ ...ctx, file: prepared.file }, 'recording: reusing the file an earlier try prepared');
+      const kept = prepared ?? (await prepareFresh(entry, located, scratch, base, ctx));
+      if (!kept) return;
+      const upload: Upload = { ...kept, fileName: `${base}.${kept.format}` };
       const result = await deps.attach({ callId, file: upload.file, fileName: upload.fileName });
       logger.info({ ...ctx, format: upload.format, mode: result.mode, bytes: result.bytes, fileId: result.fileId }, 'recording attached');
       hooks?.onAttached?.({ linkedid: entry.key, callId, format: upload.format, mode: result.mode, bytes: result.bytes });
-      await removeOriginal(located, ctx);
+      // Asterisk may still be writing a partial one: removing it would lose the rest.
+      if (!upload.partial) await removeOriginal(located, ctx);
     } catch (err) {
       const error = classify(err, ctx);
+      keep = error?.kind === 'retryable';
       if (error) throw error;
     } finally {
-      if (workDir) await rm(workDir, { recursive: true, force: true }).catch((err: unknown) => logger.warn({ ...ctx, err }, 'recording: temp files not removed'));
+      await rm(scratch, { recursive: true, force: true }).catch((err: unknown) => logger.warn({ ...ctx, err }, 'recording: temp files not removed'));
+      if (!keep) await dropPrepared(workDir, entry).catch((err: unknown) => logger.warn({ ...ctx, err }, 'recording: prepared file not removed'));
     }
   };
 
-  /** The file to send: an MP3, else the original WAV; undefined (already reported) when neither works. */
-  async function prepare(local: string, base: string, workDir: string, wav: WavInfo, ctx: object): Promise<Upload | undefined> {
+  /** Waits for the file and turns it into the file to send, kept in the work dir; undefined when there is none (reported). */
+  async function prepareFresh(entry: OutboxEntry, located: LocatedRecording, scratch: string, base: string, ctx: object): Promise<PreparedFile | undefined> {
+    const waited = await waitStable({
+      size: () => located.size(),
+      stableMs: settings.stableMs,
+      appearTimeoutMs: settings.appearTimeoutMs,
+      ...(deps.clock ? { clock: deps.clock } : {}),
+      ...(deps.sleep ? { sleep: deps.sleep } : {}),
+    });
+    if (waited.status === 'missing') {
+      logger.warn({ ...ctx, where: located.where, waitedMs: waited.waitedMs }, 'recording: file never appeared; call left without a record');
+      hooks?.onMissing?.();
+      return undefined;
+    }
+    const partial = waited.status === 'growing';
+    if (partial) {
+      const tries = entry.attempts + 1;
+      // Each try holds an attachment slot for appearTimeoutMs + stableMs: a file that never settles must not hold it forever.
+      if (tries < settings.growingMaxTries) throw fail('retryable', 'TIMEOUT', `recording ${located.where} is still being written (try ${tries} of ${settings.growingMaxTries})`);
+      logger.warn({ ...ctx, where: located.where, bytes: waited.size, tries }, 'recording: still being written after the last try; attaching what was recorded so far');
+      hooks?.onFailed?.('growing');
+    }
+    let local = await located.localPath();
+    if (partial) {
+      // A fixed copy: ffmpeg and the size checks must see one file, not one that grows under them.
+      await mkdir(scratch, { recursive: true });
+      const snapshot = join(scratch, `snapshot${posix.extname(local)}`);
+      await copyFile(local, snapshot);
+      local = snapshot;
+    }
+    const wav = await inspectWav(local);
+    const size = partial ? (await stat(local)).size : waited.size;
+    if (size < settings.minBytes || (wav.ok && wav.dataBytes === 0)) {
+      logger.info({ ...ctx, bytes: size }, 'recording: no audio (header only); nothing to attach');
+      if (partial) return undefined;
+      hooks?.onEmpty?.();
+      await removeOriginal(located, ctx);
+      return undefined;
+    }
+    const made = await convert(local, base, scratch, wav, ctx);
+    if (typeof made === 'string') {
+      logger.error({ ...ctx, reason: made, wav: wav.ok ? undefined : wav.reason }, 'recording: unusable file and not a valid WAV; call left without a record');
+      // A partial one was counted once, as 'growing'.
+      if (!partial) hooks?.onFailed?.(made);
+      return undefined;
+    }
+    return keepPrepared(workDir, scratch, entry, made.file, made.format, partial);
+  }
+
+  /** The file to send: an MP3, else the original WAV; the reason when neither works. */
+  async function convert(local: string, base: string, scratch: string, wav: WavInfo, ctx: object): Promise<{ file: string; format: 'mp3' | 'wav' } | FailureReason> {
     const ffmpegPath = deps.ffmpegPath;
     if (ffmpegPath) {
-      const output = join(workDir, `${base}.mp3`);
+      await mkdir(scratch, { recursive: true });
+      const output = join(scratch, `${base}.mp3`);
       try {
         await deps.limit(() =>
           transcode(local, output, { bitrateKbps: settings.bitrateKbps, timeoutMs: settings.transcodeTimeoutMs, nice: settings.nice, ffmpegPath }),
         );
-        if ((await stat(output)).size > 0) return { file: output, fileName: `${base}.mp3`, format: 'mp3' };
+        if ((await stat(output)).size > 0) return { file: output, format: 'mp3' };
         logger.error({ ...ctx }, 'recording: ffmpeg produced an empty MP3');
       } catch (err) {
         const stderr = err instanceof TranscodeError ? err.stderr : undefined;
@@ -120,12 +164,10 @@ export function createAttachHandler(deps: PipelineDeps): AttachHandler {
     if (wav.ok) {
       if (!ffmpegPath) logger.warn({ ...ctx }, 'recording: no ffmpeg; attaching the WAV untranscoded');
       else logger.warn({ ...ctx }, 'recording: attaching the original WAV instead');
-      return { file: local, fileName: `${base}.wav`, format: 'wav' };
+      await mkdir(scratch, { recursive: true });
+      return { file: local, format: 'wav' };
     }
-    const reason: FailureReason = ffmpegPath ? 'corrupt' : 'no-ffmpeg';
-    logger.error({ ...ctx, reason, wav: wav.reason }, 'recording: unusable file and not a valid WAV; call left without a record');
-    hooks?.onFailed?.(reason);
-    return undefined;
+    return ffmpegPath ? 'corrupt' : 'no-ffmpeg';
   }
 
   async function removeOriginal(located: LocatedRecording, ctx: object): Promise<void> {
@@ -148,7 +190,7 @@ export function createAttachHandler(deps: PipelineDeps): AttachHandler {
       hooks?.onFailed?.(reason);
       return undefined;
     }
-    // Unknown (temp dir unusable, disk full…): parked, visible, and retried by an operator, not in a loop.
+    // Unknown (work dir unusable, disk full…): parked, visible, and retried by an operator, not in a loop.
     logger.error({ ...ctx, err }, 'recording: unexpected failure');
     return fail('fatal', 'CONTRACT', `recording pipeline failed: ${(err as Error)?.message ?? String(err)}`);
   }

@@ -7,11 +7,19 @@ import { findFfmpeg, type FfmpegLookup } from './ffmpeg.js';
 import { createLimit } from './limit.js';
 import { createLocator, type SourceConfig } from './locate.js';
 import { createAttachHandler, type RecordingHooks } from './pipeline.js';
+import { clearStale, workDirFor, type PreparedKey } from './workdir.js';
 
 /** Builds the recordings pipeline from the `recordings:` section: the daemon's one call to wire it. */
 
 export interface RecordingsSetup {
   config: RecordingsConfig;
+  /** `state.dir`: the work dir lives there unless recordings.tmpDir is set. */
+  stateDir: string;
+  /**
+   * The attach entries still waiting in the outbox store (a previous run's included): their prepared files are
+   * kept at start, every other leftover is removed. Omitted: nothing is kept.
+   */
+  pendingAttachments?: () => readonly PreparedKey[];
   /** `asterisk.ari`, needed when source.type is 'ari'. */
   ari?: AriCredentials;
   client: Pick<BitrixClient, 'call'>;
@@ -26,6 +34,8 @@ export interface RecordingsSetup {
 export interface Recordings {
   attach: AttachHandler;
   ffmpeg: FfmpegLookup;
+  /** The directory the pipeline owns. */
+  workDir: string;
 }
 
 /** undefined when recordings are disabled. Throws on a configuration that cannot work (ARI without credentials). */
@@ -39,8 +49,18 @@ export async function setupRecordings(deps: RecordingsSetup): Promise<Recordings
   if (ffmpeg.ffmpeg) logger.info({ ...ffmpeg.ffmpeg }, 'recordings: ffmpeg found');
   else logger.warn({ problems: ffmpeg.problems }, 'recordings: no usable ffmpeg; WAVs will be attached untranscoded');
 
+  const workDir = workDirFor(config.tmpDir, deps.stateDir);
+  try {
+    const { removed, kept } = await clearStale(workDir, deps.pendingAttachments?.() ?? []);
+    if (removed.length > 0 || kept.length > 0) logger.info({ workDir, removed: removed.length, kept: kept.length }, 'recordings: work dir cleared of what an earlier run left');
+  } catch (err) {
+    // Not fatal here: each recording meets the same problem and is parked with it, visible.
+    logger.error({ workDir, err }, 'recordings: work dir could not be cleared');
+  }
+
   const attach = createAttachHandler({
     settings: config,
+    workDir,
     locate: createLocator(sourceConfig(config, deps.ari)),
     ffmpegPath: ffmpeg.ffmpeg?.path,
     attach: (req) =>
@@ -52,7 +72,7 @@ export async function setupRecordings(deps: RecordingsSetup): Promise<Recordings
     logger,
     ...(deps.hooks ? { hooks: deps.hooks } : {}),
   });
-  return { attach, ffmpeg };
+  return { attach, ffmpeg, workDir };
 }
 
 function sourceConfig(config: RecordingsConfig, ari: AriCredentials | undefined): SourceConfig {

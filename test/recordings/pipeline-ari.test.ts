@@ -30,6 +30,7 @@ describe('recordings fetched over ARI', () => {
       const config = recordingsSchema.parse({ stableMs: 60, appearTimeoutMs: 300, tmpDir: tmp, keepOriginals: false, source: { type: 'ari' } });
       const rec = await setupRecordings({
         config,
+        stateDir: tmp,
         ari: { url, username: 'bridge', password: 'pw' },
         client: portal.client,
         logger: memoryLogger(),
@@ -39,7 +40,7 @@ describe('recordings fetched over ARI', () => {
       await rec!.attach(entry('/var/spool/asterisk/recording/1795263642.90.wav'), callId);
       expect(portal.emu.records[0]).toMatchObject({ callId, fileName: '1795263642.90.mp3' });
       expect(stored.size).toBe(0);
-      expect(await readdir(tmp)).toEqual([]);
+      expect(await readdir(rec!.workDir)).toEqual([]);
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
@@ -49,6 +50,7 @@ describe('recordings fetched over ARI', () => {
     const config = recordingsSchema.parse({ stableMs: 60, appearTimeoutMs: 300, tmpDir: tmp, source: { type: 'ari' } });
     const rec = await setupRecordings({
       config,
+      stateDir: tmp,
       ari: { url: 'http://127.0.0.1:1', username: 'bridge', password: 'pw' },
       client: portal.client,
       logger: memoryLogger(),
@@ -60,10 +62,11 @@ describe('recordings fetched over ARI', () => {
       method: 'ari',
     });
     expect(await readdir(tmp)).toEqual([]);
+    expect(rec!.workDir.startsWith(tmp)).toBe(true);
   });
 
   it('is not set up when recordings are disabled, and refuses ARI without credentials', async () => {
-    const base = { client: portal.client, logger: memoryLogger() };
+    const base = { stateDir: tmp, client: portal.client, logger: memoryLogger() };
     expect(await setupRecordings({ ...base, config: recordingsSchema.parse({ enabled: false }) })).toBeUndefined();
     await expect(setupRecordings({ ...base, config: recordingsSchema.parse({ source: { type: 'ari' } }) })).rejects.toThrow(/asterisk\.ari/);
   });

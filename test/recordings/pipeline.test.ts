@@ -1,4 +1,4 @@
-import { chmod, copyFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { recordingsSchema } from '../../src/config/recordings.js';
@@ -6,6 +6,7 @@ import { attachRecordFile } from '../../src/recordings/attach.js';
 import { createLimit } from '../../src/recordings/limit.js';
 import { createLocator, UnreadableError, type Locator } from '../../src/recordings/locate.js';
 import { createAttachHandler, type FailureReason } from '../../src/recordings/pipeline.js';
+import { transcodeToMp3 } from '../../src/recordings/transcode.js';
 import { attachEntry as entry, decodedSeconds, FFMPEG, FIXTURE_WAV, memoryLogger, sineWav, startPortal, tempDir, wavHeader, type Portal } from './helpers.js';
 
 let portal: Portal;
@@ -18,20 +19,25 @@ beforeEach(async () => {
 });
 afterEach(async () => portal.close());
 
-function harness(opts: { ffmpegPath?: string | undefined; keepOriginals?: boolean; locate?: Locator; timeoutMs?: number; stableMs?: number } = {}) {
+function harness(
+  opts: { ffmpegPath?: string | undefined; keepOriginals?: boolean; locate?: Locator; timeoutMs?: number; stableMs?: number; growingMaxTries?: number } = {},
+) {
   const logger = memoryLogger();
-  const counts = { attached: [] as Array<{ format: string; mode: string }>, failed: [] as FailureReason[], missing: 0, empty: 0 };
+  const counts = { attached: [] as Array<{ format: string; mode: string }>, failed: [] as FailureReason[], missing: 0, empty: 0, transcodes: 0 };
   const settings = recordingsSchema.parse({
     stableMs: opts.stableMs ?? 60,
     appearTimeoutMs: 300,
     transcodeTimeoutMs: opts.timeoutMs ?? 60_000,
     tmpDir: tmp,
     keepOriginals: opts.keepOriginals ?? true,
+    growingMaxTries: opts.growingMaxTries ?? 5,
   });
   const handler = createAttachHandler({
     settings,
+    workDir: tmp,
     locate: opts.locate ?? createLocator({ type: 'local' }),
     ffmpegPath: 'ffmpegPath' in opts ? opts.ffmpegPath : FFMPEG,
+    transcode: (input, output, o) => (counts.transcodes++, transcodeToMp3(input, output, o)),
     attach: (req) => attachRecordFile({ client: portal.client, inlineMaxBytes: settings.inlineMaxBytes, timeoutMs: 10_000 }, req),
     limit: createLimit(1),
     logger,
@@ -189,14 +195,75 @@ describe('a recording through the pipeline (the failure table)', () => {
     expect(counts.failed).toEqual(['unreadable']);
   });
 
-  it('rejects with a retryable BitrixError when the portal answers 503, and still cleans its temp files', async () => {
-    const { handler, counts } = harness();
+  it('rejects with a retryable BitrixError when the portal answers 503, keeps only the prepared MP3, and the retry sends it without transcoding again', async () => {
+    const { handler, counts } = harness({ keepOriginals: false });
     const callId = await portal.finishedCall();
+    const path = await recording('a.wav');
     portal.emu.faults.failNext(1, { status: 503, error: 'QUERY_LIMIT_EXCEEDED', error_description: 'Too many requests' });
-    await expect(handler(entry(await recording('a.wav')), callId)).rejects.toMatchObject({ name: 'BitrixError', kind: 'retryable' });
+    await expect(handler(entry(path), callId)).rejects.toMatchObject({ name: 'BitrixError', kind: 'retryable' });
     expect(counts.attached).toEqual([]);
-    expect(await readdir(tmp)).toEqual([]);
-    await handler(entry(await recording('a.wav')), callId);
+    // No scratch directory is left, only the file the next try sends; the original stays until it is delivered.
+    expect(await readdir(tmp)).toEqual(['prepared-1-1795263642.90.mp3']);
+    expect((await stat(path)).size).toBeGreaterThan(0);
+    // The retry even finds it once the original is gone: it neither waits for, reads nor transcodes the WAV again.
+    await copyFile(path, join(spool, 'moved-away.wav'));
+    await rm(path);
+    await handler({ ...entry(path), attempts: 1 }, callId);
+    expect(counts.transcodes).toBe(1);
+    expect(counts.attached).toEqual([{ format: 'mp3', mode: 'base64' }]);
     expect(portal.emu.records).toHaveLength(1);
+    expect(Math.abs((await decodedSeconds(portal.emu.records[0]!.bytes)) - 5.98)).toBeLessThan(0.2);
+    expect(await readdir(tmp)).toEqual([]);
+  });
+
+  it('keeps no prepared file once a try ends for good (delivered, parked or given up)', async () => {
+    const { handler } = harness();
+    const callId = await portal.finishedCall();
+    portal.emu.faults.failNext(1, { status: 400, error: 'ERROR_CORE', error_description: 'bad' });
+    await expect(handler(entry(await recording('a.wav')), callId)).rejects.toMatchObject({ name: 'BitrixError', kind: 'fatal' });
+    expect(await readdir(tmp)).toEqual([]);
+  });
+});
+
+describe('a recording that is still being written', () => {
+  /** A file whose size never settles, backed by the real recording (what ffmpeg reads). */
+  function growing(): { locate: Locator; removed: string[] } {
+    let size = 1000;
+    const removed: string[] = [];
+    const locate: Locator = (path) => ({
+      where: path,
+      size: async () => (size += 320),
+      localPath: async () => FIXTURE_WAV,
+      removeOriginal: async () => void removed.push(path),
+    });
+    return { locate, removed };
+  }
+
+  it('is retried (TIMEOUT) while tries remain, then attached as recorded so far and counted as failed, its original left alone', async () => {
+    const { locate, removed } = growing();
+    const { handler, counts, logger } = harness({ locate, keepOriginals: false, growingMaxTries: 3 });
+    const callId = await portal.finishedCall();
+    const path = '/var/spool/asterisk/monitor/1795263642.90.wav';
+    for (const attempts of [0, 1]) {
+      await expect(handler({ ...entry(path), attempts }, callId)).rejects.toMatchObject({ kind: 'retryable', errorCode: 'TIMEOUT' });
+    }
+    expect(counts.transcodes).toBe(0);
+    await handler({ ...entry(path), attempts: 2 }, callId);
+    expect(counts.failed).toEqual(['growing']);
+    expect(counts.attached).toEqual([{ format: 'mp3', mode: 'base64' }]);
+    expect(portal.emu.records[0]).toMatchObject({ callId, fileName: '1795263642.90.mp3' });
+    expect(removed).toEqual([]);
+    expect(logger.lines.find((l) => l.msg.includes('still being written'))?.obj).toMatchObject({ linkedid: '1795263642.90', tries: 3 });
+    expect(await readdir(tmp)).toEqual([]);
+  });
+
+  it('finishes without a record when what was recorded so far is unusable, counted once', async () => {
+    const junk = await recording('junk.wav', Buffer.from('garbage, not audio\n'.repeat(50)));
+    const locate: Locator = (path) => ({ ...growing().locate(path, tmp), localPath: async () => junk });
+    const { handler, counts } = harness({ locate, growingMaxTries: 1 });
+    await handler(entry('/var/spool/asterisk/monitor/x.wav'), await portal.finishedCall());
+    expect(counts.failed).toEqual(['growing']);
+    expect(portal.emu.records).toEqual([]);
+    expect(await readdir(tmp)).toEqual([]);
   });
 });

@@ -18,10 +18,19 @@ describe('the recordings config section', () => {
       minBytes: 45,
       inlineMaxBytes: 1024 * 1024,
       keepOriginals: true,
+      growingMaxTries: 5,
       pathVariable: 'MIXMONITOR_FILENAME',
       source: { type: 'local', ari: { recordingDir: '/var/spool/asterisk/recording' } },
     });
     expect(c.ffmpegPath).toBeUndefined();
+    // Unset: the work dir goes under state.dir, the daemon's own, never a temp dir another daemon may share.
+    expect(c.tmpDir).toBeUndefined();
+  });
+
+  it('refuses a relative tmpDir and fewer than one try for a growing file', () => {
+    expect(recordingsSchema.safeParse({ tmpDir: 'tmp' }).success).toBe(false);
+    expect(recordingsSchema.safeParse({ growingMaxTries: 0 }).success).toBe(false);
+    expect(recordingsSchema.parse({ growingMaxTries: 2 }).growingMaxTries).toBe(2);
   });
 
   it('refuses a bitrate outside 32..64 kbps, an unknown key and a mount without its rewrite', () => {
