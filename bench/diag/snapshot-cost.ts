@@ -43,5 +43,31 @@ for (const target of [1_000, 10_000, 40_000, 60_000]) {
       `(${s.ended.length} ended, ${s.hungUp.length} hung-up ids), save ${median(times).toFixed(1)} ms on the event loop\n`,
   );
 }
+// Since the snapshot is saved in every event-loop turn whose events produced effects (src/daemon/app.ts
+// onEffects), what matters is one save with the tombstones full and many calls in progress.
+for (const active of [10, 100, 500]) {
+  const live = traceTracker();
+  for (let i = 0; i < 60_000; i++) {
+    const c = newCall('support', ['101']);
+    for (const m of [...callStart(c), agentCalled(c, c.members[0]!), ...callEnd(c)]) {
+      const input = normalize(m, Date.now());
+      if (input) live.handle(input);
+    }
+  }
+  for (let i = 0; i < active; i++) {
+    const c = newCall('support', ['101', '102', '103']);
+    for (const m of [...callStart(c), ...c.members.map((mm) => agentCalled(c, mm))]) {
+      const input = normalize(m, Date.now());
+      if (input) live.handle(input);
+    }
+  }
+  const times: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const t = performance.now();
+    kvSet(db, 'core.snapshot', live.exportState(), Date.now());
+    times.push(performance.now() - t);
+  }
+  process.stdout.write(`${String(active).padStart(6)} calls in progress (tombstones full): save ${median(times).toFixed(2)} ms per turn with effects\n`);
+}
 db.close();
 rmSync(dir, { recursive: true, force: true });

@@ -128,6 +128,12 @@ export class Outbox {
 
   enqueue(key: string, kind: EntryKind, method: string, params: Record<string, unknown>, needsCallId = true): boolean {
     const store = this.opts.store;
+    if ((kind === 'show' || kind === 'hide' || kind === 'attach') && needsCallId && !this.canGetCallId(key) && store.isMarked(key, 'finish')) {
+      // A finished call whose CALL_ID is forgotten (or never came): nothing will ever give it one, and queued
+      // it would wait forever and hold up every drain.
+      this.opts.logger.warn({ key, kind, method }, 'outbox: command dropped: its call is finished and has no CALL_ID');
+      return false;
+    }
     if (kind === 'register' || kind === 'finish') {
       // A call is registered once and finished once, whatever replays or resyncs happen upstream.
       if (store.isMarked(key, kind)) {
@@ -160,6 +166,13 @@ export class Outbox {
     if (register && needsCallId && q.callId === undefined) this.park(entry, `register parked (seq ${register.seq}): ${register.error}`, register.seq);
     else this.schedule();
     return true;
+  }
+
+  /** A CALL_ID is known, or a register is waiting (or parked) to get one. */
+  private canGetCallId(key: string): boolean {
+    const q = this.queues.get(key);
+    if (q?.callId !== undefined || this.parked.registerOf(key)) return true;
+    return q?.entries.some((e) => e.kind === 'register') ?? false;
   }
 
   /**

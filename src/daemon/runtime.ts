@@ -33,6 +33,8 @@ export interface RuntimeOptions {
   /** Channel variables that carry a recording's path (MIXMONITOR_FILENAME and recordings.pathVariable). */
   recordingVariables?: readonly string[];
   onEffect?: (effect: Effect) => void;
+  /** After an input that produced effects, once they are all performed (the daemon persists the core's state then). */
+  onEffects?: (effects: readonly Effect[]) => void;
   /** False: the effect is not performed (onEffect still sees it): the CRM blacklist keeps blocked callers out of Bitrix24. */
   admit?: (effect: Effect) => boolean;
   /** Merged over registerParams(): CRM_CREATE, CRM_SOURCE, CRM_ENTITY_TYPE/ID (src/crm/leads.ts). */
@@ -72,6 +74,7 @@ export class Runtime {
       return;
     }
     for (const effect of effects) this.perform(effect);
+    if (effects.length > 0) this.opts.onEffects?.(effects);
   }
 
   private perform(effect: Effect): void {

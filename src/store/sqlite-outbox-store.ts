@@ -1,5 +1,5 @@
 import type { OutboxEntry, OutboxStore, ParkedEntry } from '../bitrix/outbox-entry.js';
-import type { StateDb } from './db.js';
+import { kvSet, type StateDb } from './db.js';
 
 const DAY_MS = 86_400_000;
 
@@ -15,6 +15,8 @@ export interface StoreErrorSink {
 export class SqliteOutboxStore implements OutboxStore {
   private readonly stmt;
   private open = false;
+  /** Values written once at the end of the turn, computed then: the last state the turn left. */
+  private readonly turnValues = new Map<string, { value: () => unknown; at: number }>();
 
   constructor(
     private readonly db: StateDb,
@@ -113,10 +115,33 @@ export class SqliteOutboxStore implements OutboxStore {
     setImmediate(() => this.flush());
   }
 
+  /**
+   * Writes `value()` under kv `key` in this turn's transaction, with the commands the turn wrote: the core's
+   * snapshot never lags the outbox (a call registered just before a kill -9 is still known after it).
+   * Computed once at commit, however often asked in the turn.
+   */
+  putKvThisTurn(key: string, value: () => unknown, at: number): void {
+    this.turnValues.set(key, { value, at });
+    this.safe('kv', () => undefined);
+  }
+
+  /** Makes what this turn wrote so far durable now, before a request leaves; later writes start a new turn. */
+  commit(): void {
+    this.flush();
+  }
+
   /** Commits what the current turn wrote (also called before the database is closed). */
   flush(): void {
     if (!this.open) return;
     this.open = false;
+    for (const [key, { value, at }] of this.turnValues) {
+      try {
+        kvSet(this.db, key, value(), at);
+      } catch (err) {
+        this.onError(err as Error, `kv ${key}`);
+      }
+    }
+    this.turnValues.clear();
     try {
       this.db.exec('COMMIT');
     } catch (err) {

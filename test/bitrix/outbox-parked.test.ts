@@ -99,3 +99,31 @@ describe('commands behind a parked register', () => {
     expect(o.parkedEntries().map((p) => p.key)).toEqual(['L1']);
   });
 });
+
+describe('commands for a call already finished', () => {
+  it('are dropped, not queued forever, once the call is finished and its CALL_ID forgotten', async () => {
+    const { client, batches } = fakeClient(ok);
+    const o = makeOutbox(client, { attach: async () => undefined });
+    o.enqueue('L1', 'register', REGISTER, {}, false);
+    o.enqueue('L1', 'finish', FINISH, { USER_ID: 11 });
+    expect(await o.drain(1000)).toBe(true);
+    expect(o.callIdOf('L1')).toBeUndefined();
+    expect(o.enqueue('L1', 'hide', 'telephony.externalcall.hide', { USER_ID: [12] })).toBe(false);
+    expect(o.enqueue('L1', 'show', SHOW, { USER_ID: [12] })).toBe(false);
+    expect(o.enqueue('L1', 'attach', ATTACH, { path: '/late.wav' })).toBe(false);
+    expect(o.depth).toBe(0);
+    expect(await o.drain(100)).toBe(true);
+    expect(o.parkedEntries()).toEqual([]);
+    expect(batches.flat().map((c) => c.method)).toEqual([REGISTER, FINISH]);
+  });
+
+  it('still wait for a register that is queued before them', async () => {
+    const { client, batches } = fakeClient(ok);
+    const o = makeOutbox(client);
+    o.enqueue('L1', 'register', REGISTER, {}, false);
+    o.enqueue('L1', 'finish', FINISH, { USER_ID: 11 });
+    expect(o.enqueue('L1', 'hide', 'telephony.externalcall.hide', { USER_ID: [12] })).toBe(true);
+    expect(await o.drain(1000)).toBe(true);
+    expect(batches.flat().map((c) => c.method)).toEqual([REGISTER, FINISH, 'telephony.externalcall.hide']);
+  });
+});

@@ -163,6 +163,23 @@ describe('faults, with the daemon as a real process', () => {
     expect(second.output()).toMatch(/resumed calls in flight/);
   });
 
+  it('finishes a call registered just before a kill -9 (before any timed snapshot) that ended while the daemon was down', async () => {
+    await setUp();
+    const state = join(tempDir(), 'state');
+    const first = await start(state);
+    const [ringing, rest] = splitTrace('caller_abandon', (m) => m['Event'] === 'QueueCallerAbandon');
+    const replaying = pbx!.replay(ringing, { speed: 5 });
+    await waitFor(() => telephony('register').some((c) => c.ok), 10_000, 'the register');
+    await new Promise((r) => setTimeout(r, 30)); // its answer read, not a whole snapshot period
+    expect(await first.stop('SIGKILL')).toBe(null);
+    await replaying;
+    await pbx!.replay(rest, { speed: Infinity }); // the caller hangs up while the daemon is down
+    const second = await start(state);
+    await waitFor(() => telephony('finish').some((c) => c.ok), 15_000, 'the finish after the restart');
+    expectDeliveredOnce(1);
+    expect(second.output()).toMatch(/resumed calls in flight/);
+  });
+
   it('sends again, after a restart, what was waiting when the daemon was killed', async () => {
     const { state, first } = await callEndedWhilePortalDown();
     await first.stop('SIGKILL');

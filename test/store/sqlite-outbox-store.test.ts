@@ -86,6 +86,29 @@ describe('the SQLite state store', () => {
     db.close();
   });
 
+  it('saves the core snapshot in the same transaction as the commands of the turn, computed once at its end', async () => {
+    const dir = join(tempDir('b24store-'), 'state');
+    const db = openStateDb(dir);
+    const store = new SqliteOutboxStore(db, (e) => {
+      throw e;
+    });
+    let state = { calls: ['L1'] };
+    let exports = 0;
+    const snapshot = () => (exports++, state);
+    store.put({ seq: 1, key: 'L1', kind: 'register', method: 'telephony.externalcall.register', params: {}, needsCallId: false, attempts: 0, notBefore: 0, createdAt: 1 });
+    store.putKvThisTurn('core.snapshot', snapshot, 1);
+    state = { calls: ['L1', 'L2'] };
+    store.putKvThisTurn('core.snapshot', snapshot, 2);
+    const other = openStateDb(dir);
+    expect(kvGet(other, 'core.snapshot')).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(kvGet(other, 'core.snapshot')).toEqual({ calls: ['L1', 'L2'] });
+    expect(other.prepare('SELECT count(*) AS n FROM outbox').get()).toEqual({ n: 1 });
+    expect(exports).toBe(1);
+    other.close();
+    db.close();
+  });
+
   it('refuses a state dir it cannot create with a typed error', () => {
     expect(() => openStateDb('/dev/null/state')).toThrow(StateDirError);
   });
