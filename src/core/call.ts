@@ -58,6 +58,8 @@ export interface Call {
    * and only the Hangup's Cause tells a rejected call (21) apart. Bounded; forgotten with the call.
    */
   endedRings: Map<string, RingLeg>;
+  /** Attended transfer: consultation legs the target answered; their card stays open until the transfer or hangup. */
+  consults: Map<string, RingLeg>;
   /** Users whose card is open. */
   cards: Set<number>;
   answeredAt: number | undefined;
@@ -94,6 +96,7 @@ export function newCall(linkedid: string, at: number): Call {
     clickToCall: false,
     ringing: new Map(),
     endedRings: new Map(),
+    consults: new Map(),
     cards: new Set(),
     answeredAt: undefined,
     talkingExt: undefined,

@@ -18,10 +18,11 @@ export function openCard(ctx: CardContext, call: Call, userId: number | undefine
   out.push({ type: 'show', linkedid: call.linkedid, userIds: [userId] });
 }
 
-/** Closes a card unless the same user still rings on another leg or is the one talking. */
+/** Closes a card unless the same user still rings on another leg, consults on it, or is the one talking. */
 export function closeCardIfIdle(ctx: CardContext, call: Call, userId: number | undefined, out: Effect[]): void {
   if (userId === undefined || !call.cards.has(userId)) return;
   for (const leg of call.ringing.values()) if (leg.userId === userId) return;
+  for (const leg of call.consults.values()) if (leg.userId === userId) return;
   if (call.talkingExt !== undefined && ctx.userIdFor(call.talkingExt, out) === userId) return;
   call.cards.delete(userId);
   out.push({ type: 'hide', linkedid: call.linkedid, userIds: [userId] });

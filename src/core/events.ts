@@ -34,7 +34,18 @@ export type CoreInput =
   | (Base & { kind: 'queueAbandon'; queue: string; caller: ChannelSnapshot })
   | (Base & { kind: 'bridgeEnter'; bridgeId: string; channel: ChannelSnapshot })
   | (Base & { kind: 'bridgeLeave'; bridgeId: string; channel: ChannelSnapshot })
-  | (Base & { kind: 'transfer'; type: 'blind' | 'attended'; ok: boolean; transferer?: ChannelSnapshot; target: string })
+  | (Base & {
+      kind: 'transfer';
+      type: 'blind' | 'attended';
+      ok: boolean;
+      /** Blind: the transferer. Attended: OrigTransferer, the agent's channel towards the transferee. */
+      transferer?: ChannelSnapshot;
+      /** Attended: SecondTransferer, the agent's channel towards the target (the consultation). */
+      secondTransferer?: ChannelSnapshot;
+      /** Attended: TransferTarget, the target's channel. */
+      targetChannel?: ChannelSnapshot;
+      target: string;
+    })
   | (Base & { kind: 'varSet'; channel: ChannelSnapshot; variable: string; value: string })
   /**
    * Bitrix24 already registered this call (click-to-call): reuse its CALL_ID, never register again. `card: false`:

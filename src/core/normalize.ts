@@ -120,6 +120,8 @@ export function normalize(msg: AmiMessage, receivedAt: number, extraVariables?: 
         type: 'attended',
         ok: field(msg, 'Result') === 'Success',
         transferer: snapshot(msg, 'OrigTransferer'),
+        secondTransferer: snapshot(msg, 'SecondTransferer'),
+        targetChannel: snapshot(msg, 'TransferTarget'),
         target: field(msg, 'TransferTargetChannel') ?? field(msg, 'SecondTransfererConnectedLineNum') ?? '',
       };
     case 'VarSet': {

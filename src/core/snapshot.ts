@@ -4,10 +4,11 @@ import type { Call, RingLeg } from './call.js';
  * The core's state as plain JSON, so the daemon can finish in-flight calls after a restart (even kill -9).
  * Maps and Sets become arrays; nothing else changes shape.
  */
-export interface CallJson extends Omit<Call, 'channels' | 'ringing' | 'endedRings' | 'cards' | 'rungExtensions'> {
+export interface CallJson extends Omit<Call, 'channels' | 'ringing' | 'endedRings' | 'consults' | 'cards' | 'rungExtensions'> {
   channels: string[];
   ringing: Array<[string, RingLeg]>;
   endedRings?: Array<[string, RingLeg]>;
+  consults?: Array<[string, RingLeg]>;
   cards: number[];
   rungExtensions: string[];
 }
@@ -36,6 +37,7 @@ export function callToJson(call: Call): CallJson {
     channels: [...call.channels],
     ringing: [...call.ringing.entries()],
     endedRings: [...call.endedRings.entries()],
+    consults: [...call.consults.entries()],
     cards: [...call.cards],
     rungExtensions: [...call.rungExtensions],
     talkedExts: [...call.talkedExts],
@@ -49,6 +51,7 @@ export function callFromJson(json: CallJson): Call {
     channels: new Set(json.channels),
     ringing: new Map(json.ringing),
     endedRings: new Map(json.endedRings ?? []),
+    consults: new Map(json.consults ?? []),
     cards: new Set(json.cards),
     rungExtensions: new Set(json.rungExtensions),
     // Snapshots written before these fields existed still load.

@@ -7,6 +7,7 @@ import { statusForOriginateReason } from './finish-policy.js';
 import { callFromJson, callToJson, type TrackerSnapshot } from './snapshot.js';
 import { ChannelBook, remember, SNAPSHOT_TOMBSTONES } from './channel-book.js';
 import { ensureRegistered, finishEffects, type CallEndContext } from './call-end.js';
+import { callTalkedOnBy, Consultations } from './consult.js';
 
 /**
  * The call-tracking core: normalized events in, effects out. No I/O, no clock (time comes with each event),
@@ -36,6 +37,7 @@ export class CallTracker {
   private readonly calls = new Map<string, Call>();
   private readonly ended = new Set<string>();
   private readonly unmappedReported = new Set<string>();
+  private readonly consultations = new Consultations();
   private readonly cards: CardContext;
   private readonly end: CallEndContext;
   private lastEventAt = 0;
@@ -141,7 +143,7 @@ export class CallTracker {
         this.channels.leaveBridge(input.channel.uniqueid);
         return;
       case 'transfer':
-        return this.onTransfer(input.type, input.ok, input.transferer, input.target, input.at, out);
+        return this.onTransfer(input, out);
       case 'clickToCall':
         return this.onClickToCall(input, out);
       case 'originateFailed': {
@@ -192,6 +194,7 @@ export class CallTracker {
     for (const c of s.calls) this.calls.set(c.linkedid, callFromJson(c));
     this.channels.importState(s.channels, s.hungUp);
     for (const id of s.ended) this.ended.add(id);
+    this.consultations.rebuild(this.calls.values(), (id) => this.channels.get(id)?.linkedid);
   }
 
   /**
@@ -279,6 +282,7 @@ export class CallTracker {
   private onDialBegin(caller: ChannelSnapshot | undefined, dest: ChannelSnapshot, at: number, out: Effect[]): void {
     if (caller) this.observe(caller, at, out);
     const call = this.observe(dest, at, out);
+    if (call && call.direction === undefined && caller) return this.maybeConsultation(caller, dest, out);
     if (!call || call.direction === undefined) return;
     // Click-to-call: the caller-less dial is our Originate ringing the agent. It is the call's origin, not a ring
     // leg: the call is answered when the customer answers, and an unanswered agent leg still sets lastDialStatus.
@@ -296,9 +300,26 @@ export class CallTracker {
     if (ext !== undefined && this.isAgentLeg(ext, dest.context)) startRing(this.cards, call, dest.uniqueid, ext, out);
   }
 
+  /** An internal dial: if an agent talking to a customer placed it, it is the consultation of an attended transfer. */
+  private maybeConsultation(caller: ChannelSnapshot, dest: ChannelSnapshot, out: Effect[]): void {
+    const agentExt = this.opts.classifier.extensionOf(caller.name);
+    const ext = this.opts.classifier.extensionOf(dest.name);
+    if (agentExt === undefined || ext === undefined || ext === agentExt || !this.isAgentLeg(ext, dest.context)) return;
+    const call = callTalkedOnBy(this.calls.values(), agentExt, caller.uniqueid, (id) => this.channels.get(id) !== undefined);
+    if (call) this.consultations.start(this.cards, call, dest.uniqueid, ext, out);
+  }
+
+  /** The customer call a consultation leg belongs to (its own events carry the consultation's Linkedid). */
+  private consultedCall(uniqueid: string): Call | undefined {
+    const linkedid = this.consultations.linkedidOf(uniqueid);
+    return linkedid === undefined ? undefined : this.calls.get(linkedid);
+  }
+
   private onDialEnd(caller: ChannelSnapshot | undefined, dest: ChannelSnapshot, status: string, at: number, out: Effect[]): void {
     if (caller) this.observe(caller, at, out);
     const call = this.observe(dest, at, out);
+    const consulted = this.consultedCall(dest.uniqueid);
+    if (consulted && consulted !== call) return this.consultations.dialEnded(this.cards, consulted, dest.uniqueid, status, out);
     if (!call || call.direction === undefined) return;
     if (dest.uniqueid === call.customerChannel) {
       call.lastDialStatus = status;
@@ -323,23 +344,37 @@ export class CallTracker {
   private onHangup(snap: ChannelSnapshot, cause: number, at: number, out: Effect[]): void {
     const call = this.observe(snap, at, out);
     this.channels.hangUp(snap.uniqueid);
-    if (!call) return;
-    // A ring leg's Hangup comes after its DialEnd (or AgentRingNoAnswer): its Cause is read from either.
-    if (call.ringing.has(snap.uniqueid) || call.endedRings.has(snap.uniqueid)) {
-      call.lastAgentHangupCause = cause;
-      endRing(this.cards, call, snap.uniqueid, false, out);
-      call.endedRings.delete(snap.uniqueid);
+    const consulted = this.consultedCall(snap.uniqueid);
+    if (consulted) {
+      if (consulted !== call) this.legHungUp(consulted, snap.uniqueid, cause, out);
+      this.consultations.hungUp(this.cards, consulted, snap.uniqueid, out);
     }
+    if (!call) return;
+    this.legHungUp(call, snap.uniqueid, cause, out);
     call.channels.delete(snap.uniqueid);
     if (call.channels.size === 0) this.endCall(call, at, out);
   }
 
+  /** A ring leg's Hangup comes after its DialEnd (or AgentRingNoAnswer): its Cause is read from either. */
+  private legHungUp(call: Call, uniqueid: string, cause: number, out: Effect[]): void {
+    if (!call.ringing.has(uniqueid) && !call.endedRings.has(uniqueid)) return;
+    call.lastAgentHangupCause = cause;
+    endRing(this.cards, call, uniqueid, false, out);
+    call.endedRings.delete(uniqueid);
+  }
+
   private onBridgeEnter(bridgeId: string, snap: ChannelSnapshot, at: number, out: Effect[]): void {
-    const call = this.observe(snap, at, out);
+    const observed = this.observe(snap, at, out);
+    // A consultation target may join the customer's bridge before its Linkedid says so.
+    const call = this.consultedCall(snap.uniqueid) ?? observed;
     const members = this.channels.enterBridge(snap.uniqueid, bridgeId);
     if (!members || !call || call.direction === undefined || call.customerChannel === undefined || !members.has(call.customerChannel)) return;
     // The newest agent in a bridge with the customer is the one talking (answer, blind or attended transfer).
-    const candidates = snap.uniqueid === call.customerChannel ? [...members].reverse() : [snap.uniqueid];
+    // The call's own channels come first: when the customer is moved into the consultation's bridge, the target
+    // talks, not the agent's consultation channel still sitting there with the consultation's Linkedid.
+    const newestFirst = [...members].reverse();
+    const own = (id: string) => this.channels.get(id)?.linkedid === call.linkedid || this.consultations.linkedidOf(id) === call.linkedid;
+    const candidates = snap.uniqueid === call.customerChannel ? [...newestFirst.filter(own), ...newestFirst.filter((id) => !own(id))] : [snap.uniqueid];
     for (const id of candidates) {
       if (id === call.customerChannel) continue;
       const ext = this.agentExtOf(call, id);
@@ -356,12 +391,18 @@ export class CallTracker {
   }
 
 
-  private onTransfer(type: 'blind' | 'attended', ok: boolean, transferer: ChannelSnapshot | undefined, target: string, at: number, out: Effect[]): void {
-    if (!transferer) return;
-    const call = this.classifiedCall(transferer, at, out);
-    if (!call) return;
+  private onTransfer(input: Extract<CoreInput, { kind: 'transfer' }>, out: Effect[]): void {
+    const { type, ok, target, at } = input;
+    // Either side of an attended transfer may be the customer's call, depending on which dialog the phone used.
+    let transferer = input.transferer;
+    let call = transferer && this.classifiedCall(transferer, at, out);
+    if (!call && input.secondTransferer) call = this.classifiedCall((transferer = input.secondTransferer), at, out);
+    if (!call || !transferer) return;
     call.transfers.push(`${type}:${ok ? '' : 'failed:'}${target}`);
     if (!ok) return;
+    // Attended: the consultation's target now talks to the customer (and the transferer's card closes with it).
+    const consult = input.targetChannel && call.consults.get(input.targetChannel.uniqueid);
+    if (consult && input.targetChannel) this.markTalking(call, consult.ext, input.targetChannel.uniqueid, at, out);
     // The card moves: the transferer's closes now, the target's opens when it rings.
     const ext = this.opts.classifier.extensionOf(transferer.name);
     const userId = ext === undefined ? undefined : this.userIdFor(ext, out);
@@ -377,6 +418,7 @@ export class CallTracker {
       transition(call, 'talking');
     }
     const previous = call.talkingExt;
+    if (channel !== undefined) call.consults.delete(channel);
     if (previous !== ext) call.talkedExts.push(ext);
     call.talkingExt = ext;
     call.talkingChannel = channel;
@@ -418,6 +460,7 @@ export class CallTracker {
 
   private forget(linkedid: string): void {
     const call = this.calls.get(linkedid);
+    if (call) this.consultations.forgetCall(call);
     this.calls.delete(linkedid);
     if (call) for (const id of call.channels) if (this.channels.get(id)?.linkedid === linkedid) this.channels.delete(id);
     remember(this.ended, linkedid, this.opts.tombstones ?? 10_000);

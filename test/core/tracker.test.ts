@@ -145,7 +145,12 @@ describe('the call tracker on hand-built events', () => {
     ]);
     const finish = effects.filter((e) => e.type === 'finish');
     expect(finish).toEqual([{ type: 'finish', linkedid: 't.1', userId: 12, durationSec: 20, status: '200' }]);
-    expect(effects.filter((e) => e.type === 'hide')).toEqual([{ type: 'hide', linkedid: 't.1', userIds: [11] }]);
+    // 102 sees the customer's card while the consultation rings; 101's closes when 102 takes the customer.
+    expect(effects.filter((e) => e.type === 'show' || e.type === 'hide')).toEqual([
+      { type: 'show', linkedid: 't.1', userIds: [11] },
+      { type: 'show', linkedid: 't.1', userIds: [12] },
+      { type: 'hide', linkedid: 't.1', userIds: [11] },
+    ]);
     expect(effects.filter((e) => e.type === 'register')).toHaveLength(1);
   });
 

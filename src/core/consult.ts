@@ -1,0 +1,79 @@
+import type { Call } from './call.js';
+import { closeCardIfIdle, endRing, startRing, type CardContext } from './cards.js';
+import type { Effect } from './effects.js';
+
+/**
+ * Attended transfers. The transferring agent's consultation is a call of its own (a new channel from the agent's
+ * phone, its own Linkedid, internal contexts): the core would never see its target ring. A dial placed by an agent
+ * who is talking on a customer's call is therefore read as a ring leg of that call: the target's card shows while
+ * the consultation rings, stays open while they consult, and closes when the consultation ends without a transfer.
+ * This map routes the consultation leg's events (which carry the consultation's Linkedid) to the customer's call.
+ */
+export class Consultations {
+  /** Consultation leg Uniqueid -> Linkedid of the customer's call it is about. */
+  private readonly legs = new Map<string, string>();
+
+  get size(): number {
+    return this.legs.size;
+  }
+
+  /** The customer call a consultation leg belongs to, if it is one. */
+  linkedidOf(legId: string): string | undefined {
+    return this.legs.get(legId);
+  }
+
+  /** The agent's consultation dials `ext`: its card shows while it rings. */
+  start(ctx: CardContext, call: Call, legId: string, ext: string, out: Effect[]): void {
+    this.legs.set(legId, call.linkedid);
+    startRing(ctx, call, legId, ext, out);
+  }
+
+  /** ANSWER: the target now talks to the agent, the card stays open. Anything else: it closes. */
+  dialEnded(ctx: CardContext, call: Call, legId: string, status: string, out: Effect[]): void {
+    const leg = call.ringing.get(legId);
+    if (!leg) return;
+    if (status !== 'ANSWER') return endRing(ctx, call, legId, false, out);
+    call.ringing.delete(legId);
+    call.consults.set(legId, leg);
+  }
+
+  /** The leg hung up: a consultation that did not become the transfer closes the target's card. */
+  hungUp(ctx: CardContext, call: Call, legId: string, out: Effect[]): void {
+    this.legs.delete(legId);
+    const leg = call.consults.get(legId);
+    if (!leg) return;
+    call.consults.delete(legId);
+    closeCardIfIdle(ctx, call, leg.userId, out);
+  }
+
+  /** The call is over: its consultation legs route nowhere any more. */
+  forgetCall(call: Call): void {
+    for (const id of [...call.ringing.keys(), ...call.consults.keys(), ...call.endedRings.keys()]) {
+      if (this.legs.get(id) === call.linkedid) this.legs.delete(id);
+    }
+  }
+
+  /** After a restart: a call's leg whose channel belongs to another Linkedid is a consultation leg. */
+  rebuild(calls: Iterable<Call>, linkedidOfChannel: (uniqueid: string) => string | undefined): void {
+    for (const call of calls) {
+      for (const id of [...call.ringing.keys(), ...call.consults.keys(), ...call.endedRings.keys()]) {
+        const owner = linkedidOfChannel(id);
+        if (owner !== undefined && owner !== call.linkedid) this.legs.set(id, call.linkedid);
+      }
+    }
+  }
+}
+
+/**
+ * The customer call an agent is talking on, for a dial placed from `channel`: the latest call whose talking agent
+ * is `ext`, answered, with the agent's talking channel still up and not the one dialling.
+ */
+export function callTalkedOnBy(calls: Iterable<Call>, ext: string, channel: string, isLive: (uniqueid: string) => boolean): Call | undefined {
+  let found: Call | undefined;
+  for (const call of calls) {
+    if (call.phase !== 'talking' || call.talkingExt !== ext || call.talkingChannel === channel) continue;
+    if (call.talkingChannel !== undefined && !isLive(call.talkingChannel)) continue;
+    found = call;
+  }
+  return found;
+}
