@@ -124,6 +124,13 @@ export function queueRemove(o: { queue: string; interface: string }): ActionRequ
   return { action: 'QueueRemove', headers: { Queue: o.queue, Interface: o.interface } };
 }
 
+/** `Channel`: a channel name or a Uniqueid (Asterisk looks channels up by either). */
+export function hangup(o: { channel: string; cause?: number }): ActionRequest {
+  // Asterisk reads `/.../` as a regular expression that may hang up many channels: only one exact channel here.
+  if (o.channel === '' || o.channel.startsWith('/')) unsafe('Hangup', 'the channel must be one exact name or Uniqueid');
+  return { action: 'Hangup', headers: { Channel: o.channel, Cause: o.cause } };
+}
+
 export function coreShowChannels(): ActionRequest {
   return { action: 'CoreShowChannels', headers: {} };
 }

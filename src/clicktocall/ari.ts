@@ -40,7 +40,11 @@ export function ariOriginator(opts: AriOptions): Originator {
           }),
           signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
         });
-      } catch {
+      } catch (err) {
+        // Our own deadline: the request may have reached a slow Asterisk, which could still run it.
+        if (err instanceof Error && err.name === 'TimeoutError') {
+          throw new OriginateError('PBX_UNAVAILABLE', 'Asterisk (ARI) did not answer the originate in time', true);
+        }
         throw new OriginateError('PBX_UNAVAILABLE', 'Asterisk (ARI) is not reachable');
       }
       const text = await res.text().catch(() => '');

@@ -9,8 +9,8 @@ import { createRouter } from '../http/router.js';
 import { startHttpServer, type RunningHttpServer } from '../http/server.js';
 import type { HttpLogger, Route } from '../http/types.js';
 import { ariOriginator } from './ari.js';
-import { amiOriginator, type Originator } from './originate.js';
-import { callbackRegistrar, responsibleLookup } from './portal.js';
+import { amiHangup, amiOriginator, type Originator } from './originate.js';
+import { callbackRegistrar, responsibleLookup, type RegisterHooks } from './portal.js';
 import { createEventsRoute } from './routes.js';
 import { ClickToCall } from './service.js';
 
@@ -39,6 +39,8 @@ export interface EndpointParts {
   clock?: () => number;
   /** More routes (`'GET /metrics': ...`) mounted on the same server. */
   extraRoutes?: Record<string, Route>;
+  /** The CRM features (crm/setup.ts): callbacks are registered here, not by the outbox, and get the same params. */
+  crm?: RegisterHooks;
 }
 
 export interface Endpoint {
@@ -61,9 +63,11 @@ export async function startEndpoint(cfg: EndpointConfig, parts: EndpointParts): 
     originator,
     userExtension: parts.userExtension,
     submit: parts.submit,
-    registerCallback: callbackRegistrar(parts.bitrix, parts.commands, cfg.bitrix.crmCreate.inbound),
+    registerCallback: callbackRegistrar(parts.bitrix, parts.commands, cfg.bitrix.crmCreate.inbound, parts.crm),
     responsibleFor: responsibleLookup(parts.bitrix),
     pbxAvailable: () => parts.ami.isConnected,
+    // Over AMI even when originating with ARI: AMI is how the daemon follows (and so sees late) channels.
+    hangup: amiHangup(parts.ami),
     clock,
     config: c2c,
     defaultUserId: cfg.bitrix.defaultUserId,

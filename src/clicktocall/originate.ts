@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { originate } from '../ami/actions.js';
+import { hangup, originate } from '../ami/actions.js';
 import { AmiActionError, type AmiClient } from '../ami/client.js';
 import { field } from '../ami/types.js';
 
@@ -33,6 +33,8 @@ export class OriginateError extends Error {
   constructor(
     readonly code: OriginateErrorCode,
     message: string,
+    /** The request went out but no answer came back in time: a slow Asterisk may still run it later. */
+    readonly mayStillRun = false,
   ) {
     super(message);
   }
@@ -73,6 +75,14 @@ export function amiOriginator(ami: AmiClient, opts: { actionTimeoutMs?: number }
   };
 }
 
+/** AMI Hangup of one channel (the typed builder refuses CR/LF and regular expressions). */
+export function amiHangup(ami: AmiClient, opts: { actionTimeoutMs?: number } = {}): (channel: string) => Promise<void> {
+  return async (channel) => {
+    const action = hangup({ channel });
+    await ami.action(action.action, action.headers, { timeoutMs: opts.actionTimeoutMs ?? 10_000 });
+  };
+}
+
 function fromAmiError(err: unknown): OriginateError {
   if (!(err instanceof AmiActionError)) return new OriginateError('INTERNAL', 'originate failed unexpectedly');
   switch (err.code) {
@@ -81,8 +91,8 @@ function fromAmiError(err: unknown): OriginateError {
     case 'AUTH_FAILED':
       return new OriginateError('PBX_UNAVAILABLE', 'Asterisk (AMI) is not connected');
     case 'TIMEOUT':
-      // The action went out: a hung Asterisk might still run it. Reported as unavailable; see the README.
-      return new OriginateError('PBX_UNAVAILABLE', 'Asterisk (AMI) did not answer the Originate in time');
+      // The action went out: a hung Asterisk might still run it. The service hangs our ChannelId up (README).
+      return new OriginateError('PBX_UNAVAILABLE', 'Asterisk (AMI) did not answer the Originate in time', true);
     case 'ACTION_FAILED': {
       const text = err.response === undefined ? undefined : field(err.response, 'Message');
       return new OriginateError('ORIGINATE_FAILED', `Asterisk refused the Originate: ${(text ?? 'error').slice(0, 200)}`);

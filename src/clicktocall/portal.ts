@@ -1,5 +1,6 @@
 import type { BitrixClient } from '../bitrix/client.js';
 import { registerParams, type CommandOptions } from '../bitrix/commands.js';
+import type { RegisterCall } from '../core/effects.js';
 import type { CallbackRegistration } from './service.js';
 
 /**
@@ -8,18 +9,32 @@ import type { CallbackRegistration } from './service.js';
  * CALL_ID to go on, and the client never retries (register is not idempotent), so a failure is reported, not repeated.
  */
 
-export function callbackRegistrar(bitrix: BitrixClient, commands: CommandOptions, crmCreate: boolean): (r: CallbackRegistration) => Promise<string> {
+/**
+ * The CRM features' hooks, as for calls the outbox registers: extra register params (CRM_CREATE per line, CRM_SOURCE,
+ * binding) and the delivered hook (timeline comment, lead cache) — src/crm/setup.ts.
+ */
+export interface RegisterHooks {
+  registerParams(e: RegisterCall): Record<string, unknown>;
+  onDelivered(entry: { key: string; kind: string; params: Record<string, unknown> }, result: unknown): void;
+}
+
+export function callbackRegistrar(
+  bitrix: Pick<BitrixClient, 'call'>,
+  commands: CommandOptions,
+  crmCreate: boolean,
+  hooks?: RegisterHooks,
+): (r: CallbackRegistration) => Promise<string> {
   return async (r) => {
+    const effect: RegisterCall = { type: 'register', linkedid: r.linkedid, userId: r.userId, phoneNumber: r.phoneNumber, callType: 4, lineNumber: r.lineNumber, startedAt: r.startedAt, crmCreate };
     const params = {
-      ...registerParams(
-        { type: 'register', linkedid: r.linkedid, userId: r.userId, phoneNumber: r.phoneNumber, callType: 4, lineNumber: r.lineNumber, startedAt: r.startedAt, crmCreate },
-        commands,
-      ),
-      // The form's CRM entity: Bitrix24 binds the call to it without searching by number (§5.1).
+      ...registerParams(effect, commands),
+      ...hooks?.registerParams(effect),
+      // The form's CRM entity wins: Bitrix24 binds the call to it without searching by number (§5.1).
       ...(r.crmEntityType !== undefined && r.crmEntityId !== undefined ? { CRM_ENTITY_TYPE: r.crmEntityType, CRM_ENTITY_ID: r.crmEntityId } : {}),
     };
     const result = await bitrix.call<{ CALL_ID?: unknown } | undefined>('telephony.externalcall.register', params);
     if (typeof result?.CALL_ID !== 'string') throw new Error('telephony.externalcall.register returned no CALL_ID');
+    hooks?.onDelivered({ key: r.linkedid, kind: 'register', params }, result);
     return result.CALL_ID;
   };
 }

@@ -1,12 +1,12 @@
 import { isSafeDialToken } from '../ami/actions.js';
-import { field, type AmiMessage } from '../ami/types.js';
+import type { AmiMessage } from '../ami/types.js';
 import type { CallbackConfig, ClickToCallConfig } from '../config/http.js';
 import type { CoreInput } from '../core/events.js';
-import { eventTime } from '../core/normalize.js';
 import type { HttpErrorCode, HttpLogger } from '../http/types.js';
 import { RecentKeys } from './dedup.js';
 import { normalizeNumber } from './number.js';
 import { channelIdFor, fillTemplate, OriginateError, type Originator } from './originate.js';
+import { OriginateWatch, realTimers, WATCHDOG_MARGIN_MS, type WatchdogTimers } from './pending.js';
 
 /**
  * Click-to-call and callback: ring the agent (or a queue) first, then the customer, and let the core follow the call.
@@ -52,8 +52,11 @@ export interface ClickToCallDeps {
   registerCallback?: (r: CallbackRegistration) => Promise<string>;
   /** ASSIGNED_BY_ID of a CRM entity, for callback target 'responsible'. */
   responsibleFor?: (entityType: string, entityId: number) => Promise<number | undefined>;
-  /** Whether the PBX can take an originate now (ami.isConnected): a callback is not registered for nothing. */
+  /** Whether the PBX can take an originate now (ami.isConnected): nothing is shown or registered for nothing. */
   pbxAvailable: () => boolean;
+  /** AMI Hangup of one channel (name or Uniqueid): used on the ChannelId of an Originate that timed out. */
+  hangup?: (channel: string) => Promise<void>;
+  timers?: WatchdogTimers;
   clock: () => number;
   config: ClickToCallConfig;
   defaultUserId: number;
@@ -64,19 +67,25 @@ export interface ClickToCallDeps {
 const CALL_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** OriginateResponse Reason 8 (congestion) finishes as 503 "direction unavailable". */
 const REASON_UNAVAILABLE = 8;
-const MAX_PENDING = 10_000;
+const MAX_CLAIMS = 10_000;
 
 export class ClickToCall {
   private readonly recent: RecentKeys;
-  /** Originates waiting for their OriginateResponse: by ChannelId, and by ActionID once known. */
-  private readonly pending = new Map<string, number>();
-  private readonly byActionId = new Map<string, string>();
-  /** Failures that arrived before the Originate's own promise settled (same TCP chunk). */
-  private readonly earlyFailures = new Map<string, AmiMessage>();
+  /** Originates waiting for their outcome, each with a watchdog. */
+  private readonly watch: OriginateWatch;
+  /** Linkedid -> the CALL_ID claim it holds until the core reports the call ended. */
+  private readonly claims = new Map<string, string>();
   private counter = 0;
 
   constructor(private readonly deps: ClickToCallDeps) {
     this.recent = new RecentKeys(deps.config.dedupWindowSec * 1000, deps.clock);
+    this.watch = new OriginateWatch({
+      submit: deps.submit,
+      ...(deps.hangup ? { hangup: deps.hangup } : {}),
+      timers: deps.timers ?? realTimers,
+      clock: deps.clock,
+      logger: deps.logger,
+    });
   }
 
   /** ONEXTERNALCALLSTART: Bitrix24 registered the call already; reuse its CALL_ID, never register again. */
@@ -89,11 +98,23 @@ export class ClickToCall {
     }
     const num = normalizeNumber(ev.phoneNumber, cfg.number);
     if (!num.ok) return fail('INVALID_NUMBER', `data[PHONE_NUMBER]: ${num.reason}`);
-    if (!this.recent.claim(`call:${ev.callId}`)) return fail('DUPLICATE', 'this CALL_ID is already being dialled');
+    // Held while the call is live (Bitrix24 repeats an unfinished call's CALL_ID for 30 min), then for the window.
+    const key = `call:${ev.callId}`;
+    if (this.recent.state(key) === 'held') return fail('CALL_IN_PROGRESS', 'this CALL_ID is a call still in progress');
+    if (!this.recent.claim(key, true)) return fail('DUPLICATE', 'this CALL_ID was dialled moments ago');
 
     const at = this.deps.clock();
     const linkedid = channelIdFor('c2c', ev.callId, at, ++this.counter);
-    this.deps.submit({ kind: 'clickToCall', at, linkedid, callId: ev.callId, ext, userId: ev.userId, number: num.number });
+    this.holdClaim(linkedid, key);
+    const start = { kind: 'clickToCall', at, linkedid, callId: ev.callId, ext, userId: ev.userId, number: num.number } as const;
+    if (!this.deps.pbxAvailable()) {
+      // Bitrix24 registered the call already: finish it (503) without flashing the agent's card first.
+      this.deps.submit({ ...start, card: false });
+      this.deps.submit({ kind: 'originateFailed', at, linkedid, reason: REASON_UNAVAILABLE });
+      this.deps.logger.warn({ linkedid, callId: ev.callId }, 'click-to-call while Asterisk is not connected; call finished as failed');
+      return fail('PBX_UNAVAILABLE', 'Asterisk (AMI) is not connected');
+    }
+    this.deps.submit(start);
     const channel = fillTemplate(cfg.agentChannel, { ext });
     return this.dial(linkedid, ev.callId, channel, cfg.context, { ...num, ext });
   }
@@ -135,29 +156,28 @@ export class ClickToCall {
     return this.dial(linkedid, callId, target.channel, cb.context ?? this.deps.config.context, { ...num, ext: target.ext });
   }
 
-  /** OriginateResponse Failure (busy, no answer, congestion before any channel existed) finishes the call. */
+  /** OriginateResponses and channel events of our pending Originates. */
   onAmiEvent(msg: AmiMessage): void {
-    if (field(msg, 'Event') !== 'OriginateResponse') return;
-    const actionId = field(msg, 'ActionID');
-    const uniqueid = field(msg, 'Uniqueid');
-    const linkedid = (actionId !== undefined ? this.byActionId.get(actionId) : undefined) ?? (uniqueid !== undefined && this.pending.has(uniqueid) ? uniqueid : undefined);
-    if (linkedid === undefined) {
-      if (actionId !== undefined && field(msg, 'Response') === 'Failure') {
-        this.earlyFailures.set(actionId, msg);
-        if (this.earlyFailures.size > 100) this.earlyFailures.delete(this.earlyFailures.keys().next().value as string);
-      }
-      return;
-    }
-    this.settle(linkedid, actionId, msg);
+    this.watch.onAmiEvent(msg);
   }
 
-  private settle(linkedid: string, actionId: string | undefined, msg: AmiMessage): void {
-    this.pending.delete(linkedid);
-    if (actionId !== undefined) this.byActionId.delete(actionId);
-    if (field(msg, 'Response') !== 'Failure') return;
-    const reason = Number(field(msg, 'Reason') ?? 0) || 0;
-    this.deps.logger.info({ linkedid, reason }, 'click-to-call originate failed');
-    this.deps.submit({ kind: 'originateFailed', at: eventTime(msg, this.deps.clock()), linkedid, reason });
+  /** The core reported the call ended (its callEnded effect): stop watching it; its CALL_ID's window starts. */
+  onCallEnded(linkedid: string): void {
+    this.watch.ended(linkedid);
+    const key = this.claims.get(linkedid);
+    if (key === undefined) return;
+    this.claims.delete(linkedid);
+    this.recent.settle(key);
+  }
+
+  private holdClaim(linkedid: string, key: string): void {
+    // Bounded like the claims themselves: the oldest hold (a call the core never ended) starts its window.
+    if (this.claims.size >= MAX_CLAIMS) {
+      const [oldest, oldKey] = this.claims.entries().next().value as [string, string];
+      this.claims.delete(oldest);
+      this.recent.settle(oldKey);
+    }
+    this.claims.set(linkedid, key);
   }
 
   private async callbackTarget(cb: CallbackConfig, ev: CallbackEvent): Promise<{ ext: string; channel: string; userId: number } | undefined> {
@@ -177,8 +197,7 @@ export class ClickToCall {
 
   private async dial(linkedid: string, callId: string, channel: string, context: string, n: { number: string; dial: string; ext: string }): Promise<StartResult> {
     const cfg = this.deps.config;
-    this.prunePending();
-    this.pending.set(linkedid, this.deps.clock());
+    this.watch.track(linkedid, cfg.timeoutMs + WATCHDOG_MARGIN_MS);
     const log = { linkedid, callId, channel, context };
     try {
       const { actionId } = await this.deps.originator.originate({
@@ -193,30 +212,19 @@ export class ClickToCall {
         // B24_EXT (the first leg's extension) lets the customer context set the caller ID the trunk sends.
         variables: { __B24_CALL_ID: callId, B24_EXT: n.ext },
       });
-      if (actionId !== undefined && this.pending.has(linkedid)) {
-        this.byActionId.set(actionId, linkedid);
-        const early = this.earlyFailures.get(actionId);
-        this.earlyFailures.delete(actionId);
-        if (early) this.settle(linkedid, actionId, early);
-      }
+      if (actionId !== undefined) this.watch.queued(linkedid, actionId);
       this.deps.logger.info(log, 'click-to-call originated');
       return { ok: true, linkedid, callId };
     } catch (err) {
-      // Bitrix24 has the call registered: finish it now (503) rather than leave a card open forever.
-      this.pending.delete(linkedid);
-      this.deps.submit({ kind: 'originateFailed', at: this.deps.clock(), linkedid, reason: REASON_UNAVAILABLE });
       const e = err instanceof OriginateError ? err : new OriginateError('INTERNAL', 'originate failed unexpectedly');
+      // A timeout may still ring people later for a call finished here: the watch hangs our ChannelId up.
+      if (e.mayStillRun) this.watch.timedOut(linkedid);
+      else this.watch.failed(linkedid);
+      // Bitrix24 has the call registered: finish it now (503) rather than leave a card open forever.
+      this.deps.submit({ kind: 'originateFailed', at: this.deps.clock(), linkedid, reason: REASON_UNAVAILABLE });
       this.deps.logger.warn({ ...log, code: e.code, message: e.message }, 'click-to-call not originated; call finished as failed');
       return fail(e.code, e.message);
     }
-  }
-
-  private prunePending(): void {
-    if (this.pending.size < MAX_PENDING) return;
-    // Entries whose OriginateResponse never came (a reconnect lost it): oldest first.
-    const cutoff = this.deps.clock() - this.deps.config.timeoutMs - 60_000;
-    for (const [id, at] of this.pending) if (at < cutoff || this.pending.size >= MAX_PENDING) this.pending.delete(id);
-    for (const [actionId, id] of this.byActionId) if (!this.pending.has(id)) this.byActionId.delete(actionId);
   }
 }
 

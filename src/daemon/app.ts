@@ -202,6 +202,8 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     },
   );
   crmHook = (e, r) => crm.onDelivered(e, r);
+  // The click-to-call service holds a CALL_ID and watches its Originate until the core reports the call ended.
+  let callEndedHook: ((linkedid: string) => void) | undefined;
   const runtime = new Runtime({
     tracker,
     outbox,
@@ -213,6 +215,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     onEffect: (effect) => {
       deps.onEffect?.(effect);
       crm.onEffect(effect);
+      if (effect.type === 'callEnded') callEndedHook?.(effect.linkedid);
     },
     // A turn that starts a call or pops a card saves the core's state in the same transaction as those commands:
     // after a kill -9 the restart knows every call it registered. Not every turn: one save costs 1-13 ms with
@@ -366,8 +369,10 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
         ...crm.routes,
         ...(m ? { 'GET /metrics': restrictTo(createAddressMatcher(config.http.metricsAllow), metricsRoute(m)) } : {}),
       },
+      crm,
     },
   );
+  callEndedHook = (linkedid) => endpoint.service.onCallEnded(linkedid);
 
   return {
     runtime,

@@ -36,6 +36,8 @@ export type HttpErrorCode =
   | 'INVALID_NUMBER'
   | 'UNKNOWN_USER'
   | 'DUPLICATE'
+  /** The same CALL_ID while its call is still live (held until the core reports the end). */
+  | 'CALL_IN_PROGRESS'
   | 'RATE_LIMITED'
   | 'PBX_UNAVAILABLE'
   /** Asterisk refused the Originate (Response: Error, e.g. the context or extension does not exist). */

@@ -66,6 +66,16 @@ describe('ARI originator', () => {
     expect(refused).toBeInstanceOf(OriginateError);
     expect(refused).toMatchObject({ code: 'ORIGINATE_FAILED', message: 'Asterisk (ARI) refused the originate: HTTP 400 Endpoint not found' });
     const down = await ariOriginator({ url: 'http://127.0.0.1:1/ari', username: 'u', password: 'p' }).originate(req).catch((e: unknown) => e);
-    expect(down).toMatchObject({ code: 'PBX_UNAVAILABLE' });
+    expect(down).toMatchObject({ code: 'PBX_UNAVAILABLE', mayStillRun: false });
+  });
+
+  it('reports an ARI that does not answer in time as PBX_UNAVAILABLE that may still run (it will be hung up)', async () => {
+    // Accepts the request and never answers: a hung Asterisk.
+    server = createServer(() => undefined);
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ari`;
+    const late = await ariOriginator({ url, username: 'u', password: 'p', timeoutMs: 100 }).originate(req).catch((e: unknown) => e);
+    expect(late).toMatchObject({ code: 'PBX_UNAVAILABLE', mayStillRun: true, message: 'Asterisk (ARI) did not answer the originate in time' });
+    server.closeAllConnections();
   });
 });

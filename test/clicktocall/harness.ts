@@ -1,6 +1,6 @@
 import { AmiConnection } from '../../src/ami/connection.js';
 import { ClickToCall, type ClickToCallDeps } from '../../src/clicktocall/service.js';
-import { amiOriginator } from '../../src/clicktocall/originate.js';
+import { amiHangup, amiOriginator } from '../../src/clicktocall/originate.js';
 import { createEventsRoute } from '../../src/clicktocall/routes.js';
 import { clickToCallSchema } from '../../src/config/http.js';
 import type { CoreInput } from '../../src/core/events.js';
@@ -28,7 +28,7 @@ export interface Harness {
 }
 
 export async function startHarness(
-  opts: { config?: unknown; allow?: string[]; onAction?: OnAction; reconnectDelayMs?: number; deps?: Partial<ClickToCallDeps>; logger?: HttpLogger } = {},
+  opts: { config?: unknown; allow?: string[]; onAction?: OnAction; reconnectDelayMs?: number; actionTimeoutMs?: number; deps?: Partial<ClickToCallDeps>; logger?: HttpLogger } = {},
 ): Promise<Harness> {
   const pbx = await startAmiSimulator({ username: 'bridge', secret: 'ami-secret', ...(opts.onAction ? { onAction: opts.onAction } : {}) });
   const delay = opts.reconnectDelayMs ?? 50;
@@ -44,7 +44,8 @@ export async function startHarness(
   const inputs: CoreInput[] = [];
   const originatesAtSubmit: number[] = [];
   const service = new ClickToCall({
-    originator: amiOriginator(ami),
+    originator: amiOriginator(ami, opts.actionTimeoutMs !== undefined ? { actionTimeoutMs: opts.actionTimeoutMs } : {}),
+    hangup: amiHangup(ami),
     userExtension: (id) => EXTENSIONS[id],
     submit: (input) => {
       inputs.push(input);

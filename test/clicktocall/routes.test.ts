@@ -109,12 +109,15 @@ describe('POST /bitrix/events, ONEXTERNALCALLSTART', () => {
     expect(h.inputs).toEqual([]);
   });
 
-  it('rings once for a repeated CALL_ID and answers 409 DUPLICATE to the repeat', async () => {
+  it('rings once for a repeated CALL_ID: 409 CALL_IN_PROGRESS while its call is live, 409 DUPLICATE in the window after', async () => {
     h = await startHarness();
     expect((await h.route(eventRequest(goodCall))).status).toBe(200);
     const again = await h.route(eventRequest(goodCall));
     expect(again.status).toBe(409);
-    expect(bodyOf(again)).toMatchObject({ error: 'DUPLICATE' });
+    expect(bodyOf(again)).toMatchObject({ error: 'CALL_IN_PROGRESS' });
+    h.service.onCallEnded((h.inputs[0] as { linkedid: string }).linkedid);
+    const after = await h.route(eventRequest(goodCall));
+    expect([after.status, bodyOf(after)['error']]).toEqual([409, 'DUPLICATE']);
     const [a, b] = await Promise.all([h.route(eventRequest({ ...goodCall, CALL_ID: 'externalCall.b.2' })), h.route(eventRequest({ ...goodCall, CALL_ID: 'externalCall.b.2' }))]);
     expect([a.status, b.status].sort()).toEqual([200, 409]);
     await barrier(h);
@@ -131,13 +134,26 @@ describe('POST /bitrix/events, ONEXTERNALCALLSTART', () => {
     expect(bodyOf(res)).toEqual({ error: 'PBX_UNAVAILABLE', message: 'Asterisk (AMI) is not connected' });
     const linkedid = (h.inputs[0] as { linkedid: string }).linkedid;
     expect(h.inputs).toEqual([
-      expect.objectContaining({ kind: 'clickToCall', linkedid, callId: goodCall.CALL_ID }),
+      expect.objectContaining({ kind: 'clickToCall', linkedid, callId: goodCall.CALL_ID, card: false }),
       { kind: 'originateFailed', at: expect.any(Number), linkedid, reason: 8 },
     ]);
     await new Promise((resolve) => h!.ami.once('connected', resolve));
     await barrier(h);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(originates(h.pbx)).toHaveLength(0);
+  });
+
+  it('answers 503 when Asterisk does not answer the Originate in time, and sends a Hangup for its ChannelId', async () => {
+    // A hung Asterisk: the Originate gets no response at all (it could still run it later).
+    h = await startHarness({ actionTimeoutMs: 150, onAction: (a) => (a['Action'] === 'Originate' ? [] : undefined) });
+    const res = await h.route(eventRequest(goodCall));
+    expect([res.status, bodyOf(res)]).toEqual([503, { error: 'PBX_UNAVAILABLE', message: 'Asterisk (AMI) did not answer the Originate in time' }]);
+    const linkedid = originates(h.pbx)[0]!['ChannelId'];
+    expect(h.inputs.map((i) => i.kind)).toEqual(['clickToCall', 'originateFailed']);
+    await barrier(h);
+    const hangups = h.pbx.received.filter((a) => a['Action'] === 'Hangup');
+    expect(hangups.map((a) => a['Channel'])).toEqual([linkedid]);
+    expect(linkedid).toMatch(/^c2c-/);
   });
 
   it('answers 502 when Asterisk refuses the Originate and finishes the call', async () => {

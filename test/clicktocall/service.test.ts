@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { hangup, serializeAction } from '../../src/ami/actions.js';
+import { AmiActionError } from '../../src/ami/client.js';
 import { channelIdFor, OriginateError, type OriginateRequest, type Originator } from '../../src/clicktocall/originate.js';
 import { ClickToCall, type CallbackRegistration, type ClickToCallDeps } from '../../src/clicktocall/service.js';
 import { clickToCallSchema } from '../../src/config/http.js';
@@ -13,7 +15,10 @@ interface Rig {
   inputs: CoreInput[];
   requests: OriginateRequest[];
   registrations: CallbackRegistration[];
+  hangups: string[];
   now: { t: number };
+  /** Moves the fake clock and fires the timers that are due. */
+  advance(ms: number): void;
 }
 
 function rig(o: { config?: unknown; originate?: (req: OriginateRequest) => Promise<{ actionId?: string }>; deps?: Partial<ClickToCallDeps> } = {}): Rig {
@@ -21,7 +26,10 @@ function rig(o: { config?: unknown; originate?: (req: OriginateRequest) => Promi
   const inputs: CoreInput[] = [];
   const requests: OriginateRequest[] = [];
   const registrations: CallbackRegistration[] = [];
+  const hangups: string[] = [];
   const now = { t: 1_800_000_000_000 };
+  const timers = new Map<number, { at: number; fn: () => void }>();
+  let nextTimer = 0;
   const originator: Originator = {
     originate: (req) => {
       log.push(`originate ${req.channel} -> ${req.context},${req.exten}`);
@@ -42,13 +50,32 @@ function rig(o: { config?: unknown; originate?: (req: OriginateRequest) => Promi
       return 'externalCall.cb0001.1800000000';
     },
     pbxAvailable: () => true,
+    hangup: async (channel) => {
+      log.push(`hangup ${channel}`);
+      hangups.push(channel);
+    },
+    timers: {
+      setTimeout: (fn, ms) => {
+        timers.set(++nextTimer, { at: now.t + ms, fn });
+        return nextTimer;
+      },
+      clearTimeout: (h) => void timers.delete(h as number),
+    },
     clock: () => now.t,
     config: clickToCallSchema.parse(o.config ?? { callback: { queueExten: '600' } }),
     defaultUserId: 1,
     logger: silent,
     ...o.deps,
   });
-  return { service, log, inputs, requests, registrations, now };
+  const advance = (ms: number): void => {
+    now.t += ms;
+    for (const [id, t] of [...timers]) {
+      if (t.at > now.t || !timers.has(id)) continue;
+      timers.delete(id);
+      t.fn();
+    }
+  };
+  return { service, log, inputs, requests, registrations, hangups, now, advance };
 }
 
 const call = { callId: 'externalCall.abc.1', userId: 11, phoneNumber: '5559876' };
@@ -70,14 +97,43 @@ describe('click-to-call service', () => {
     }
   });
 
-  it('rings a repeated CALL_ID again only after the dedup window', async () => {
+  it('rings a repeated CALL_ID again only after the dedup window that starts when its call ended', async () => {
     const r = rig({ config: { dedupWindowSec: 30 } });
     expect((await r.service.startCall(call)).ok).toBe(true);
+    r.service.onCallEnded(r.requests[0]!.channelId);
     r.now.t += 29_000;
     expect(await r.service.startCall(call)).toMatchObject({ ok: false, code: 'DUPLICATE' });
     r.now.t += 2_000;
     expect((await r.service.startCall(call)).ok).toBe(true);
     expect(r.requests).toHaveLength(2);
+  });
+
+  it('refuses the same CALL_ID with CALL_IN_PROGRESS (409) for as long as its call is live, past the window', async () => {
+    const r = rig({ config: { dedupWindowSec: 30 } });
+    expect((await r.service.startCall(call)).ok).toBe(true);
+    r.service.onAmiEvent({ Event: 'OriginateResponse', ActionID: 'act-1', Response: 'Success', Reason: '4', Uniqueid: r.requests[0]!.channelId });
+    for (const after of [31_000, 10 * 60_000, 29 * 60_000]) {
+      r.now.t += after;
+      expect(await r.service.startCall(call)).toEqual({ ok: false, code: 'CALL_IN_PROGRESS', message: 'this CALL_ID is a call still in progress' });
+    }
+    // Another call's end changes nothing; this call's end starts the window.
+    r.service.onCallEnded('c2c-someone-else');
+    expect(await r.service.startCall(call)).toMatchObject({ code: 'CALL_IN_PROGRESS' });
+    r.service.onCallEnded(r.requests[0]!.channelId);
+    expect(await r.service.startCall(call)).toMatchObject({ code: 'DUPLICATE' });
+    r.now.t += 30_000;
+    expect((await r.service.startCall(call)).ok).toBe(true);
+    expect(r.requests).toHaveLength(2);
+  });
+
+  it('finishes as 503 without a card and without an Originate when Asterisk is not connected', async () => {
+    const r = rig({ deps: { pbxAvailable: () => false } });
+    expect(await r.service.startCall(call)).toEqual({ ok: false, code: 'PBX_UNAVAILABLE', message: 'Asterisk (AMI) is not connected' });
+    expect(r.requests).toEqual([]);
+    expect(r.inputs).toEqual([
+      { kind: 'clickToCall', at: r.now.t, linkedid: expect.stringMatching(/^c2c-/), callId: call.callId, ext: '101', userId: 11, number: '5559876', card: false },
+      { kind: 'originateFailed', at: r.now.t, linkedid: (r.inputs[0] as { linkedid: string }).linkedid, reason: 8 },
+    ]);
   });
 
   it('matches an OriginateResponse Failure that arrives before the Originate promise settles', async () => {
@@ -98,6 +154,52 @@ describe('click-to-call service', () => {
     const r = rig({ originate: () => Promise.reject(new OriginateError('PBX_UNAVAILABLE', 'Asterisk (AMI) is not connected')) });
     expect(await r.service.startCall(call)).toEqual({ ok: false, code: 'PBX_UNAVAILABLE', message: 'Asterisk (AMI) is not connected' });
     expect(r.inputs.map((i) => i.kind)).toEqual(['clickToCall', 'originateFailed']);
+    expect(r.hangups).toEqual([]);
+  });
+});
+
+describe('an Originate whose outcome never comes', () => {
+  const RING = 30_000;
+
+  it('finishes the call as 480 once the ring time and the margin passed with no OriginateResponse and no channel', async () => {
+    const r = rig();
+    await r.service.startCall(call);
+    const linkedid = r.requests[0]!.channelId;
+    r.advance(RING + 29_999);
+    expect(r.inputs.map((i) => i.kind)).toEqual(['clickToCall']);
+    r.advance(1);
+    expect(r.inputs[1]).toEqual({ kind: 'originateFailed', at: r.now.t, linkedid, reason: 0 });
+    r.advance(10 * 60_000);
+    expect(r.inputs).toHaveLength(2);
+  });
+
+  it('leaves the call to the core once any channel of it was seen, or its OriginateResponse came, or it ended', async () => {
+    const r = rig();
+    await r.service.startCall(call);
+    await r.service.startCall({ ...call, callId: 'externalCall.def.2' });
+    await r.service.startCall({ ...call, callId: 'externalCall.ghi.3' });
+    const [a, b, c] = r.requests.map((q) => q.channelId);
+    r.service.onAmiEvent({ Event: 'Newchannel', Channel: 'Local/101@agents-00000001;2', Uniqueid: `${a}-2`, Linkedid: a! });
+    r.service.onAmiEvent({ Event: 'OriginateResponse', ActionID: 'act-2', Response: 'Success', Reason: '4', Uniqueid: b! });
+    r.service.onCallEnded(c!);
+    r.advance(RING + 60_000);
+    expect(r.inputs.filter((i) => i.kind === 'originateFailed')).toEqual([]);
+  });
+
+  it('hangs up the ChannelId of an Originate that timed out, finishes as 503, and hangs it up again if it starts late', async () => {
+    const r = rig({ originate: () => Promise.reject(new OriginateError('PBX_UNAVAILABLE', 'Asterisk (AMI) did not answer the Originate in time', true)) });
+    expect(await r.service.startCall(call)).toMatchObject({ ok: false, code: 'PBX_UNAVAILABLE' });
+    const linkedid = r.requests[0]!.channelId;
+    expect(r.hangups).toEqual([linkedid]);
+    expect(r.inputs[1]).toEqual({ kind: 'originateFailed', at: r.now.t, linkedid, reason: 8 });
+    // The core ends the call; the late start is still watched.
+    r.service.onCallEnded(linkedid);
+    r.advance(2 * 60_000);
+    r.service.onAmiEvent({ Event: 'Newchannel', Channel: 'PJSIP/101-00000007', Uniqueid: linkedid, Linkedid: linkedid });
+    r.service.onAmiEvent({ Event: 'Newstate', Channel: 'PJSIP/101-00000007', Uniqueid: linkedid, Linkedid: linkedid });
+    await Promise.resolve();
+    expect(r.hangups).toEqual([linkedid, linkedid]);
+    expect(r.inputs).toHaveLength(2);
   });
 });
 
@@ -148,5 +250,14 @@ describe('callbacks (ONEXTERNALCALLBACKSTART)', () => {
     expect((await r.service.startCallback({ phoneNumber: '5551001' })).ok).toBe(true);
     expect(await r.service.startCallback({ phoneNumber: '555-10-01' })).toMatchObject({ ok: false, code: 'DUPLICATE' });
     expect(r.requests).toHaveLength(1);
+  });
+});
+
+describe('the Hangup sent for a timed-out Originate', () => {
+  it('names one exact channel: a regular expression, an empty name or CR/LF is refused before anything is sent', () => {
+    expect(hangup({ channel: 'c2c-0123456789abcdef-x-1' })).toEqual({ action: 'Hangup', headers: { Channel: 'c2c-0123456789abcdef-x-1', Cause: undefined } });
+    for (const channel of ['/PJSIP\\/.*/', '']) expect(() => hangup({ channel })).toThrow(AmiActionError);
+    const injected = hangup({ channel: 'c2c-1\r\nAction: Originate' });
+    expect(() => serializeAction(injected.action, injected.headers, 'id-1')).toThrow(/CR, LF or NUL/);
   });
 });
