@@ -286,6 +286,10 @@ export class Outbox {
     const keys = new Set(planned.map((p) => p.entry.key));
     for (const k of keys) this.queue(k).inFlight = true;
     for (const p of planned) this.sending.add(p.entry.seq);
+    // On disk as uncertain before it leaves: after a kill -9 it may have landed (a finish the portal then calls
+    // unknown was delivered). The real flag is written back when the answer comes.
+    for (const p of planned) this.opts.store.put({ ...p.entry, uncertain: true });
+    this.opts.store.commit?.();
     this.inFlight++;
     this.opts.hooks?.onBatch?.(commands.length);
     this.opts.client
@@ -317,6 +321,7 @@ export class Outbox {
       if (!q.entries.includes(entry)) continue;
       if (registerFailure && entry.needsCallId && q.callId === undefined) {
         // Its CALL_ID reference resolved to nothing: the command itself is fine, it waits for the register.
+        this.opts.store.put(entry);
         continue;
       }
       const { result, error } = outcomeOf(cmdKey);
