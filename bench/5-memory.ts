@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { CallsArgs, ChildMessage, Mem, ParentMessage, SoakArgs } from './lib/memory-child.js';
@@ -27,6 +27,13 @@ const MB = 2 ** 20;
 const CHILD = fileURLToPath(new URL('./lib/memory-child.ts', import.meta.url));
 const OUT_DIR = fileURLToPath(new URL('./.out/', import.meta.url));
 
+/** The V8 flags the systemd unit gives the daemon (its NODE_OPTIONS): the child is measured as it runs in production. */
+export function unitNodeOptions(): string[] {
+  const unit = readFileSync(fileURLToPath(new URL('../systemd/asterisk-b24-bridge.service', import.meta.url)), 'utf8');
+  const m = /^Environment="?NODE_OPTIONS=([^"\n]*)"?$/m.exec(unit);
+  return m ? m[1]!.trim().split(/\s+/) : [];
+}
+
 /** The child as plain JavaScript (esbuild bundle, npm packages left external), or the .ts under tsx as a fallback. */
 async function childCommand(log: (l: string) => void): Promise<{ script: string; execArgv: string[]; note: string }> {
   try {
@@ -34,11 +41,12 @@ async function childCommand(log: (l: string) => void): Promise<{ script: string;
     mkdirSync(OUT_DIR, { recursive: true });
     const script = `${OUT_DIR}memory-child.mjs`;
     await esbuild.build({ entryPoints: [CHILD], outfile: script, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'error' });
-    return { script, execArgv: ['--expose-gc'], note: 'plain node, esbuild bundle of the daemon code' };
+    const flags = unitNodeOptions();
+    return { script, execArgv: ['--expose-gc', ...flags], note: `plain node ${flags.join(' ')} (the unit's NODE_OPTIONS), esbuild bundle of the daemon code` };
   } catch (err) {
     log(`  esbuild unavailable (${(err as Error).message}); running the child under tsx, whose loader adds ~30 MB`);
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-    return { script: CHILD, execArgv: ['--expose-gc', '--import', tsx], note: 'under tsx (its loader adds ~30 MB)' };
+    return { script: CHILD, execArgv: ['--expose-gc', ...unitNodeOptions(), '--import', tsx], note: 'under tsx (its loader adds ~30 MB)' };
   }
 }
 

@@ -50,6 +50,10 @@ describe('the systemd unit', () => {
     expect(one('StateDirectory')).toBe('asterisk-b24-bridge');
   });
 
+  it('caps V8\'s old and young generations (the memory benchmark runs the daemon with these same flags)', () => {
+    expect(unitText).toMatch(/^Environment="NODE_OPTIONS=--max-old-space-size=256 --max-semi-space-size=4"$/m);
+  });
+
   it('is hardened as the issue asks, with W^X left off for the V8 JIT', () => {
     for (const [key, value] of Object.entries({
       NoNewPrivileges: 'yes',
