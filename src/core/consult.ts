@@ -38,19 +38,17 @@ export class Consultations {
   }
 
   /** The leg hung up: a consultation that did not become the transfer closes the target's card. */
-  hungUp(ctx: CardContext, call: Call, legId: string, out: Effect[]): void {
+  hungUp(ctx: CardContext, call: Call | undefined, legId: string, out: Effect[]): void {
     this.legs.delete(legId);
-    const leg = call.consults.get(legId);
-    if (!leg) return;
+    const leg = call?.consults.get(legId);
+    if (!call || !leg) return;
     call.consults.delete(legId);
     closeCardIfIdle(ctx, call, leg.userId, out);
   }
 
-  /** The call is over: its consultation legs route nowhere any more. */
+  /** The call is over: its consultation legs route nowhere any more (the map holds only live consultations). */
   forgetCall(call: Call): void {
-    for (const id of [...call.ringing.keys(), ...call.consults.keys(), ...call.endedRings.keys()]) {
-      if (this.legs.get(id) === call.linkedid) this.legs.delete(id);
-    }
+    for (const [id, linkedid] of this.legs) if (linkedid === call.linkedid) this.legs.delete(id);
   }
 
   /** After a restart: a call's leg whose channel belongs to another Linkedid is a consultation leg. */

@@ -345,10 +345,8 @@ export class CallTracker {
     const call = this.observe(snap, at, out);
     this.channels.hangUp(snap.uniqueid);
     const consulted = this.consultedCall(snap.uniqueid);
-    if (consulted) {
-      if (consulted !== call) this.legHungUp(consulted, snap.uniqueid, cause, out);
-      this.consultations.hungUp(this.cards, consulted, snap.uniqueid, out);
-    }
+    if (consulted && consulted !== call) this.legHungUp(consulted, snap.uniqueid, cause, out);
+    this.consultations.hungUp(this.cards, consulted, snap.uniqueid, out);
     if (!call) return;
     this.legHungUp(call, snap.uniqueid, cause, out);
     call.channels.delete(snap.uniqueid);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AmiMessage } from '../../src/ami/types.js';
+import { newCall } from '../../src/core/call.js';
+import { Consultations } from '../../src/core/consult.js';
 import type { Effect } from '../../src/core/effects.js';
 import { normalize } from '../../src/core/normalize.js';
 import type { CallTracker } from '../../src/core/tracker.js';
@@ -251,5 +253,24 @@ describe('an attended transfer', () => {
     after.importState(JSON.parse(JSON.stringify(before.exportState())));
     const effects = run([dialEnd(16, consult101, target102, 'CANCEL'), hangup(16, target102, 0)], after);
     expect(portal(effects)).toEqual(['16 hide 12']);
+  });
+});
+
+describe('the consultation routing map', () => {
+  const ctx = { showCards: true, userIdFor: (ext: string) => ({ '102': 12 })[ext], ensureRegistered: () => undefined };
+
+  it('holds a leg only until its hangup or the end of the call it consults on, whichever comes first', () => {
+    const map = new Consultations();
+    const call = newCall(CUSTOMER, 0);
+    const out: Effect[] = [];
+    map.start(ctx, call, 'leg.1', '102', out);
+    map.start(ctx, call, 'leg.2', '102', out);
+    expect(map.size).toBe(2);
+    // A hangup seen after the customer's call was already forgotten still frees its entry.
+    map.hungUp(ctx, undefined, 'leg.1', out);
+    expect(map.linkedidOf('leg.1')).toBeUndefined();
+    map.forgetCall(call);
+    expect(map.size).toBe(0);
+    expect(out).toEqual([{ type: 'show', linkedid: CUSTOMER, userIds: [12] }]);
   });
 });
