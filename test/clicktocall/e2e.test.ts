@@ -132,6 +132,8 @@ describe('click-to-call through the real server', () => {
     expect(portal!.events.at(-1)?.status).toBe(503);
     await waitFor(() => telephony(portal!).some((c) => c.method === 'finish'), 'the finish');
     expect(telephony(portal!).at(-1)!.params).toMatchObject({ CALL_ID: callId, USER_ID: '11', STATUS_CODE: '503' });
+    // No card flashed before the finish: the PBX is checked before anything is shown.
+    expect(telephony(portal!).map((c) => c.method)).toEqual(['finish']);
     await new Promise((resolve) => bridge!.ami.once('connected', resolve));
     await bridge!.ami.action('Ping');
     await new Promise((r) => setTimeout(r, 200));
@@ -145,6 +147,25 @@ describe('click-to-call through the real server', () => {
     const second = await portal!.sendEvent(url, 'ONEXTERNALCALLSTART', { USER_ID: 11, PHONE_NUMBER: '5559876' }, { applicationToken: TOKEN });
     expect(second).toBe(first);
     expect(portal!.events.map((e) => e.status)).toEqual([200, 409]);
+    await bridge!.ami.action('Ping');
+    expect(originates(pbx!)).toHaveLength(1);
+  });
+
+  it("holds a CALL_ID in the daemon's own endpoint while the call is live (CALL_IN_PROGRESS) and only for the window once the core ended it", async () => {
+    await setUp();
+    const url = `http://127.0.0.1:${bridge!.endpoint.server.port}/bitrix/events`;
+    const callId = await portal!.sendEvent(url, 'ONEXTERNALCALLSTART', { USER_ID: 11, PHONE_NUMBER: '5559876' }, { applicationToken: TOKEN });
+    const body = portal!.events.at(-1)!.body;
+    const repost = async () => {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+      return [res.status, ((await res.json()) as { error?: string }).error];
+    };
+    const channelId = (await pbx!.waitForAction('Originate', undefined, 15_000))['ChannelId'] as string;
+    expect(await repost()).toEqual([409, 'CALL_IN_PROGRESS']);
+    await pbx!.replay(traceBytes('click_to_call').toString('utf8').replaceAll('c2c-agent-leg-001', channelId));
+    await waitFor(() => telephony(portal!).some((c) => c.method === 'finish' && c.params['CALL_ID'] === callId), 'the finish');
+    // The core's callEnded reached the service: the CALL_ID is now only within its dedup window.
+    expect(await repost()).toEqual([409, 'DUPLICATE']);
     await bridge!.ami.action('Ping');
     expect(originates(pbx!)).toHaveLength(1);
   });
