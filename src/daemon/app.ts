@@ -238,6 +238,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     try {
       const n = await directory.refresh(bitrix);
       usersLoaded = true;
+      tracker.userMapChanged();
       log.info({ extensions: n }, 'user map loaded from Bitrix24 (UF_PHONE_INNER)');
     } catch (err) {
       log.warn({ err, ...(usersLoaded ? {} : { retryInMs: userRetryMs }) }, 'could not load users from Bitrix24; keeping the previous map');
@@ -389,6 +390,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     reload(next: Config) {
       userExtensions = next.users.extensions;
       directory.setOverrides(next.users.extensions);
+      tracker.userMapChanged();
       // 0 means the config map only: a reload must not bring the portal's map in (the interval needs a restart).
       if (config.users.refreshIntervalSec > 0) void refreshUsers();
       ringBack.reconfigure(next.ringBack);
