@@ -22,7 +22,7 @@ export interface CrmMatch {
   responsibleInner?: string;
   /** ASSIGNED_BY.TIMEMAN_STATUS: OPENED, CLOSED, PAUSED, EXPIRED, UNAVAILABLE, NOT_INSTALLED. */
   timemanStatus?: string;
-  /** The contact's blacklist field (crm.blacklist.crmField) is set. */
+  /** The entity's blacklist field (crm.blacklist.crmField) is set. */
   blocked: boolean;
 }
 
@@ -39,7 +39,7 @@ export interface CrmLookupOptions {
   deadlineMs: number;
   ttlMs: number;
   negativeTtlMs: number;
-  /** crm.blacklist.crmField: read with crm.contact.get when the number belongs to a contact. */
+  /** crm.blacklist.crmField: read with crm.contact.get / crm.company.get / crm.lead.get for the matched entity. */
   blockedField?: string | undefined;
   coolDownMs?: number;
   /** Distinct numbers being looked up at once; beyond it lookups answer `unknown` (a hung portal must not pile up). */
@@ -57,6 +57,7 @@ export interface LookupStats {
 }
 
 const ORDER: CrmEntityType[] = ['CONTACT', 'COMPANY', 'LEAD'];
+const GET_METHOD: Readonly<Record<CrmEntityType, string>> = { CONTACT: 'crm.contact.get', COMPANY: 'crm.company.get', LEAD: 'crm.lead.get' };
 const TRUTHY = new Set(['1', 'y', 'yes', 'true']);
 
 export class CrmLookup {
@@ -152,9 +153,10 @@ export class CrmLookup {
     const match = primaryMatch(raw);
     if (!match) return { kind: 'none' };
     const field = this.opts.blockedField;
-    if (field !== undefined && match.entityType === 'CONTACT') {
-      const contact = await this.opts.client.call<Record<string, unknown> | undefined>('crm.contact.get', { id: match.entityId });
-      match.blocked = isSet(contact?.[field]);
+    if (field !== undefined) {
+      // One more request per number, cached with the answer; the same client, so the same rate limiter.
+      const entity = await this.opts.client.call<Record<string, unknown> | undefined>(GET_METHOD[match.entityType], { id: match.entityId });
+      match.blocked = isSet(entity?.[field]);
     }
     return { kind: 'found', match };
   }

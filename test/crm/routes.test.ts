@@ -116,9 +116,32 @@ describe('GET /route', () => {
     expect([res.body, res.headers?.['x-route-reason']]).toEqual(['blocked', 'crm-blocked']);
     expect((await route(NUMBERS.olga)).body).toBe('101');
     expect(h!.calls('crm.contact.get')).toBe(2);
-    // The company has no such field: nothing extra is asked.
+    // A company is read with its own method, not as a contact.
+    expect((await route(NUMBERS.acme)).body).toBe('102');
+    expect([h!.calls('crm.contact.get'), h!.calls('crm.company.get')]).toEqual([2, 1]);
+  });
+
+  it("answers blocked when a company's or a lead's blacklist field is set (crm.company.get, crm.lead.get)", async () => {
+    // The emulator keeps no user fields: the wrapper sets UF_CRM_BLOCKED on company 701 and lead 901 only.
+    const blocked = new Set(['crm.company.get:701', 'crm.lead.get:901']);
+    const wrapClient = (c: BitrixClient): BitrixClient => ({
+      ...c,
+      async call<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+        const result = await c.call<Record<string, unknown>>(method, params);
+        if (!method.startsWith('crm.') || !method.endsWith('.get')) return result as T;
+        return { ...result, UF_CRM_BLOCKED: blocked.has(`${method}:${String(result['ID'])}`) ? 'Y' : '' } as T;
+      },
+    });
+    await start({ crm: { blacklist: { crmField: 'UF_CRM_BLOCKED' } }, wrapClient });
+    for (const number of [NUMBERS.acme, NUMBERS.lead]) {
+      const res = await route(number);
+      expect([res.body, res.headers?.['x-route-reason']]).toEqual(['blocked', 'crm-blocked']);
+    }
+    expect((await route(NUMBERS.olga)).body).toBe('101');
+    expect([h!.calls('crm.company.get'), h!.calls('crm.lead.get'), h!.calls('crm.contact.get')]).toEqual([1, 1, 1]);
+    // Cached with the answer: asking again costs no request.
     await route(NUMBERS.acme);
-    expect(h!.calls('crm.contact.get')).toBe(2);
+    expect(h!.calls('crm.company.get')).toBe(1);
   });
 });
 
