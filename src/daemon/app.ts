@@ -24,6 +24,7 @@ import type { Logger } from '../obs/logger.js';
 import { Runtime } from './runtime.js';
 import { PortalHealth } from './portal-health.js';
 import { liveChannels } from './resync.js';
+import { ResyncRetry } from './resync-retry.js';
 import { kvGet, kvSet, openStateDb, type StateDb } from '../store/db.js';
 import { SqliteOutboxStore } from '../store/sqlite-outbox-store.js';
 import type { TrackerSnapshot } from '../core/snapshot.js';
@@ -302,18 +303,25 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
   ami.on('connected', () => void ringBack.onAmiReconnected());
   // The connection logs its own lifecycle (connected, disconnected, framing errors, Asterisk restarts).
   let blindSince: number | undefined = saved?.lastEventAt;
-  ami.on('disconnected', () => (blindSince ??= clock()));
-  ami.on('connected', () => {
-    const at = blindSince ?? clock();
-    const known = tracker.channelIds();
-    liveChannels(ami, config.asterisk.ami.actionTimeoutMs)
-      .then((live) => {
-        blindSince = undefined;
-        runtime.handleInput({ kind: 'resync', at, live, known });
-        log.info({ live: live.length, activeCalls: tracker.activeCalls }, 'resynced calls with Asterisk');
-      })
-      .catch((err: unknown) => log.warn({ err }, 'resync with CoreShowChannels failed; will retry on the next connect'));
+  const resync = new ResyncRetry({
+    attempt: async () => {
+      const at = blindSince ?? clock();
+      const known = tracker.channelIds();
+      const live = await liveChannels(ami, config.asterisk.ami.actionTimeoutMs);
+      blindSince = undefined;
+      runtime.handleInput({ kind: 'resync', at, live, known });
+      log.info({ live: live.length, activeCalls: tracker.activeCalls }, 'resynced calls with Asterisk');
+    },
+    isConnected: () => ami.isConnected,
+    logger: log,
+    initialDelayMs: config.asterisk.ami.reconnect.initialDelayMs,
+    maxDelayMs: config.asterisk.ami.reconnect.maxDelayMs,
   });
+  ami.on('disconnected', () => {
+    blindSince ??= clock();
+    resync.stop();
+  });
+  ami.on('connected', () => resync.start());
 
   const saveSnapshot = (): void => {
     if (!db) return;
@@ -401,6 +409,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
       if (refreshTimer) clearInterval(refreshTimer);
       clearTimeout(userRetryTimer);
       clearInterval(snapshotTimer);
+      resync.stop();
       clearInterval(retryTimer);
       clearInterval(probeTimer);
       // A stopped bridge holds no pauses; only a crash leaves some, reconciled at the next start.
