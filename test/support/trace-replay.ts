@@ -9,9 +9,12 @@ export function replayEvents(name: string): AmiMessage[] {
   return traceEventsForReplay(traceBytes(name));
 }
 
-/** Back to the AMI wire format that `AmiSimulator.replay` takes. */
+/**
+ * Back to the AMI wire format that `AmiSimulator.replay` takes: a recorded session, so it starts with the login
+ * response (replay skips everything up to the first message with a `Response` header, and OriginateResponse has one).
+ */
 export function asTrace(events: AmiMessage[]): string {
-  return events.map(formatAmiMessage).join('');
+  return formatAmiMessage({ Response: 'Success', Message: 'Authentication accepted' }) + events.map(formatAmiMessage).join('');
 }
 
 /** The same events `seconds` later (Timestamp headers only): a recorded call replayed as a later one. */
