@@ -19,6 +19,11 @@ describe('the recordings lines of `check`', () => {
     expect(lines[0]!.line).toBe(`PASS ffmpeg: ${FFMPEG} (from system PATH), version 5.1`);
   });
 
+  it('names the work dir under state.dir when tmpDir is not set', async () => {
+    const lines = await checkRecordings(recordingsSchema.parse({}), undefined, { lookupFfmpeg: found, stateDir: '/var/lib/asterisk-b24-bridge' });
+    expect(lines[2]).toEqual({ ok: true, line: 'PASS recordings tmpDir: not set; work files go to /var/lib/asterisk-b24-bridge/recordings' });
+  });
+
   it('fails on a missing ffmpeg, an unreadable mount and a temp directory that does not exist', async () => {
     const config = recordingsSchema.parse({ tmpDir: '/nonexistent/tmp', source: { type: 'mount', rewrite: { from: '/var/spool/asterisk/monitor', to: '/nonexistent/pbx' } } });
     const lines = await checkRecordings(config, undefined, { lookupFfmpeg: none });
