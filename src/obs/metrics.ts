@@ -125,6 +125,7 @@ export function createMetrics(opts: MetricsOptions = {}) {
   const delivered = counter('outbox_delivered_total', 'Commands delivered, by kind.', ['kind']);
   const parked = counter('outbox_parked_total', 'Commands parked, by kind.', ['kind']);
   const retries = counter('outbox_retries_total', 'Command retries, by kind and error code.', ['kind', 'code']);
+  const dropped = counter('outbox_dropped_total', 'Commands dropped at a bound (outbox full, too many parked), by kind.', ['kind']);
 
   gauge('recordings_pending', 'Recordings waiting to be attached (counted from the outbox store, restarts included).', () => pendingRecordings.size);
   const recAttached = counter('recordings_attached_total', 'Recordings attached, by format.', ['format']);
@@ -166,6 +167,7 @@ export function createMetrics(opts: MetricsOptions = {}) {
           if (entry.kind === 'attach') recFailed.inc({ reason: 'parked' });
         },
         onRetry: (entry, error) => retries.inc({ kind: entry.kind, code: error.errorCode }),
+        onDropped: (kind) => dropped.inc({ kind }),
       };
     },
 
