@@ -4,16 +4,20 @@ import { ref } from '../src/bitrix/encode.js';
 import { LeakyBucket } from '../src/bitrix/limiter.js';
 import { UNSATURATED } from './lib/bridge-config.js';
 import { showReceipts } from './lib/portal-log.js';
-import { agentUsers, startRig, type Rig } from './lib/rig.js';
+import { childCommand, startChild, stopChild, tell } from './lib/daemon-child.js';
+import { AMI_SECRET, AMI_USER, agentUsers } from './lib/rig.js';
+import { startAmiSimulator, type AmiSimulator } from '../src/sim/ami-simulator.js';
+import { startBitrixEmulator, type BitrixEmulator } from '../src/sim/bitrix-emulator.js';
 import { percentile, preciseNow, sleep, until } from './lib/stats.js';
 import { agentCalled, callEnd, callStart, dialBegin, newCall, type SyntheticCall } from './lib/synthetic-calls.js';
 import { fmt, type BenchOptions, type Row } from './lib/types.js';
 
 /**
  * Item 2: card-pop latency, AgentCalled written to the AMI socket (the simulator's emitEvent) -> the HTTP request
- * carrying that call's show received by the Bitrix24 emulator. The whole daemon runs in-process (startBridge,
- * SQLite state, logs at info to /dev/null) between the AMI simulator and the emulator; all three share one event
- * loop, so the emulator's own work is inside the numbers. Both ends read one clock (timeOrigin + performance.now()).
+ * carrying that call's show received by the Bitrix24 emulator. The daemon runs in a process of its own, as in
+ * production (bench/lib/daemon-child.ts: plain node with the unit's V8 flags; real AMI connection, core, outbox,
+ * SQLite state, logs at info to /dev/null); the AMI simulator and the emulator share this process, so both ends
+ * of each sample read one clock (timeOrigin + performance.now()) and the emulator's work stays off the daemon's loop.
  * Not saturated: no portal limit, the bridge's own limiter set far away. The outbox lingers 5 ms on purpose
  * (lingerMs) so that the members of a ringall share one request: that is in every number.
  * The emulator is reset (portal.reset(), nothing in flight) before each phase: its register scans every call and
@@ -30,6 +34,14 @@ import { fmt, type BenchOptions, type Row } from './lib/types.js';
 const ITEM = '2 card-pop';
 const GOAL = { op: '<=' as const, target: 20, text: 'p99 <= 20 ms' };
 const SPACING_MS = 20;
+
+/** The simulator and the emulator here, the daemon in its own process. */
+interface Rig {
+  pbx: AmiSimulator;
+  portal: BitrixEmulator;
+  /** Resolves once the daemon's outbox is empty. */
+  drained(): Promise<void>;
+}
 
 /** Matches shows received by the emulator to the moment their AgentCalled was written. */
 class ShowWatch {
@@ -75,7 +87,7 @@ async function endAndDrain(rig: Rig, calls: SyntheticCall[]): Promise<void> {
   for (const c of calls) for (const m of callEnd(c)) rig.pbx.emitEvent(m);
   const finished = () => rig.portal.commands.slice(from).filter((c) => c.method === 'telephony.externalcall.finish').length;
   if (!(await until(() => finished() >= calls.length, 20_000, 5))) throw new Error('card-pop: calls did not finish within 20 s');
-  await rig.bridge.outbox.drain(5000);
+  await rig.drained();
 }
 
 /** N calls ringing; `samples` new ones, one every 20 ms, each replacing the oldest. */
@@ -162,9 +174,24 @@ function latencyRow(measure: string, samples: number[], note: string, log: (l: s
 
 export async function run(opts: BenchOptions): Promise<Row[]> {
   const { users, extensions, exts } = agentUsers(10);
-  const rig = await startRig({ portalRateLimit: false, bridgeRateLimit: UNSATURATED, users, extensions, portalClock: preciseNow });
+  const portal = await startBitrixEmulator({ users, rateLimit: false, clock: preciseNow });
+  const pbx = await startAmiSimulator({ username: AMI_USER, secret: AMI_SECRET });
+  const cmd = await childCommand(opts.log);
+  const daemon = startChild(cmd, { mode: 'calls', amiHost: pbx.host, amiPort: pbx.port, amiUser: AMI_USER, amiSecret: AMI_SECRET, webhookUrl: portal.webhookUrl, extensions });
+  const drained = async (): Promise<void> => {
+    for (let i = 0; i < 500; i++) {
+      tell(daemon.child, { type: 'depth' });
+      const m = await daemon.next();
+      if (m.type === 'depth' && m.outboxDepth === 0) return;
+      await sleep(10);
+    }
+    throw new Error('card-pop: the daemon\'s outbox did not drain');
+  };
+  const rig: Rig = { pbx, portal, drained };
   const rows: Row[] = [];
   try {
+    const ready = await daemon.next();
+    if (ready.type !== 'ready') throw new Error(`card-pop: daemon child said ${ready.type}`);
     await atOnce(rig, exts, 1, opts.quick ? 5 : 30); // warm-up: JIT, HTTP client, SQLite
     const samples = opts.quick ? 50 : 300;
     for (const n of [1, 10, 100]) {
@@ -184,7 +211,9 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
       met: 'n/a',
     });
   } finally {
-    await rig.stop();
+    await stopChild(daemon.child);
+    await pbx.close();
+    await portal.close();
   }
   return rows;
 }

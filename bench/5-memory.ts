@@ -1,8 +1,5 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { CallsArgs, ChildMessage, Mem, ParentMessage, SoakArgs } from './lib/memory-child.js';
+import type { ChildMessage, Mem } from './lib/memory-child.js';
+import { childCommand, startChild, stopChild, tell, type ChildCommand } from './lib/daemon-child.js';
 import { shownCards } from './lib/portal-log.js';
 import { AMI_SECRET, AMI_USER, agentUsers } from './lib/rig.js';
 import { sleep, until } from './lib/stats.js';
@@ -24,75 +21,12 @@ import { startBitrixEmulator } from '../src/sim/bitrix-emulator.js';
 
 const ITEM = '5 memory';
 const MB = 2 ** 20;
-const CHILD = fileURLToPath(new URL('./lib/memory-child.ts', import.meta.url));
-const OUT_DIR = fileURLToPath(new URL('./.out/', import.meta.url));
 
-/** The V8 flags the systemd unit gives the daemon (its NODE_OPTIONS): the child is measured as it runs in production. */
-export function unitNodeOptions(): string[] {
-  const unit = readFileSync(fileURLToPath(new URL('../systemd/asterisk-b24-bridge.service', import.meta.url)), 'utf8');
-  const m = /^Environment="?NODE_OPTIONS=([^"\n]*)"?$/m.exec(unit);
-  return m ? m[1]!.trim().split(/\s+/) : [];
-}
-
-/** The child as plain JavaScript (esbuild bundle, npm packages left external), or the .ts under tsx as a fallback. */
-async function childCommand(log: (l: string) => void): Promise<{ script: string; execArgv: string[]; note: string }> {
-  try {
-    const esbuild = await import('esbuild');
-    mkdirSync(OUT_DIR, { recursive: true });
-    const script = `${OUT_DIR}memory-child.mjs`;
-    await esbuild.build({ entryPoints: [CHILD], outfile: script, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'error' });
-    const flags = unitNodeOptions();
-    return { script, execArgv: ['--expose-gc', ...flags], note: `plain node ${flags.join(' ')} (the unit's NODE_OPTIONS), esbuild bundle of the daemon code` };
-  } catch (err) {
-    log(`  esbuild unavailable (${(err as Error).message}); running the child under tsx, whose loader adds ~30 MB`);
-    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-    return { script: CHILD, execArgv: ['--expose-gc', ...unitNodeOptions(), '--import', tsx], note: 'under tsx (its loader adds ~30 MB)' };
-  }
-}
-
-function startChild(cmd: { script: string; execArgv: string[] }, args: CallsArgs | SoakArgs): { child: ChildProcess; next: () => Promise<ChildMessage> } {
-  const child = fork(cmd.script, [JSON.stringify(args)], { execArgv: cmd.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const inbox: ChildMessage[] = [];
-  const waiters: Array<(m: ChildMessage) => void> = [];
-  let failure: Error | undefined;
-  child.on('message', (m: ChildMessage) => {
-    const w = waiters.shift();
-    if (w) w(m);
-    else inbox.push(m);
-  });
-  child.on('exit', (code) => {
-    failure = new Error(`memory child exited with code ${code}`);
-  });
-  const next = () =>
-    new Promise<ChildMessage>((resolve, reject) => {
-      const m = inbox.shift();
-      if (m) return resolve(m);
-      if (failure) return reject(failure);
-      const timer = setTimeout(() => reject(new Error('memory child: no answer within 5 minutes')), 300_000);
-      waiters.push((msg) => {
-        clearTimeout(timer);
-        resolve(msg);
-      });
-      child.once('exit', () => reject(failure ?? new Error('memory child exited')));
-    });
-  return { child, next };
-}
-
-const tell = (child: ChildProcess, m: ParentMessage) => child.send(m);
-
-/** Asks the child to stop (state dir removed) and waits for it; a child already gone is left alone. */
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  if (child.connected) tell(child, { type: 'stop' });
-  else child.kill();
-  await exited;
-}
 const mb = (m: Mem) => m.rss / MB;
 const describe = (m: Mem) =>
   `RSS ${mb(m).toFixed(1)} MB (heap used ${(m.heapUsed / MB).toFixed(1)}, heap total ${(m.heapTotal / MB).toFixed(1)}, of it new space ${(m.newSpace / MB).toFixed(1)}, external ${(m.external / MB).toFixed(1)} MB)`;
 
-async function concurrentCalls(cmd: { script: string; execArgv: string[] }, calls: number, log: (l: string) => void): Promise<{ idle: Mem; loaded: Mem; active: number }> {
+async function concurrentCalls(cmd: ChildCommand, calls: number, log: (l: string) => void): Promise<{ idle: Mem; loaded: Mem; active: number }> {
   const { users, extensions } = agentUsers(3);
   const portal = await startBitrixEmulator({ users, rateLimit: false });
   const pbx = await startAmiSimulator({ username: AMI_USER, secret: AMI_SECRET });

@@ -13,7 +13,7 @@ import { fullGc, sleep } from './stats.js';
 import { chunks, traceCopies, useTraceDir } from './trace-copies.js';
 
 /**
- * The daemon alone in a process of its own, for item 5 (memory). bench/5-memory.ts bundles this file with esbuild
+ * The daemon alone in a process of its own, for items 5 (memory) and 2 (card-pop). bench/5-memory.ts bundles this file with esbuild
  * and runs it with plain `node --expose-gc`, so RSS is the daemon's, without the tsx loader (which alone adds
  * about 30 MB) and without the simulators. Two modes, given as JSON in argv[2]:
  *  - calls: the real daemon (AMI connection, client, SQLite state) against the parent's simulator and emulator;
@@ -52,6 +52,7 @@ export interface Mem {
 export type ChildMessage =
   | { type: 'ready'; mem: Mem }
   | { type: 'measured'; mem: Mem; activeCalls: number; outboxDepth: number }
+  | { type: 'depth'; outboxDepth: number }
   | {
       type: 'soak';
       start: Mem;
@@ -65,7 +66,8 @@ export type ChildMessage =
       snapshotMs: number;
     };
 
-export type ParentMessage = { type: 'measure' } | { type: 'stop' };
+/** measure: memory after a full GC; depth: the outbox depth alone (cheap, no GC). */
+export type ParentMessage = { type: 'measure' } | { type: 'depth' } | { type: 'stop' };
 
 function mem(): Mem {
   fullGc();
@@ -181,6 +183,7 @@ async function main(): Promise<void> {
   };
   process.on('message', (m: ParentMessage) => {
     if (m.type === 'measure') send({ type: 'measured', mem: mem(), activeCalls: bridge.tracker.activeCalls, outboxDepth: bridge.outbox.depth });
+    else if (m.type === 'depth') send({ type: 'depth', outboxDepth: bridge.outbox.depth });
     else void stop();
   });
   process.on('disconnect', () => void stop());
