@@ -13,7 +13,7 @@ export interface RegisterGateOptions {
   enabled: boolean;
   /** Number as the core reports it -> comparable number (undefined: anonymous or unusable, never blocked). */
   toNumber: (raw: string) => CrmNumber | undefined;
-  /** Config list, and the contact's blacklist field if a lookup during this call already read it. */
+  /** Config list, and the CRM entity's blacklist field if a lookup during this call already read it. */
   isBlocked: (n: CrmNumber) => boolean;
   onBlocked?: (linkedid: string, n: CrmNumber) => void;
   /** Bound on remembered calls (calls that never end, e.g. poisoned ones, must not grow it forever). */

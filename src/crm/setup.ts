@@ -82,7 +82,7 @@ export function setupCrm(cfg: CrmSetupConfig, parts: CrmParts): Crm {
     ...(parts.userIdFor ? { userIdFor: parts.userIdFor } : {}),
     ...(parts.extensionFor ? { extensionFor: parts.extensionFor } : {}),
   });
-  // Config list always; the contact's field when a lookup during this call already read it (never waits).
+  // Config list always; the CRM entity's field when a lookup during this call already read it (never waits).
   const isBlocked = (n: CrmNumber): boolean => blacklist.isBlocked(n) || lookup.cachedMatch(n)?.blocked === true;
   const gate = new RegisterGate({
     enabled: crm.blacklist.skipRegistration,

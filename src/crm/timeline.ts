@@ -35,17 +35,25 @@ export function timelineCommentParams(e: CallSummary, entity: TimelineEntity): R
   const missed = e.rungExtensions.filter((x) => !talked.includes(x));
   if (missed.length > 0) lines.push(`Rung and missed: ${missed.join(', ')}`);
   if (answered && talked[0] !== undefined) lines.push(`Answered by: ${talked[0]}`);
-  if (talked.length > 1) lines.push(`Transfer path: ${talked.join(' → ')}`);
-  else if (e.transfers.length > 0) lines.push(`Transfers: ${e.transfers.map(describeTransfer).join(', ')}`);
+  if (talked.length > 1) {
+    lines.push(`Transfer path: ${talked.join(' → ')}`);
+    // The path lists who talked; a failed transfer added nobody to it, so it is listed on its own.
+    const failed = e.transfers.map(parseTransfer).filter((t) => t.failed);
+    if (failed.length > 0) lines.push(`Failed transfers: ${failed.map((t) => `${t.type} to ${t.target}`).join(', ')}`);
+  } else if (e.transfers.length > 0) lines.push(`Transfers: ${e.transfers.map(describeTransfer).join(', ')}`);
   if (answered) lines.push(`Talk time: ${e.durationSec} s`);
   return { fields: { ENTITY_TYPE: entity.entityType.toLowerCase(), ENTITY_ID: entity.entityId, COMMENT: lines.join('\n') } };
 }
 
 /** The core's `blind:103`, `attended:104`, `blind:failed:105`. */
-function describeTransfer(t: string): string {
+function parseTransfer(t: string): { type: string; failed: boolean; target: string } {
   const [type = '', ...rest] = t.split(':');
   const failed = rest[0] === 'failed';
-  const target = (failed ? rest.slice(1) : rest).join(':');
+  return { type, failed, target: (failed ? rest.slice(1) : rest).join(':') };
+}
+
+function describeTransfer(t: string): string {
+  const { type, failed, target } = parseTransfer(t);
   return `${failed ? 'failed ' : ''}${type} to ${target}`;
 }
 

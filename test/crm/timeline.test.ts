@@ -56,6 +56,19 @@ describe('timelineCommentParams', () => {
     });
   });
 
+  it('lists the failed transfers next to the transfer path when two or more agents talked', () => {
+    const e = ended({ status: '200', durationSec: 40, queue: undefined, rungExtensions: [], answeredBy: ['101', '103'], transfers: ['blind:failed:105', 'attended:failed:104', 'blind:103'] });
+    const comment = (timelineCommentParams(e, contact)?.['fields'] as { COMMENT?: string } | undefined)?.COMMENT;
+    expect(comment).toBe(
+      [
+        'Call center: inbound call, answered (200)',
+        'Answered by: 101',
+        'Transfer path: 101 → 103',
+        'Failed transfers: blind to 105, attended to 104',
+        'Talk time: 40 s',
+      ].join('\n'),
+    );
+  });
 
   it('says nothing about a call without call-center data', () => {
     expect(timelineCommentParams(ended({ direction: 'outbound', status: '200', queue: undefined, rungExtensions: [] }), contact)).toBeUndefined();
