@@ -3,7 +3,10 @@ import type { AddressInfo } from 'node:net';
 import type { AmiMessage } from '../src/ami/types.js';
 import { UNSATURATED } from './lib/bridge-config.js';
 import { probeFeature } from './lib/feature.js';
-import { agentUsers, startRig, type Rig } from './lib/rig.js';
+import { childCommand, startChild, stopChild } from './lib/daemon-child.js';
+import { AMI_SECRET, AMI_USER, agentUsers } from './lib/rig.js';
+import { startAmiSimulator } from '../src/sim/ami-simulator.js';
+import { startBitrixEmulator, type BitrixEmulator } from '../src/sim/bitrix-emulator.js';
 import { percentile, preciseNow, until } from './lib/stats.js';
 import { fmt, notMeasured, type BenchOptions, type Row } from './lib/types.js';
 
@@ -11,8 +14,9 @@ import { fmt, notMeasured, type BenchOptions, type Row } from './lib/types.js';
  * Item 6: click-to-call, the portal's ONEXTERNALCALLSTART POST -> the Originate action received by the AMI
  * simulator, p50/p99. Goal: p99 at most 10 ms.
  *
- * The whole daemon in-process (startBridge: HTTP endpoint, click-to-call service, AMI connection, runtime, outbox,
- * SQLite state, logs at info to /dev/null) between the strict Bitrix24 emulator and the AMI simulator. The emulator's
+ * The daemon in a process of its own, as production runs it (bench/lib/daemon-child.ts: HTTP endpoint, click-to-call
+ * service, AMI connection, runtime, outbox, SQLite state, logs at info to /dev/null); the strict Bitrix24 emulator
+ * and the AMI simulator share this process, so both ends of a sample read one clock. The emulator's
  * `sendEvent` does what the portal does: registers the call internally, then POSTs the form-encoded event with
  * auth[application_token]. Start: the event record's `at`, stamped on the emulator's clock (timeOrigin +
  * performance.now()) after the internal register, just before the body is built and fetch() is called. End: the
@@ -53,7 +57,7 @@ class ClickWatch {
   };
 
   /** One click; resolves with its latency (ms) once the Originate has arrived. */
-  async click(rig: Rig, url: string): Promise<number> {
+  async click(rig: { portal: BitrixEmulator }, url: string): Promise<number> {
     const n = this.phone++;
     const userId = 11 + (n % this.exts);
     const phone = `7495${String(n).padStart(7, '0')}`;
@@ -116,23 +120,29 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
   const AGENTS = 10;
   const { users, extensions } = agentUsers(AGENTS);
   const watch = new ClickWatch(AGENTS);
-  const rig = await startRig({
-    portalRateLimit: false,
-    bridgeRateLimit: UNSATURATED,
-    users,
+  const portal = await startBitrixEmulator({ users, rateLimit: false, clock: preciseNow });
+  const pbx = await startAmiSimulator({ username: AMI_USER, secret: AMI_SECRET, onAction: watch.onAction });
+  const daemon = startChild(await childCommand(opts.log), {
+    mode: 'calls',
+    amiHost: pbx.host,
+    amiPort: pbx.port,
+    amiUser: AMI_USER,
+    amiSecret: AMI_SECRET,
+    webhookUrl: portal.webhookUrl,
     extensions,
-    portalClock: preciseNow,
-    onAction: watch.onAction,
     config: {
-      bitrix: { applicationToken: TOKEN },
+      bitrix: { applicationToken: TOKEN, rateLimit: UNSATURATED },
       clickToCall: { agentChannel: 'Local/{ext}@agents/n', dedupWindowSec: 0 },
       http: { perAddressPerMinute: 1_000_000 },
     },
   });
+  const rig = { portal };
   const rows: Row[] = [];
   try {
-    const url = `http://127.0.0.1:${rig.bridge.endpoint.server.port}/bitrix/events`;
-    if (!(await until(() => rig.bridge.ami.isConnected, 5000, 10))) throw new Error('click-to-call: the bridge did not connect to AMI');
+    const ready = await daemon.next();
+    if (ready.type !== 'ready') throw new Error(`click-to-call: daemon child said ${ready.type}`);
+    const url = `http://127.0.0.1:${ready.httpPort}/bitrix/events`;
+    if (!(await until(() => pbx.received.some((a) => a['Action'] === 'Login'), 5000, 10))) throw new Error('click-to-call: the daemon did not log in to AMI');
     for (let i = 0; i < (opts.quick ? 10 : 30); i++) await watch.click(rig, url); // warm-up: JIT, sockets, SQLite
     rig.portal.reset();
 
@@ -150,7 +160,9 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
     const floor = await httpFloor(body, opts.quick ? 60 : 300);
     rows.push(latencyRow('baseline: fetch POST -> bare node:http server', floor, 'the same form body to a server that does nothing: the HTTP floor', opts.log, false));
   } finally {
-    await rig.stop();
+    await stopChild(daemon.child);
+    await pbx.close();
+    await portal.close();
   }
   return rows;
 }

@@ -30,6 +30,8 @@ export interface CallsArgs {
   amiSecret: string;
   webhookUrl: string;
   extensions: Record<string, number>;
+  /** Sections merged over the config's own (click-to-call's token and settings, say). */
+  config?: Record<string, Record<string, unknown>>;
 }
 
 export interface SoakArgs {
@@ -50,7 +52,7 @@ export interface Mem {
 }
 
 export type ChildMessage =
-  | { type: 'ready'; mem: Mem }
+  | { type: 'ready'; mem: Mem; httpPort: number }
   | { type: 'measured'; mem: Mem; activeCalls: number; outboxDepth: number }
   | { type: 'depth'; outboxDepth: number }
   | {
@@ -80,22 +82,31 @@ function send(msg: ChildMessage): void {
   process.send?.(msg);
 }
 
-function configDoc(stateDir: string, ami: { host: string; port: number; username: string; secret: string }, webhookUrl: string, extensions: Record<string, number>) {
-  return benchConfig({
+function configDoc(
+  stateDir: string,
+  ami: { host: string; port: number; username: string; secret: string },
+  webhookUrl: string,
+  extensions: Record<string, number>,
+  extra: Record<string, Record<string, unknown>> = {},
+) {
+  const doc: Record<string, Record<string, unknown>> = {
     asterisk: { ami },
     bitrix: { webhookUrl, defaultUserId: 1, rateLimit: UNSATURATED },
     users: { extensions, refreshIntervalSec: 0 },
     state: { dir: stateDir },
     log: { level: 'info', format: 'json' },
     recordings: { enabled: false },
-  });
+    http: { host: '127.0.0.1', port: 0 },
+  };
+  for (const [section, keys] of Object.entries(extra)) doc[section] = { ...doc[section], ...keys };
+  return benchConfig(doc);
 }
 
 async function calls(args: CallsArgs, stateDir: string): Promise<Bridge> {
-  const config = configDoc(stateDir, { host: args.amiHost, port: args.amiPort, username: args.amiUser, secret: args.amiSecret }, args.webhookUrl, args.extensions);
+  const config = configDoc(stateDir, { host: args.amiHost, port: args.amiPort, username: args.amiUser, secret: args.amiSecret }, args.webhookUrl, args.extensions, args.config);
   const bridge = await startBridge(config, { logger: devNullLogger() });
   await sleep(300);
-  send({ type: 'ready', mem: mem() });
+  send({ type: 'ready', mem: mem(), httpPort: bridge.endpoint.server.port });
   return bridge;
 }
 
