@@ -47,6 +47,8 @@ async function setUp(o: { allow?: string[]; maxBodyBytes?: number } = {}): Promi
     bitrix: { webhookUrl: portal.webhookUrl, applicationToken: TOKEN, defaultUserId: 1 },
     users: { extensions: EXTENSIONS, refreshIntervalSec: 0 },
     http: { host: '127.0.0.1', port: 0 },
+    // For the tests that use the daemon's own endpoint.
+    clickToCall: { callback: { queueExten: '600' } },
   });
   // In memory: the tests must not share (or leave) a state database on disk.
   bridge = await startBridge(config, { logger, store: new MemoryOutboxStore() });
@@ -223,5 +225,14 @@ describe('callback through the real server', () => {
     expect(seen[1]!.params).toMatchObject({ CALL_ID: callId, USER_ID: ['12'] });
     expect(seen[2]!.params).toMatchObject({ CALL_ID: callId, USER_ID: '12', STATUS_CODE: '200' });
     expect(portal!.calls.get(callId)).toMatchObject({ type: 4, finished: true });
+  });
+
+  it("registers through the daemon's own endpoint with the CRM register params (CRM_SOURCE, CRM_CREATE), like inbound calls", async () => {
+    await setUp();
+    const url = `http://127.0.0.1:${bridge!.endpoint.server.port}/bitrix/events`;
+    await portal!.sendEvent(url, 'ONEXTERNALCALLBACKSTART', { PHONE_NUMBER: '5559876', CRM_ENTITY_TYPE: 'CONTACT', CRM_ENTITY_ID: 501 }, { applicationToken: TOKEN });
+    expect(portal!.events.at(-1)?.status).toBe(200);
+    const register = portal!.commands.find((c) => c.method === 'telephony.externalcall.register')!;
+    expect(register.params).toMatchObject({ TYPE: 4, CRM_SOURCE: 'CALL', CRM_CREATE: 1, CRM_ENTITY_TYPE: 'CONTACT', CRM_ENTITY_ID: 501 });
   });
 });
