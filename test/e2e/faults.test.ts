@@ -4,6 +4,7 @@ import { AmiFramer } from '../../src/ami/framer.js';
 import { DEMO_USERS } from '../../src/demo/scenarios.js';
 import { startAmiSimulator, type AmiSimulator } from '../../src/sim/ami-simulator.js';
 import { startBitrixEmulator, type BitrixEmulator } from '../../src/sim/bitrix-emulator.js';
+import { openStateDb } from '../../src/store/db.js';
 import { startDaemon, tempDir, waitFor, type DaemonProcess } from '../support/daemon-process.js';
 import { traceBytes } from '../support/traces.js';
 
@@ -63,14 +64,25 @@ async function callEndedWhilePortalDown(): Promise<{ state: string; first: Daemo
   return { state, first };
 }
 
-/** Every call registered once and finished once, no card left open at its finish. */
-function expectDeliveredOnce(expectedCalls: number): void {
-  const registers = telephony('register').filter((c) => c.ok);
+/**
+ * Every call registered once and finished once, counting every attempt the portal received (failed ones too),
+ * nothing parked in the daemon's state, no card left open at its finish.
+ */
+function expectDeliveredOnce(expectedCalls: number, stateDir: string): void {
+  const registers = telephony('register');
+  expect(registers.map((r) => r.ok)).toEqual(Array(expectedCalls).fill(true));
   const callIds = registers.map((r) => (r.result as { CALL_ID: string }).CALL_ID);
   expect(new Set(callIds).size).toBe(expectedCalls);
   expect(new Set(registers.map((r) => r.params['EXTERNAL_CALL_ID'])).size).toBe(expectedCalls);
-  const finishes = telephony('finish').filter((c) => c.ok);
-  expect(finishes.map((f) => f.params['CALL_ID']).sort()).toEqual([...callIds].sort());
+  const finishes = telephony('finish');
+  for (const id of callIds) expect(finishes.filter((f) => f.params['CALL_ID'] === id).map((f) => f.ok), `finish attempts for ${id}`).toEqual([true]);
+  expect(finishes).toHaveLength(expectedCalls);
+  const db = openStateDb(stateDir);
+  try {
+    expect(db.prepare('SELECT entry, error FROM parked').all(), 'parked commands').toEqual([]);
+  } finally {
+    db.close();
+  }
   for (const id of callIds) {
     const call = portal!.calls.get(id)!;
     expect(call.finished).toBe(true);
@@ -101,7 +113,8 @@ function splitTrace(name: string, isCut: (event: Record<string, unknown>) => boo
 describe('faults, with the daemon as a real process', () => {
   it('keeps tracking while the portal answers 503, then delivers everything once and in order', async () => {
     await setUp();
-    await start(join(tempDir(), 'state'));
+    const state = join(tempDir(), 'state');
+    await start(state);
     portal!.faults.setDown(503);
     await pbx!.replay(traceBytes('support_ringall_answer'), { speed: 10 });
     await pbx!.replay(traceBytes('caller_abandon'), { speed: 10 });
@@ -113,7 +126,7 @@ describe('faults, with the daemon as a real process', () => {
       console.log('PORTAL', JSON.stringify(portal!.requests.map((r) => [r.at, r.restMethod, r.status])));
       throw e;
     });
-    expectDeliveredOnce(2);
+    expectDeliveredOnce(2, state);
     // Calls that ended during the outage pop no card: shows and hides that never left cancel out.
     expect(telephony('show').flatMap((c) => c.params['USER_ID'] as string[])).toEqual([]);
     expect(telephony('register').every((c) => c.params['SHOW'] === '0')).toBe(true);
@@ -121,19 +134,21 @@ describe('faults, with the daemon as a real process', () => {
 
   it('survives connection resets and a hanging portal', async () => {
     await setUp();
-    await start(join(tempDir(), 'state'));
+    const state = join(tempDir(), 'state');
+    await start(state);
     portal!.faults.setDown('reset');
     setTimeout(() => portal!.faults.hangFor(1500), 800);
     setTimeout(() => portal!.faults.setUp(), 3000);
     await pbx!.replay(traceBytes('blind_transfer'), { speed: 8 });
     await waitFor(() => telephony('finish').some((c) => c.ok), 25_000, 'the finish');
-    expectDeliveredOnce(1);
+    expectDeliveredOnce(1, state);
     expect(telephony('finish').find((c) => c.ok)!.params).toMatchObject({ USER_ID: '13', STATUS_CODE: '200' });
   });
 
   it('finishes a call that ended while AMI was cut, with the data known, and hides its cards', async () => {
     await setUp();
-    await start(join(tempDir(), 'state'));
+    const state = join(tempDir(), 'state');
+    await start(state);
     // Cut AMI while the members ring; the caller abandons while the daemon is blind.
     const [ringing, rest] = splitTrace('caller_abandon', (m) => m['Event'] === 'QueueCallerAbandon');
     await pbx!.replay(ringing, { speed: 20 });
@@ -141,7 +156,7 @@ describe('faults, with the daemon as a real process', () => {
     pbx!.dropConnections();
     await pbx!.replay(rest, { speed: Infinity }); // sent to nobody: the daemon is reconnecting
     await waitFor(() => telephony('finish').some((c) => c.ok), 15_000, 'the finish after resync');
-    expectDeliveredOnce(1);
+    expectDeliveredOnce(1, state);
     expect(telephony('finish')[0]!.params).toMatchObject({ USER_ID: '1', STATUS_CODE: '304' });
     expect(telephony('hide').flatMap((c) => c.params['USER_ID'] as string[]).sort()).toEqual(['11', '12', '13']);
   });
@@ -158,7 +173,7 @@ describe('faults, with the daemon as a real process', () => {
     const second = await start(state);
     await pbx!.replay(after, { speed: 10 });
     await waitFor(() => telephony('finish').some((c) => c.ok), 10_000, 'the finish');
-    expectDeliveredOnce(1);
+    expectDeliveredOnce(1, state);
     expect(telephony('finish')[0]!.params).toMatchObject({ USER_ID: '12', STATUS_CODE: '200', DURATION: '5' });
     expect(second.output()).toMatch(/resumed calls in flight/);
   });
@@ -176,7 +191,7 @@ describe('faults, with the daemon as a real process', () => {
     await pbx!.replay(rest, { speed: Infinity }); // the caller hangs up while the daemon is down
     const second = await start(state);
     await waitFor(() => telephony('finish').some((c) => c.ok), 15_000, 'the finish after the restart');
-    expectDeliveredOnce(1);
+    expectDeliveredOnce(1, state);
     expect(second.output()).toMatch(/resumed calls in flight/);
   });
 
@@ -186,7 +201,7 @@ describe('faults, with the daemon as a real process', () => {
     portal!.faults.setUp();
     await start(state);
     await waitFor(() => telephony('finish').some((c) => c.ok), 15_000, 'the finish');
-    expectDeliveredOnce(1);
+    expectDeliveredOnce(1, state);
   });
 
   it('drains for its time limit on SIGTERM while the portal is down, exits cleanly, and delivers after the restart', async () => {
@@ -198,7 +213,7 @@ describe('faults, with the daemon as a real process', () => {
     portal!.faults.setUp();
     await start(state);
     await waitFor(() => telephony('finish').some((c) => c.ok), 15_000, 'the finish');
-    expectDeliveredOnce(1);
+    expectDeliveredOnce(1, state);
   }, 40_000);
 
   it('refuses an unusable state dir with a clear message and exit code 78, so systemd does not loop', async () => {
