@@ -71,6 +71,10 @@ const telephony = (method: string) => portal!.commands.filter((c) => c.method ==
 const callIdOf = (linkedid: string) =>
   (telephony('register').find((c) => c.ok && c.params['EXTERNAL_CALL_ID'] === linkedid)?.result as { CALL_ID: string } | undefined)?.CALL_ID;
 const ofCall = (callId: string) => (c: { params: Record<string, unknown> }) => c.params['CALL_ID'] === callId;
+const finishesOf = (linkedid: string) => {
+  const callId = callIdOf(linkedid);
+  return callId === undefined ? [] : telephony('finish').filter(ofCall(callId));
+};
 const users = (cs: Array<{ params: Record<string, unknown> }>) => cs.flatMap((c) => ([] as unknown[]).concat(c.params['USER_ID']).map(String));
 const isUnpause201 = (a: AmiMessage) => a['Action'] === 'QueuePause' && a['Interface'] === IFACE_201 && a['Paused'] === 'false';
 
@@ -93,7 +97,7 @@ describe('SIGHUP', () => {
     const stateFile = join(parse(readFileSync(daemon!.configFile, 'utf8')).state.dir as string, 'ringback.json');
     const held = () => (JSON.parse(readFileSync(stateFile, 'utf8')) as RingBackState).changes.find((c) => c.iface === IFACE_201);
     await waitFor(() => held()?.phase === 'active', 3000, 'the pause confirmed by its QueueMemberPause');
-    expect(telephony('finish').filter((c) => callIdOf(mainCall) !== undefined && ofCall(callIdOf(mainCall)!)(c))).toEqual([]);
+    expect(finishesOf(mainCall)).toEqual([]); // the call is still on
     expect(logLines(daemon!.output()).filter((l) => l.level < 30)).toEqual([]);
 
     await reload((cfg) => {
@@ -105,7 +109,7 @@ describe('SIGHUP', () => {
     expect(held()).toMatchObject({ phase: 'active', cooldownMs: 6000 }); // the held pause keeps its own deadline
 
     await pbx!.replay(asTrace(events.slice(cut)), { speed: 4 });
-    await waitFor(() => callIdOf(mainCall) && telephony('finish').some(ofCall(callIdOf(mainCall)!)), 10_000, 'the finish of the call');
+    await waitFor(() => finishesOf(mainCall).length > 0, 10_000, 'the finish of the call');
 
     // The pause is undone on time by the same records, at its 6 s deadline (not 1 s, not never).
     const undo = await pbx!.waitForAction('QueuePause', isUnpause201, 10_000);
@@ -119,14 +123,12 @@ describe('SIGHUP', () => {
     const support = replayEvents('support_ringall_answer');
     const nextCall = String(support.find((e) => e['Event'] === 'Newchannel')!['Linkedid']);
     await pbx!.replay(asTrace(shifted(support, stamp(events.at(-1)) + 5 - stamp(support[0]))), { speed: 5 });
-    await waitFor(() => callIdOf(nextCall) && telephony('finish').some(ofCall(callIdOf(nextCall)!)), 10_000, 'the finish of the next call');
+    await waitFor(() => finishesOf(nextCall).length > 0, 10_000, 'the finish of the next call');
 
-    const main = callIdOf(mainCall)!;
-    expect(telephony('finish').filter(ofCall(main))).toHaveLength(1);
-    expect(telephony('finish').filter(ofCall(main))[0]!.params).toMatchObject({ USER_ID: '22', STATUS_CODE: '200' });
-    const next = callIdOf(nextCall)!;
-    expect(users(telephony('show').filter(ofCall(next))).sort()).toEqual(['11', '13', '23']);
-    expect(telephony('finish').filter(ofCall(next)).map((c) => c.params['USER_ID'])).toEqual(['23']);
+    expect(finishesOf(mainCall)).toHaveLength(1);
+    expect(finishesOf(mainCall)[0]!.params).toMatchObject({ USER_ID: '22', STATUS_CODE: '200' });
+    expect(users(telephony('show').filter(ofCall(callIdOf(nextCall)!))).sort()).toEqual(['11', '13', '23']);
+    expect(finishesOf(nextCall).map((c) => c.params['USER_ID'])).toEqual(['23']);
     // Every call of both traces registered once and finished once.
     const registered = telephony('register').filter((c) => c.ok);
     expect(new Set(registered.map((c) => c.params['EXTERNAL_CALL_ID'])).size).toBe(registered.length);
