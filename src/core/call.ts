@@ -72,6 +72,8 @@ export interface Call {
   lastAgentHangupCause: number | undefined;
   originateFailure: FinishStatus | undefined;
   recordingPath: string | undefined;
+  /** The path came from the admin's own variable (recordings.pathVariable): MixMonitor's may not replace it. */
+  recordingFromPathVariable?: boolean;
   rungExtensions: Set<string>;
   /** Every agent who talked, in order (transfers add more). */
   talkedExts: string[];

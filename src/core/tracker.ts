@@ -85,7 +85,13 @@ export class CallTracker {
         const call = this.observe(input.channel, input.at, out);
         // One record per Bitrix24 call: the customer channel's recording wins, else the first one started.
         if (call && this.recordingVariables.has(input.variable) && input.value) {
-          if (!call.recordingPath || input.channel.uniqueid === call.customerChannel) call.recordingPath = input.value;
+          // The admin's variable (recordings.pathVariable) names the file to attach, whatever MixMonitor says;
+          // between MixMonitor paths, the customer channel's recording wins.
+          const preferred = input.variable !== 'MIXMONITOR_FILENAME';
+          if (preferred || (!call.recordingFromPathVariable && (!call.recordingPath || input.channel.uniqueid === call.customerChannel))) {
+            call.recordingPath = input.value;
+            call.recordingFromPathVariable ||= preferred;
+          }
         }
         return;
       }
