@@ -347,7 +347,7 @@ export class Outbox {
       entry.attempts++;
       entry.uncertain ||= mayHaveExecuted(error);
       entry.lastError = `${error.errorCode}: ${error.description}`;
-      delay = Math.max(delay, this.backoff(entry.attempts, false));
+      delay = Math.max(delay, this.backoff(entry.attempts));
       this.opts.store.put(entry);
       this.opts.hooks?.onRetry?.(entry, error);
     }
@@ -392,7 +392,7 @@ export class Outbox {
     // A sub-command's own error means it ran and failed; an attachment's network error may have landed.
     if (entry.kind === 'attach') entry.uncertain ||= mayHaveExecuted(error);
     entry.lastError = `${error.errorCode}: ${error.description}`;
-    entry.notBefore = this.opts.clock() + this.backoff(entry.attempts, false);
+    entry.notBefore = this.opts.clock() + this.backoff(entry.attempts);
     this.opts.store.put(entry);
     this.opts.hooks?.onRetry?.(entry, error);
   }
@@ -457,8 +457,8 @@ export class Outbox {
     }
   }
 
-  private backoff(attempts: number, fatal: boolean): number {
-    return retryDelay(attempts, fatal, {
+  private backoff(attempts: number): number {
+    return retryDelay(attempts, {
       initialMs: this.opts.initialRetryDelayMs ?? 500,
       maxMs: this.opts.maxRetryDelayMs ?? 30_000,
       random: this.opts.random ?? Math.random,

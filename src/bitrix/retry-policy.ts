@@ -1,8 +1,7 @@
 import { BitrixError } from './errors.js';
 
-/** Exponential backoff with ±20 % jitter, capped; a fatal whole-request error (auth, URL) waits the cap. */
-export function retryDelay(attempts: number, fatal: boolean, opts: { initialMs: number; maxMs: number; random: () => number }): number {
-  if (fatal) return opts.maxMs;
+/** Exponential backoff with ±20 % jitter, capped. (A whole request refused for good is parked, never retried.) */
+export function retryDelay(attempts: number, opts: { initialMs: number; maxMs: number; random: () => number }): number {
   const base = Math.min(opts.maxMs, opts.initialMs * 2 ** Math.min(attempts - 1, 20));
   return Math.round(base * (1 + (opts.random() - 0.5) * 0.4));
 }
