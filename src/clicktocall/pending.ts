@@ -46,6 +46,8 @@ export interface OriginateWatchDeps {
   submit: (input: CoreInput) => void;
   /** AMI Hangup of one channel; our ChannelId is the first leg's Uniqueid. */
   hangup?: (channel: string) => Promise<void>;
+  /** AMI connected: while it is not, a missing event proves nothing and the watchdog waits another margin. */
+  connected?: () => boolean;
   timers: WatchdogTimers;
   clock: () => number;
   logger: HttpLogger;
@@ -157,13 +159,20 @@ export class OriginateWatch {
 
   private start(linkedid: string, ms: number, abandoned: boolean): void {
     this.drop(linkedid);
-    const timer = this.deps.timers.setTimeout(() => {
-      const e = this.entries.get(linkedid);
-      if (!e) return;
-      this.drop(linkedid);
-      this.expired(e);
-    }, ms);
+    const timer = this.deps.timers.setTimeout(() => this.fire(linkedid), ms);
     this.entries.set(linkedid, { linkedid, seen: false, abandoned, hungUp: false, timer });
+  }
+
+  private fire(linkedid: string): void {
+    const e = this.entries.get(linkedid);
+    if (!e) return;
+    if (!e.abandoned && !e.seen && this.deps.connected?.() === false) {
+      // Blind: the call may be live, its events lost with the connection. Look again a margin later.
+      e.timer = this.deps.timers.setTimeout(() => this.fire(linkedid), WATCHDOG_MARGIN_MS);
+      return;
+    }
+    this.drop(linkedid);
+    this.expired(e);
   }
 
   private drop(linkedid: string): void {

@@ -82,6 +82,7 @@ export class ClickToCall {
     this.watch = new OriginateWatch({
       submit: deps.submit,
       ...(deps.hangup ? { hangup: deps.hangup } : {}),
+      connected: deps.pbxAvailable,
       timers: deps.timers ?? realTimers,
       clock: deps.clock,
       logger: deps.logger,

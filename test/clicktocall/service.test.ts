@@ -173,6 +173,19 @@ describe('an Originate whose outcome never comes', () => {
     expect(r.inputs).toHaveLength(2);
   });
 
+  it('waits while AMI is disconnected (the events may only be lost), and judges once it is back', async () => {
+    let up = true;
+    const r = rig({ deps: { pbxAvailable: () => up } });
+    await r.service.startCall(call);
+    up = false;
+    r.advance(RING + 30_000);
+    r.advance(5 * 60_000);
+    expect(r.inputs.map((i) => i.kind)).toEqual(['clickToCall']);
+    up = true;
+    r.advance(30_000);
+    expect(r.inputs.map((i) => i.kind)).toEqual(['clickToCall', 'originateFailed']);
+  });
+
   it('leaves the call to the core once any channel of it was seen, or its OriginateResponse came, or it ended', async () => {
     const r = rig();
     await r.service.startCall(call);
