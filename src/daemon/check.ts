@@ -1,3 +1,5 @@
+import { constants, accessSync, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { AmiConnection } from '../ami/connection.js';
 import { createBitrixClient, redactWebhookUrl } from '../bitrix/client.js';
 import { LeakyBucket } from '../bitrix/limiter.js';
@@ -18,7 +20,8 @@ export async function runCheck(file: string, env: Env, print: (line: string) => 
     return false;
   }
   const results = await Promise.all([checkAmi(config), checkPortal(config)]);
-  if (config.recordings.enabled) results.push(...(await checkRecordings(config.recordings, config.asterisk.ari)));
+  results.push(checkStateDir(config.state.dir));
+  if (config.recordings.enabled) results.push(...(await checkRecordings(config.recordings, config.asterisk.ari, { stateDir: config.state.dir })));
   for (const r of results) print(r.line);
   return results.every((r) => r.ok);
 }
@@ -48,5 +51,18 @@ async function checkPortal(config: Config): Promise<{ ok: boolean; line: string 
     return { ok: true, line: `PASS portal: ${where} answers; scopes ${scopes.join(', ')}` };
   } catch (err) {
     return { ok: false, line: `FAIL portal: ${where}: ${(err as Error).message}` };
+  }
+}
+
+/** The state directory (or the nearest existing parent it would be created in) must be writable. */
+export function checkStateDir(dir: string, access: (path: string, mode: number) => void = accessSync): { ok: boolean; line: string } {
+  let probe = dir;
+  while (!existsSync(probe) && dirname(probe) !== probe) probe = dirname(probe);
+  try {
+    access(probe, constants.W_OK);
+    const what = probe === dir ? 'is writable' : `does not exist yet; ${probe} lets it be created`;
+    return { ok: true, line: `PASS state: ${dir} ${what} (checked as the user running check; the service needs the same)` };
+  } catch (err) {
+    return { ok: false, line: `FAIL state: ${dir}: ${probe} is not writable (${(err as NodeJS.ErrnoException).code ?? 'error'})` };
   }
 }

@@ -1,0 +1,78 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { checkStateDir } from '../../src/daemon/check.js';
+import { startAmiSimulator, type AmiSimulator } from '../../src/sim/ami-simulator.js';
+import { startBitrixEmulator, type BitrixEmulator } from '../../src/sim/bitrix-emulator.js';
+import { runCli, tempDir } from '../support/daemon-process.js';
+
+/** `check --config FILE`: one PASS/FAIL line per item, exit 1 on any FAIL, and never a secret on screen. */
+
+let pbx: AmiSimulator | undefined;
+let portal: BitrixEmulator | undefined;
+
+afterEach(async () => {
+  await pbx?.close();
+  await portal?.close();
+  pbx = portal = undefined;
+});
+
+const SECRET = 'ami-secret-for-check';
+
+async function check(overrides: { secret?: string; scopes?: string[]; stateDir?: string } = {}) {
+  portal = await startBitrixEmulator(overrides.scopes ? { scopes: overrides.scopes } : {});
+  pbx = await startAmiSimulator({ username: 'b24bridge', secret: SECRET });
+  const dir = tempDir('b24check-');
+  const file = join(dir, 'config.yaml');
+  writeFileSync(file, stringify({
+    asterisk: { ami: { host: pbx.host, port: pbx.port, username: 'b24bridge', secret: overrides.secret ?? SECRET } },
+    bitrix: { webhookUrl: portal.webhookUrl, defaultUserId: 1 },
+    state: { dir: overrides.stateDir ?? join(dir, 'state') },
+    recordings: { enabled: false },
+  }));
+  const result = await runCli(['check', '--config', file]);
+  return { ...result, lines: result.output.trim().split('\n'), code: result.code, webhookCode: portal.webhookUrl.split('/').at(-2)! };
+}
+
+describe('the check command', () => {
+  it('passes config, AMI login, the portal and the state directory, one line each, exit 0', async () => {
+    const r = await check();
+    expect(r.code).toBe(0);
+    expect(r.lines).toEqual([
+      expect.stringMatching(/^PASS config: /),
+      expect.stringMatching(/^PASS ami: logged in to 127\.0\.0\.1:\d+ as b24bridge/),
+      expect.stringMatching(/^PASS portal: http:\/\/127\.0\.0\.1:\d+\/rest\/1\/\*\*\*\/ answers; scopes .*telephony/),
+      expect.stringMatching(/^PASS state: .* does not exist yet; .* lets it be created/),
+    ]);
+    expect(r.output).not.toContain(SECRET);
+    expect(r.output).not.toContain(r.webhookCode);
+  });
+
+  it('fails the AMI line on a wrong secret and the portal line when the webhook lacks scopes, exit 1', async () => {
+    const r = await check({ secret: 'wrong-secret-123', scopes: ['telephony'] });
+    expect(r.code).toBe(1);
+    expect(r.lines.find((l) => l.startsWith('FAIL ami:'))).toMatch(/as b24bridge/);
+    expect(r.lines.find((l) => l.startsWith('FAIL portal:'))).toMatch(/lacks scopes: crm, user$/);
+    expect(r.output).not.toContain('wrong-secret-123');
+  });
+
+  it('fails the config line alone for a config that does not validate', async () => {
+    const dir = tempDir('b24check-');
+    const file = join(dir, 'config.yaml');
+    writeFileSync(file, stringify({ asterisk: { ami: { username: 'x', secret: 'y' } }, bitrix: { webhookUrl: 'nope', defaultUserId: 1 } }));
+    const r = await runCli(['check', '--config', file]);
+    expect(r.code).toBe(1);
+    expect(r.output).toMatch(/^FAIL config: /);
+    expect(r.output).toMatch(/bitrix\.webhookUrl: /);
+    // Nothing else is tried with a config that is not valid.
+    expect(r.output).not.toMatch(/PASS|FAIL (ami|portal|state)/);
+  });
+
+  it('fails the state line when the directory cannot be written', () => {
+    const denied = (): void => {
+      throw Object.assign(new Error('denied'), { code: 'EACCES' });
+    };
+    expect(checkStateDir('/var/lib/asterisk-b24-bridge', denied)).toEqual({ ok: false, line: expect.stringMatching(/^FAIL state: \/var\/lib\/asterisk-b24-bridge: .* is not writable \(EACCES\)$/) });
+  });
+});
