@@ -129,7 +129,7 @@ export function createMetrics(opts: MetricsOptions = {}) {
 
   gauge('recordings_pending', 'Recordings waiting to be attached (counted from the outbox store, restarts included).', () => pendingRecordings.size);
   const recAttached = counter('recordings_attached_total', 'Recordings attached, by format.', ['format']);
-  const recFailed = counter('recordings_failed_total', 'Recordings that will not be attached, by reason (missing, empty, unreadable, corrupt, parked...).', ['reason']);
+  const recFailed = counter('recordings_failed_total', 'Recordings that failed on the way, by reason (missing, empty, unreadable, corrupt, parked: not attached; growing: a partial copy may still be).', ['reason']);
 
   const ringback = counter('ringback_changes_total', 'Ring-back fix: queue member pauses/penalties applied, undone, failed... by queue, policy and cause.', [
     'event',

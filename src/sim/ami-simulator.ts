@@ -98,7 +98,8 @@ export function traceEventsForReplay(trace: string | Buffer): AmiMessage[] {
 
 function replayItems(trace: string | Buffer): TraceItem[] {
   const items = splitTrace(trace);
-  const login = items.findIndex((i) => i.message['Response'] !== undefined);
+  // The recorded Login's answer: a Response that is no event (OriginateResponse events carry a Response too).
+  const login = items.findIndex((i) => i.message['Response'] !== undefined && i.message['Event'] === undefined);
   const after = items.slice(login + 1);
   if (after[0]?.message['Event'] === 'FullyBooted') after.shift();
   return after.filter(

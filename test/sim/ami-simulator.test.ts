@@ -176,4 +176,22 @@ describe('AMI simulator', () => {
     });
     expect(got).toEqual(expected);
   });
+
+  it('replays a stream with no recorded login answer whole, OriginateResponse events included', async () => {
+    const events = [
+      'Event: Newchannel\r\nPrivilege: call,all\r\nChannel: PJSIP/101-00000001\r\nUniqueid: 1.1\r\nLinkedid: 1.1\r\n\r\n',
+      'Event: OriginateResponse\r\nPrivilege: call,all\r\nActionID: 7\r\nResponse: Success\r\nChannel: PJSIP/101\r\nReason: 4\r\nUniqueid: 1.1\r\n\r\n',
+      'Event: Hangup\r\nPrivilege: call,all\r\nChannel: PJSIP/101-00000001\r\nUniqueid: 1.1\r\nLinkedid: 1.1\r\nCause: 16\r\n\r\n',
+    ];
+    sim = await startAmiSimulator({ username: 'u', secret: 's' });
+    const client = await rawClient(sim.port);
+    client.socket.write('Action: Login\r\nActionID: 1\r\nUsername: u\r\nSecret: s\r\n\r\n');
+    await client.response('1');
+    await sim.replay(events.join(''));
+    const got = await until(() => {
+      const seen = client.messages.filter((m) => m['Event'] !== undefined && m['Event'] !== 'FullyBooted');
+      return seen.length >= 3 ? seen : undefined;
+    });
+    expect(got.map((m) => m['Event'])).toEqual(['Newchannel', 'OriginateResponse', 'Hangup']);
+  });
 });
