@@ -57,6 +57,23 @@ describe('the outbox', () => {
     expect(o.callIdOf('L1')).toBe(`externalCall.${reg!.key}`);
   });
 
+  it('sends the hides of the other members and the finish of a call together, in one request', async () => {
+    const { client, batches } = fakeClient(ok);
+    const o = outbox(client);
+    o.enqueue('L1', 'register', 'telephony.externalcall.register', { PHONE_NUMBER: '5551001' }, false);
+    o.enqueue('L1', 'show', 'telephony.externalcall.show', { USER_ID: [11, 12, 13] });
+    expect(await o.drain(1000)).toBe(true);
+    o.enqueue('L1', 'hide', 'telephony.externalcall.hide', { USER_ID: [11] });
+    o.enqueue('L1', 'hide', 'telephony.externalcall.hide', { USER_ID: [13] });
+    o.enqueue('L1', 'finish', 'telephony.externalcall.finish', { USER_ID: 12, DURATION: 5, STATUS_CODE: '200' });
+    expect(await o.drain(1000)).toBe(true);
+    expect(batches).toHaveLength(2);
+    expect(batches[1]!.map((c) => [c.method.split('.').pop(), c.params['USER_ID'], c.params['CALL_ID']])).toEqual([
+      ['hide', [11, 13], `externalCall.${batches[0]![0]!.key}`],
+      ['finish', 12, `externalCall.${batches[0]![0]!.key}`],
+    ]);
+  });
+
   it('sends nothing for a card shown and hidden before either went out', async () => {
     const { client, batches } = fakeClient(ok);
     const o = outbox(client);
