@@ -32,10 +32,12 @@ export const REDACT_PATHS = [
   'asterisk.ari.password',
   'bitrix.webhookUrl',
   'bitrix.applicationToken',
+  'crm.lookupToken',
   'config.asterisk.ami.secret',
   'config.asterisk.ari.password',
   'config.bitrix.webhookUrl',
   'config.bitrix.applicationToken',
+  'config.crm.lookupToken',
 ];
 
 export const CENSOR = '[redacted]';
@@ -52,6 +54,8 @@ const SECRET_KEYS = new Set([
   'webhookurl',
   'applicationtoken',
   'application_token',
+  'lookuptoken',
+  'x-token',
   'access_token',
   'refresh_token',
   'auth',

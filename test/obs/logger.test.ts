@@ -11,7 +11,8 @@ const ARI_PASSWORD = 'ari-P4ssword-value';
 const APP_TOKEN = 'apptoken0123456789abcdef';
 const ACCESS_TOKEN = 'accesstokenZZZ999';
 const BEARER = 'Bearer bearer-XYZ-777';
-const SECRETS = [WEBHOOK_CODE, AMI_SECRET, ARI_PASSWORD, APP_TOKEN, ACCESS_TOKEN, 'bearer-XYZ-777'];
+const LOOKUP_TOKEN = 'lookup-T0ken-for-the-dialplan';
+const SECRETS = [WEBHOOK_CODE, AMI_SECRET, ARI_PASSWORD, APP_TOKEN, ACCESS_TOKEN, 'bearer-XYZ-777', LOOKUP_TOKEN];
 
 /** A log sink: pino writes each finished line here, exactly as journald would receive it. */
 function sink(level = 'trace'): { logger: Logger; lines: string[]; text: () => string } {
@@ -32,6 +33,7 @@ function realConfig() {
     B24BRIDGE_ARI_PASSWORD: ARI_PASSWORD,
     B24BRIDGE_WEBHOOK_URL: WEBHOOK_URL,
     B24BRIDGE_APPLICATION_TOKEN: APP_TOKEN,
+    B24BRIDGE_LOOKUP_TOKEN: LOOKUP_TOKEN,
   });
 }
 
@@ -90,6 +92,15 @@ describe('the logger', () => {
     logger.info({ headers: { authorization: BEARER } }, 'a');
     logger.info({ req: { headers: { Authorization: BEARER } } }, 'b');
     logger.info({ upstream: { request: { headers: { AUTHORIZATION: BEARER, cookie: BEARER } } } }, 'c');
+    expectNoSecret(text());
+  });
+
+  it('censors the CRM lookup token in the config, in an X-Token header and in a logged lookup URL', () => {
+    const { logger, text } = sink();
+    expect(realConfig().crm.lookupToken).toBe(LOOKUP_TOKEN);
+    logger.info({ crm: realConfig().crm }, 'crm');
+    logger.info({ req: { headers: { 'x-token': LOOKUP_TOKEN, 'X-Token': LOOKUP_TOKEN } } }, 'lookup');
+    logger.warn({ url: `/route?number=5551001&token=${LOOKUP_TOKEN}` }, 'lookup url');
     expectNoSecret(text());
   });
 
