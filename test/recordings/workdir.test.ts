@@ -23,7 +23,7 @@ async function setUp(config: object, stateDir: string, pending = [{ seq: 3, key:
     config: recordingsSchema.parse(config),
     stateDir,
     pendingAttachments: () => pending,
-    client: { call: async () => undefined },
+    client: { call: async <T>() => undefined as T },
     logger,
     lookupFfmpeg: async () => ({ problems: ['none'] }),
   });
