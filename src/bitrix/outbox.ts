@@ -64,6 +64,9 @@ interface KeyQueue {
 
 const FINISH_GONE = /Call is not found/i;
 
+/** Why a command waiting for its call's CALL_ID is parked: its register is (`parked` lists it with this). */
+const dependentError = (registerSeq: number, error: string) => `register failed (seq ${registerSeq}), parked with it: ${error}`;
+
 export class Outbox {
   private readonly queues = new Map<string, KeyQueue>();
   private readonly parked: ParkedCommands;
@@ -163,7 +166,7 @@ export class Outbox {
     this.opts.store.put(entry);
     const register = this.parked.registerOf(key);
     // Its register is parked: it could only wait forever for the CALL_ID, so it is parked with it.
-    if (register && needsCallId && q.callId === undefined) this.park(entry, `register parked (seq ${register.seq}): ${register.error}`, register.seq);
+    if (register && needsCallId && q.callId === undefined) this.park(entry, dependentError(register.seq, register.error), register.seq);
     else this.schedule();
     return true;
   }
@@ -406,7 +409,7 @@ export class Outbox {
     this.opts.hooks?.onParked?.(parked);
     if (entry.kind === 'register' && q.callId === undefined) {
       // Everything after it that needs its CALL_ID would wait forever: parked with it, retried with it.
-      for (const e of q.entries.filter((x) => x.needsCallId)) this.park(e, `register parked (seq ${entry.seq}): ${error}`, entry.seq);
+      for (const e of q.entries.filter((x) => x.needsCallId)) this.park(e, dependentError(entry.seq, error), entry.seq);
     }
     this.forgetIfDone(entry.key, q);
   }

@@ -37,7 +37,7 @@ describe('commands behind a parked register', () => {
       ['finish', parked[0]!.seq],
       ['attach', parked[0]!.seq],
     ]);
-    expect(parked[1]!.error).toBe(`register parked (seq ${parked[0]!.seq}): CONTRACT: Unknown TYPE`);
+    expect(parked[1]!.error).toBe(`register failed (seq ${parked[0]!.seq}), parked with it: CONTRACT: Unknown TYPE`);
   });
 
   it('come back with the register when it is retried, and go out after it, in order', async () => {

@@ -44,7 +44,7 @@ describe('a whole request refused for good', () => {
     expect(batches).toHaveLength(1); // not retried by itself
     expect(o.parkedEntries().map((p) => [p.kind, p.error])).toEqual([
       ['register', 'webhook refused the request (AUTH HTTP 401 INVALID_CREDENTIALS): Invalid request credentials; fix bitrix.webhookUrl, then run: parked --retry-all'],
-      ['finish', expect.stringMatching(/^register parked \(seq \d+\): webhook refused the request \(AUTH HTTP 401/)],
+      ['finish', expect.stringMatching(/^register failed \(seq \d+\), parked with it: webhook refused the request \(AUTH HTTP 401/)],
     ]);
     const parkedLines = lines.filter((l) => l.msg === 'outbox: command parked');
     expect(parkedLines.map((l) => l.obj)).toEqual([
