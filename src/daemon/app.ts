@@ -20,7 +20,7 @@ import type { Config } from '../config/schema.js';
 import { ChannelClassifier } from '../core/classify.js';
 import type { Effect } from '../core/effects.js';
 import { CallTracker } from '../core/tracker.js';
-import type { Logger } from '../obs/logger.js';
+import { callLogger, type Logger } from '../obs/logger.js';
 import { Runtime } from './runtime.js';
 import { PortalHealth } from './portal-health.js';
 import { liveChannels } from './resync.js';
@@ -145,6 +145,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     showCards: config.bitrix.showCards,
   });
   const commandOptions: CommandOptions = { addToChat: config.bitrix.addToChat };
+  const coreLog = log.child({ part: 'core' });
   // The outbox tells the CRM features about register answers, and they enqueue through it: bound once both exist.
   let crmHook: Crm['onDelivered'] | undefined;
   const mh = m?.outboxHooks();
@@ -163,6 +164,9 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
       onBatch: (n) => mh?.onBatch?.(n),
       onDelivered: (e, r) => {
         storeFailing = false;
+        // The line that ties Asterisk's linkedid to Bitrix24's CALL_ID in the journal.
+        const callId = e.kind === 'register' ? (r as { CALL_ID?: unknown } | undefined)?.CALL_ID : undefined;
+        if (typeof callId === 'string') callLogger(coreLog, { linkedid: e.key, callId }).info({}, 'Bitrix24 registered the call');
         mh?.onDelivered?.(e, r);
         crmHook?.(e, r);
       },
@@ -208,7 +212,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
   const runtime = new Runtime({
     tracker,
     outbox,
-    logger: log.child({ part: 'core' }),
+    logger: coreLog,
     clock,
     commands: commandOptions,
     recordingsEnabled: attach !== undefined,

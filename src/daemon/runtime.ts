@@ -5,7 +5,7 @@ import type { Effect, RegisterCall } from '../core/effects.js';
 import type { CoreInput } from '../core/events.js';
 import { normalize } from '../core/normalize.js';
 import type { CallTracker } from '../core/tracker.js';
-import type { Logger } from '../obs/logger.js';
+import { callLogger, type Logger } from '../obs/logger.js';
 
 /**
  * The loop at the heart of the daemon: AMI messages in, normalized, stepped through the core, effects performed.
@@ -41,10 +41,14 @@ export interface RuntimeOptions {
   registerExtras?: (effect: RegisterCall) => Record<string, unknown>;
 }
 
+const MAX_CALL_LOGGERS = 10_000;
+
 export class Runtime {
   readonly stats: RuntimeStats = { events: 0, cardsShown: 0, cardsHidden: 0, callsFinished: 0, unmappedExtensions: 0, poisonedCalls: 0, eventErrors: 0 };
 
   private readonly variables: ReadonlySet<string>;
+  /** A child logger per call in flight: every line about a call carries its linkedid. Dropped when it ends. */
+  private readonly callLogs = new Map<string, Logger>();
 
   constructor(private readonly opts: RuntimeOptions) {
     this.variables = new Set(opts.recordingVariables ?? []);
@@ -77,6 +81,17 @@ export class Runtime {
     if (effects.length > 0) this.opts.onEffects?.(effects);
   }
 
+  private logFor(linkedid: string): Logger {
+    let log = this.callLogs.get(linkedid);
+    if (log === undefined) {
+      // A bound, whatever happens to callEnded: losing per-call children costs nothing but a new child.
+      if (this.callLogs.size >= MAX_CALL_LOGGERS) this.callLogs.clear();
+      log = callLogger(this.opts.logger, { linkedid });
+      this.callLogs.set(linkedid, log);
+    }
+    return log;
+  }
+
   private perform(effect: Effect): void {
     const { outbox, logger, commands } = this.opts;
     this.opts.onEffect?.(effect);
@@ -84,14 +99,16 @@ export class Runtime {
     switch (effect.type) {
       case 'register':
         outbox.enqueue(effect.linkedid, 'register', 'telephony.externalcall.register', { ...registerParams(effect, commands), ...this.opts.registerExtras?.(effect) }, false);
-        logger.info({ linkedid: effect.linkedid, phone: effect.phoneNumber, type: effect.callType }, 'call registered');
+        this.logFor(effect.linkedid).info({ phone: effect.phoneNumber, type: effect.callType, userId: effect.userId }, 'call registered');
         return;
       case 'show':
         this.stats.cardsShown += effect.userIds.length;
+        this.logFor(effect.linkedid).debug({ userIds: effect.userIds }, 'card shown');
         outbox.enqueue(effect.linkedid, 'show', 'telephony.externalcall.show', cardParams(effect));
         return;
       case 'hide':
         this.stats.cardsHidden += effect.userIds.length;
+        this.logFor(effect.linkedid).debug({ userIds: effect.userIds }, 'card hidden');
         outbox.enqueue(effect.linkedid, 'hide', 'telephony.externalcall.hide', cardParams(effect));
         return;
       case 'finish':
@@ -100,9 +117,10 @@ export class Runtime {
         return;
       case 'attachRecording':
         if (!this.opts.recordingsEnabled) {
-          logger.info({ linkedid: effect.linkedid, path: effect.path }, 'recording not attached: recordings are not enabled');
+          this.logFor(effect.linkedid).info({ path: effect.path }, 'recording not attached: recordings are not enabled');
           return;
         }
+        this.logFor(effect.linkedid).debug({ path: effect.path }, 'recording queued');
         outbox.enqueue(effect.linkedid, 'attach', 'telephony.externalCall.attachRecord', { path: effect.path, endedAt: effect.endedAt });
         return;
       case 'bindCallId':
@@ -114,13 +132,15 @@ export class Runtime {
         return;
       case 'callPoisoned':
         this.stats.poisonedCalls++;
-        logger.error({ linkedid: effect.linkedid, reason: effect.reason }, 'call dropped: events broke its state machine');
+        this.logFor(effect.linkedid).error({ reason: effect.reason }, 'call dropped: events broke its state machine');
+        this.callLogs.delete(effect.linkedid);
         return;
       case 'callEnded':
-        logger.info(
-          { linkedid: effect.linkedid, direction: effect.direction, status: effect.status, userId: effect.userId, duration: effect.durationSec, queue: effect.queue },
+        this.logFor(effect.linkedid).info(
+          { direction: effect.direction, status: effect.status, userId: effect.userId, duration: effect.durationSec, queue: effect.queue },
           'call finished',
         );
+        this.callLogs.delete(effect.linkedid);
         return;
     }
   }
