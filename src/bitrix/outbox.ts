@@ -25,6 +25,8 @@ export interface OutboxHooks {
   onRetry?(entry: OutboxEntry, error: BitrixError): void;
   onDuplicate?(kind: EntryKind): void;
   onDropped?(kind: EntryKind): void;
+  /** A batch waited this long for the rate limiter before it left (the client then finds the slot free). */
+  onLimiterWait?(waitedMs: number): void;
 }
 
 /** Attachments go outside batches (uploads cannot be batched); this performs one, given the call's CALL_ID. */
@@ -76,6 +78,8 @@ export class Outbox {
   /** Seqs of the commands on the wire right now: never merged into or dropped. */
   private readonly sending = new Set<number>();
   private pausedUntil = 0;
+  /** When the next batch started waiting for the rate limiter (reported once it leaves). */
+  private limiterWaitSince: number | undefined;
   private wakeAt = Infinity;
   private wakeTimer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
@@ -279,7 +283,14 @@ export class Outbox {
         break;
       }
       const delay = this.opts.limiterDelay();
-      if (delay > 0) return this.wake(now + delay);
+      if (delay > 0) {
+        this.limiterWaitSince ??= now;
+        return this.wake(now + delay);
+      }
+      if (this.limiterWaitSince !== undefined) {
+        this.opts.hooks?.onLimiterWait?.(now - this.limiterWaitSince);
+        this.limiterWaitSince = undefined;
+      }
       this.send(commands, entries);
     }
     if (this.isIdle()) this.idleWaiters.splice(0).forEach((w) => w());

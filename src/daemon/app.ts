@@ -126,7 +126,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
         client: bitrix,
         // Uploads are HTTP requests to the portal too: they take a slot of the same leaky bucket.
         beforeRequest: async () => {
-          await acquire(bucket, (ms) => new Promise((r) => setTimeout(r, ms)));
+          m?.onLimiterWait(await acquire(bucket, (ms) => new Promise((r) => setTimeout(r, ms))));
         },
         logger: log.child({ part: 'recordings' }),
         ...(recordingHooks ? { hooks: recordingHooks } : {}),
@@ -180,6 +180,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
       },
       onDuplicate: (k) => mh?.onDuplicate?.(k),
       onDropped: (k) => mh?.onDropped?.(k),
+      onLimiterWait: (ms) => mh?.onLimiterWait?.(ms),
     },
   });
   // A restart (even kill -9) resumes the calls in flight from the last snapshot; the resync below repairs the gap.

@@ -113,6 +113,11 @@ export function createMetrics(opts: MetricsOptions = {}) {
   const lastSuccess = new Gauge({ name: `${PREFIX}rest_last_success_timestamp_seconds`, help: 'When the portal last answered a request successfully.', registers });
   const limiterWaits = counter('rate_limit_waits_total', 'Requests that waited for the local rate limiter.');
   const limiterWaited = counter('rate_limit_wait_seconds_total', 'Time spent waiting for the local rate limiter.');
+  const limiterWait = (ms: number): void => {
+    if (ms <= 0) return;
+    limiterWaits.inc();
+    limiterWaited.inc(ms / 1000);
+  };
 
   const batchSize = new Histogram({ name: `${PREFIX}outbox_batch_size`, help: 'Commands per Bitrix24 batch request.', buckets: [1, 2, 3, 5, 10, 20, 30, 40, 50], registers });
   gauge('outbox_depth', 'Bitrix24 commands waiting to be delivered (not parked).', () => outbox?.view.depth);
@@ -151,11 +156,11 @@ export function createMetrics(opts: MetricsOptions = {}) {
       restDuration.observe({ method: info.method }, info.durationMs / 1000);
       if (info.errorCode !== undefined) restErrors.inc({ method: info.method, code: info.errorCode });
       else lastSuccess.set(now() / 1000);
-      if (info.waitedMs > 0) {
-        limiterWaits.inc();
-        limiterWaited.inc(info.waitedMs / 1000);
-      }
+      limiterWait(info.waitedMs);
     },
+
+    /** Waits for the local rate limiter outside the client: the outbox's batches, the recordings' uploads. */
+    onLimiterWait: (waitedMs: number): void => limiterWait(waitedMs),
 
     /** Outbox `hooks`. Batch sizes come from here: the outbox is the only batcher. */
     outboxHooks(): OutboxHooks {
@@ -168,6 +173,7 @@ export function createMetrics(opts: MetricsOptions = {}) {
         },
         onRetry: (entry, error) => retries.inc({ kind: entry.kind, code: error.errorCode }),
         onDropped: (kind) => dropped.inc({ kind }),
+        onLimiterWait: (ms) => limiterWait(ms),
       };
     },
 

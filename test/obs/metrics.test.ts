@@ -5,10 +5,13 @@ import { register as globalRegistry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBitrixClient } from '../../src/bitrix/client.js';
 import { BitrixError } from '../../src/bitrix/errors.js';
-import { LeakyBucket } from '../../src/bitrix/limiter.js';
+import { acquire, LeakyBucket } from '../../src/bitrix/limiter.js';
+import { Outbox } from '../../src/bitrix/outbox.js';
 import { MemoryOutboxStore, type OutboxEntry, type ParkedEntry } from '../../src/bitrix/outbox-entry.js';
 import { createMetrics, type RuntimeSnapshot } from '../../src/obs/metrics.js';
 import type { RingBackMetrics } from '../../src/ringback/report.js';
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 const stats = (over: Partial<RuntimeSnapshot> = {}): RuntimeSnapshot => ({
   events: 0,
@@ -81,6 +84,27 @@ describe('createMetrics', () => {
     expect(sample(text, 'b24bridge_rate_limit_waits_total')).toBe(2);
     expect(sample(text, 'b24bridge_rate_limit_wait_seconds_total')).toBe(0.75);
     expect(sample(text, 'b24bridge_rest_last_success_timestamp_seconds')).toBe(1_700_000_000);
+  });
+
+  it('counts the waits of batches the outbox held back for the shared rate limiter (the client then finds its slot free)', async () => {
+    const m = createMetrics({ processMetrics: false });
+    // 20 requests/s, no burst: every batch after the first waits about 50 ms for its slot.
+    const bucket = new LeakyBucket({ perSecond: 20, burst: 1, safety: 0 });
+    const client = {
+      call: async () => undefined as never,
+      batch: async (cmds: Array<{ key: string; method: string }>) => {
+        // What the real client does first: take a slot, waiting if needed (it waits 0 here, the outbox waited).
+        m.onRequest({ method: 'batch', status: 200, durationMs: 1, waitedMs: await acquire(bucket, (ms) => new Promise((r) => setTimeout(r, ms))) });
+        return { results: Object.fromEntries(cmds.map((c) => [c.key, c.method.endsWith('register') ? { CALL_ID: `externalCall.${c.key}` } : true])), errors: {} };
+      },
+    };
+    const outbox = new Outbox({ client, store: new MemoryOutboxStore(), clock: Date.now, limiterDelay: () => bucket.waitMs(), logger: silent, lingerMs: 0, maxBatch: 1, concurrency: 1, hooks: m.outboxHooks() });
+    for (const k of ['L1', 'L2', 'L3']) outbox.enqueue(k, 'register', 'telephony.externalcall.register', {}, false);
+    expect(await outbox.drain(5000)).toBe(true);
+    outbox.stop();
+    const text = await m.scrape();
+    expect(sample(text, 'b24bridge_rate_limit_waits_total')).toBe(2);
+    expect(sample(text, 'b24bridge_rate_limit_wait_seconds_total')).toBeGreaterThan(0.08);
   });
 
   it('reads outbox depth, oldest age and parked count on scrape and counts outbox hook calls', async () => {
