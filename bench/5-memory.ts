@@ -11,12 +11,13 @@ import { startBitrixEmulator } from '../src/sim/bitrix-emulator.js';
 
 /**
  * Item 5: resident memory of the daemon process alone (bench/lib/memory-child.ts, bundled with esbuild and run
- * by plain `node --expose-gc`, a full GC before every reading).
+ * by plain `node --expose-gc` with the systemd unit's V8 flags, a full GC before every reading).
  *  - With 1000 concurrent calls: 1000 queue calls ringing 3 members each (4 channels per call), started and not
  *    ended, every card delivered to the emulator (no portal limit), the real AMI connection, client and SQLite
  *    state. Baseline: the same process started, no calls.
- *  - Soak: 1M events (copies of every real trace, distinct ids) through framer, core, runtime and outbox with a
- *    portal that answers at once; RSS after a 100k-event warm-up and at the end, growth in %.
+ *  - Soak: copies of every real trace (distinct ids) through framer, core, runtime and outbox with a portal that
+ *    answers at once: an 800k-event warm-up that fills the bounded memories of ended calls, then 1M events more;
+ *    RSS after the warm-up and at the end, growth in %.
  */
 
 const ITEM = '5 memory';
@@ -68,8 +69,10 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
   const calls = 1000;
   const a = await concurrentCalls(cmd, calls, opts.log);
 
-  const events = opts.quick ? 200_000 : 1_000_000;
-  const warmup = opts.quick ? 20_000 : 100_000;
+  // The warm-up fills what the daemon keeps of ended calls up to its bounds (the core's 2000 ended Linkedids and
+  // their 16k hung-up channels, about 650k events of these traces): growth after it is what keeps growing.
+  const warmup = opts.quick ? 100_000 : 800_000;
+  const events = warmup + (opts.quick ? 200_000 : 1_000_000);
   const soakRun = startChild(cmd, { mode: 'soak', traceDir: defaultTraceDir(), events, warmupEvents: warmup, sampleEvery: events / 10 });
   let soak: Extract<ChildMessage, { type: 'soak' }>;
   try {
@@ -90,8 +93,8 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
     row(ITEM, 'baseline: RSS of the started daemon, no calls', mb(a.idle), 'MB', undefined, cmd.note),
     row(ITEM, `RSS with ${a.active} concurrent calls`, mb(a.loaded), 'MB', { op: '<=', target: 100, text: '<= 100 MB' },
       `queue calls ringing 3 members each, every card delivered; heap ${(a.loaded.heapUsed / MB).toFixed(1)} MB`),
-    row(ITEM, `soak: RSS after ${Math.round(warmup / 1000)}k-event warm-up`, mb(soak.start), 'MB'),
-    row(ITEM, `soak: RSS after ${events_}`, mb(soak.end), 'MB', undefined, `heap ${(soak.start.heapUsed / MB).toFixed(1)} -> ${(soak.end.heapUsed / MB).toFixed(1)} MB`),
+    row(ITEM, `soak: RSS after ${Math.round(warmup / 1000)}k-event warm-up`, mb(soak.start), 'MB', undefined, 'bounded memories of ended calls full'),
+    row(ITEM, `soak: RSS after ${((soak.events - soak.startEvents) / 1e6).toFixed(2)}M more events (${events_} in all)`, mb(soak.end), 'MB', undefined, `heap ${(soak.start.heapUsed / MB).toFixed(1)} -> ${(soak.end.heapUsed / MB).toFixed(1)} MB`),
     row(ITEM, 'soak: RSS growth', growth, '%', { op: '<=', target: 5, text: '<= 5 %' }, `calls still open at the end: ${soak.activeCalls}; core state snapshot ${(soak.snapshotBytes / 1024).toFixed(0)} KiB, ${soak.snapshotMs.toFixed(0)} ms to build`),
     row(ITEM, 'soak: events/s through framer, core, runtime, outbox, SQLite', rate, 'ev/s', undefined, 'portal answering at once; logs at info to /dev/null', 0),
   ];

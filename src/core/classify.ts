@@ -11,7 +11,11 @@ export interface ClassifierOptions {
   extensionPattern: string;
 }
 
-const CACHE_LIMIT = 50_000;
+/**
+ * Queue interfaces and the channels of calls in flight repeat; finished calls' channel names never come back, so a
+ * larger cache only holds dead names (the memory soak saw it grow by 2 MB per 20k channels).
+ */
+const CACHE_LIMIT = 4096;
 
 export class ChannelClassifier {
   private readonly pattern: RegExp;

@@ -25,7 +25,10 @@ export interface TrackerOptions {
   crmCreate: { inbound: boolean; outbound: boolean };
   defaultLineNumber: string;
   showCards: boolean;
-  /** How many ended Linkedids are remembered so late events cannot start a call again. */
+  /**
+   * How many ended Linkedids are remembered so late events cannot start a call again (8 hung-up channels each).
+   * Late events come within seconds; the default is what a snapshot keeps across a restart anyway.
+   */
   tombstones?: number;
   /** Channel variables that carry a recording's absolute path (default MIXMONITOR_FILENAME). */
   recordingVariables?: readonly string[];
@@ -45,7 +48,7 @@ export class CallTracker {
 
   constructor(private readonly opts: TrackerOptions) {
     this.recordingVariables = new Set(opts.recordingVariables ?? ['MIXMONITOR_FILENAME']);
-    this.channels = new ChannelBook((opts.tombstones ?? 10_000) * 8);
+    this.channels = new ChannelBook((opts.tombstones ?? SNAPSHOT_TOMBSTONES) * 8);
     this.end = { defaultUserId: opts.defaultUserId, crmCreate: opts.crmCreate, userIdFor: (ext, out) => this.userIdFor(ext, out) };
     this.cards = {
       showCards: opts.showCards,
@@ -467,7 +470,7 @@ export class CallTracker {
     if (call) this.consultations.forgetCall(call);
     this.calls.delete(linkedid);
     if (call) for (const id of call.channels) if (this.channels.get(id)?.linkedid === linkedid) this.channels.delete(id);
-    remember(this.ended, linkedid, this.opts.tombstones ?? 10_000);
+    remember(this.ended, linkedid, this.opts.tombstones ?? SNAPSHOT_TOMBSTONES);
   }
 }
 

@@ -1,44 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import type { BatchCommand, BatchOutcome, BitrixClient } from '../../src/bitrix/client.js';
 import { BatchRef } from '../../src/bitrix/encode.js';
 import { BitrixError } from '../../src/bitrix/errors.js';
-import { MemoryOutboxStore } from '../../src/bitrix/outbox-entry.js';
-import { Outbox } from '../../src/bitrix/outbox.js';
+import { contractError, fakeClient, makeOutbox, ok } from './outbox-fakes.js';
 
-/** A scripted portal: each batch is answered by `answer`, and every batch is recorded. */
-function fakeClient(answer: (cmds: BatchCommand[], n: number) => BatchOutcome | Promise<BatchOutcome>) {
-  const batches: BatchCommand[][] = [];
-  const client: BitrixClient = {
-    call: async () => {
-      throw new Error('not used');
-    },
-    batch: async (cmds) => {
-      batches.push(cmds);
-      return answer(cmds, batches.length);
-    },
-  };
-  return { client, batches };
-}
-
-const ok = (cmds: BatchCommand[]): BatchOutcome => ({
-  results: Object.fromEntries(cmds.map((c) => [c.key, c.method.endsWith('register') ? { CALL_ID: `externalCall.${c.key}` } : true])),
-  errors: {},
-});
-
-const contractError = (method: string, description: string) =>
-  new BitrixError({ kind: 'fatal', errorCode: 'CONTRACT', code: '', description, method, httpStatus: 400 });
 const rateLimited = (method: string) =>
   new BitrixError({ kind: 'retryable', errorCode: 'RATE_LIMITED', code: 'QUERY_LIMIT_EXCEEDED', description: 'Too many requests', method, httpStatus: 503 });
-
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 async function waitUntil(probe: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !probe(); i++) await new Promise((r) => setTimeout(r, 5));
 }
 
-function outbox(client: BitrixClient, extra: Partial<ConstructorParameters<typeof Outbox>[0]> = {}) {
-  return new Outbox({ client, store: new MemoryOutboxStore(), clock: Date.now, limiterDelay: () => 0, logger: silent, lingerMs: 1, initialRetryDelayMs: 5, maxRetryDelayMs: 20, random: () => 0.5, ...extra });
-}
+const outbox = makeOutbox;
 
 describe('the outbox', () => {
   it('sends a register and the first shows in one batch, the shows referring to the register result', async () => {

@@ -6,11 +6,10 @@ import { parseConfig } from '../../src/config/load.js';
 import { startBridge, type Bridge } from '../../src/daemon/app.js';
 import { ResyncRetry } from '../../src/daemon/resync-retry.js';
 import { DEMO_USERS } from '../../src/demo/scenarios.js';
-import { AmiFramer } from '../../src/ami/framer.js';
 import { startAmiSimulator, type AmiSimulator } from '../../src/sim/ami-simulator.js';
 import { startBitrixEmulator, type BitrixEmulator } from '../../src/sim/bitrix-emulator.js';
 import { tempDir, waitFor } from '../support/daemon-process.js';
-import { traceBytes } from '../support/traces.js';
+import { splitTrace, traceBytes } from '../support/traces.js';
 
 const silent = { info() {}, warn() {} };
 
@@ -99,21 +98,6 @@ afterEach(async () => {
   bridge = pbx = portal = undefined;
 });
 
-/** The trace cut before its first event matching `isCut`; both halves keep the login answer (see test/e2e/faults.test.ts). */
-function splitTrace(name: string, isCut: (event: Record<string, unknown>) => boolean): [Buffer, Buffer] {
-  const text = traceBytes(name).toString('latin1');
-  let offset = 0;
-  let cut = -1;
-  let head = -1;
-  for (const block of text.split('\r\n\r\n')) {
-    const msg = new AmiFramer({ expectBanner: false }).push(`${block.replace(/^Asterisk Call Manager.*\r\n/, '')}\r\n\r\n`).find((o) => o.type === 'message');
-    offset += block.length + 4;
-    if (msg?.type !== 'message') continue;
-    if (head < 0 && msg.message['Response'] !== undefined) head = offset;
-    if (cut < 0 && isCut(msg.message)) cut = offset - block.length - 4;
-  }
-  return [Buffer.from(text.slice(0, cut), 'latin1'), Buffer.from(text.slice(0, head) + text.slice(cut), 'latin1')];
-}
 
 describe('the daemon after an AMI reconnect whose resync times out', () => {
   it('keeps resyncing while connected and finishes the call that ended while it was blind', async () => {

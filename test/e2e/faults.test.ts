@@ -1,12 +1,11 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AmiFramer } from '../../src/ami/framer.js';
 import { DEMO_USERS } from '../../src/demo/scenarios.js';
 import { startAmiSimulator, type AmiSimulator } from '../../src/sim/ami-simulator.js';
 import { startBitrixEmulator, type BitrixEmulator } from '../../src/sim/bitrix-emulator.js';
 import { openStateDb } from '../../src/store/db.js';
 import { startDaemon, tempDir, waitFor, type DaemonProcess } from '../support/daemon-process.js';
-import { traceBytes } from '../support/traces.js';
+import { splitTrace, traceBytes } from '../support/traces.js';
 
 /**
  * Fault tests with the daemon as a real process. Each ends with the delivery invariant: every call registered
@@ -91,24 +90,6 @@ function expectDeliveredOnce(expectedCalls: number, stateDir: string): void {
   }
 }
 
-/**
- * The trace cut in two at the first event matching `isCut` (so a fault can happen in between). Both halves
- * keep the recording's banner and login answer, which the simulator uses to find where the events start.
- */
-function splitTrace(name: string, isCut: (event: Record<string, unknown>) => boolean): [Buffer, Buffer] {
-  const text = traceBytes(name).toString('latin1');
-  let offset = 0;
-  let cut = -1;
-  let head = -1;
-  for (const block of text.split('\r\n\r\n')) {
-    const msg = new AmiFramer({ expectBanner: false }).push(`${block.replace(/^Asterisk Call Manager.*\r\n/, '')}\r\n\r\n`).find((o) => o.type === 'message');
-    offset += block.length + 4;
-    if (msg?.type !== 'message') continue;
-    if (head < 0 && msg.message['Response'] !== undefined) head = offset;
-    if (cut < 0 && isCut(msg.message)) cut = offset - block.length - 4;
-  }
-  return [Buffer.from(text.slice(0, cut), 'latin1'), Buffer.from(text.slice(0, head) + text.slice(cut), 'latin1')];
-}
 
 describe('faults, with the daemon as a real process', () => {
   it('keeps tracking while the portal answers 503, then delivers everything once and in order', async () => {

@@ -25,6 +25,25 @@ export function traceBytes(name: string): Buffer {
   return readFileSync(`${AMI_DIR}${name}.ami`);
 }
 
+/**
+ * The trace cut in two at the first event matching `isCut` (so a fault can happen in between). Both halves keep the
+ * recording's banner and login answer, which the simulator uses to find where the events start.
+ */
+export function splitTrace(name: string, isCut: (event: Record<string, unknown>) => boolean): [Buffer, Buffer] {
+  const text = traceBytes(name).toString('latin1');
+  let offset = 0;
+  let cut = -1;
+  let head = -1;
+  for (const block of text.split('\r\n\r\n')) {
+    const msg = new AmiFramer({ expectBanner: false }).push(`${block.replace(/^Asterisk Call Manager.*\r\n/, '')}\r\n\r\n`).find((o) => o.type === 'message');
+    offset += block.length + 4;
+    if (msg?.type !== 'message') continue;
+    if (head < 0 && msg.message['Response'] !== undefined && msg.message['Event'] === undefined) head = offset;
+    if (cut < 0 && isCut(msg.message)) cut = offset - block.length - 4;
+  }
+  return [Buffer.from(text.slice(0, cut), 'latin1'), Buffer.from(text.slice(0, head) + text.slice(cut), 'latin1')];
+}
+
 export function traceMessages(name: string): AmiMessage[] {
   const out: AmiMessage[] = [];
   for (const o of new AmiFramer().push(traceBytes(name))) if (o.type === 'message') out.push(o.message);
