@@ -72,11 +72,14 @@ class ClickWatch {
   }
 }
 
-/** The HTTP floor: fetch POST of the same body to a server that does nothing, to its 'request' event. */
-async function httpFloor(body: string, samples: number): Promise<number[]> {
-  let received = 0;
+/**
+ * The HTTP floor: fetch POST of the same body to a server that does nothing, to its 'request' event; `together`
+ * requests at a time (the floor of the concurrent clicks).
+ */
+async function httpFloor(body: string, samples: number, together = 1): Promise<number[]> {
+  const received = new Map<string, number>();
   const server: Server = createServer((req, res) => {
-    received = preciseNow();
+    received.set(String(req.headers['x-n']), preciseNow());
     req.resume();
     req.on('end', () => res.end('ok'));
   });
@@ -84,11 +87,16 @@ async function httpFloor(body: string, samples: number): Promise<number[]> {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/bitrix/events`;
   const out: number[] = [];
   try {
-    for (let i = 0; i < samples; i++) {
-      const sent = preciseNow();
-      const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body });
-      await res.arrayBuffer();
-      out.push(received - sent);
+    for (let i = 0; i < samples; i += together) {
+      await Promise.all(
+        Array.from({ length: together }, async (_, j) => {
+          const n = String(i + j);
+          const sent = preciseNow();
+          const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-N': n }, body });
+          await res.arrayBuffer();
+          out.push(received.get(n)! - sent);
+        }),
+      );
     }
   } finally {
     server.closeAllConnections();
@@ -159,6 +167,8 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
     const body = rig.portal.events.at(-1)!.body;
     const floor = await httpFloor(body, opts.quick ? 60 : 300);
     rows.push(latencyRow('baseline: fetch POST -> bare node:http server', floor, 'the same form body to a server that does nothing: the HTTP floor', opts.log, false));
+    const floor20 = await httpFloor(body, opts.quick ? 20 : 60, 20);
+    rows.push(latencyRow('baseline: 20 concurrent fetch POSTs -> bare node:http server', floor20, 'the floor of the concurrent clicks: 20 started together', opts.log, false));
   } finally {
     await stopChild(daemon.child);
     await pbx.close();
