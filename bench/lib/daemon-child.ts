@@ -19,11 +19,24 @@ export interface ChildCommand {
   note: string;
 }
 
-/** The V8 flags the systemd unit gives the daemon (its NODE_OPTIONS): the child is measured as it runs in production. */
-export function unitNodeOptions(): string[] {
+/** The systemd unit's Environment= lines (NODE_OPTIONS, MALLOC_TRIM_THRESHOLD_...): the child runs as production does. */
+export function unitEnvironment(): Record<string, string> {
   const unit = readFileSync(fileURLToPath(new URL('../../systemd/asterisk-b24-bridge.service', import.meta.url)), 'utf8');
-  const m = /^Environment="?NODE_OPTIONS=([^"\n]*)"?$/m.exec(unit);
-  return m ? m[1]!.trim().split(/\s+/) : [];
+  const env: Record<string, string> = {};
+  for (const m of unit.matchAll(/^Environment="?([A-Z_]+)=([^"\n]*)"?$/gm)) env[m[1]!] = m[2]!.trim();
+  return env;
+}
+
+/** The V8 flags of the unit's NODE_OPTIONS, given to the child as its execArgv. */
+export function unitNodeOptions(): string[] {
+  const flags = unitEnvironment()['NODE_OPTIONS'];
+  return flags ? flags.split(/\s+/) : [];
+}
+
+/** The rest of the unit's environment (malloc tuning, NODE_ENV), over this process's own. */
+function childEnv(): NodeJS.ProcessEnv {
+  const { NODE_OPTIONS: _flags, ...rest } = unitEnvironment();
+  return { ...process.env, ...rest };
 }
 
 /** The child as plain JavaScript (esbuild bundle, npm packages left external), or the .ts under tsx as a fallback. */
@@ -34,7 +47,8 @@ export async function childCommand(log: (l: string) => void): Promise<ChildComma
     const script = `${OUT_DIR}memory-child.mjs`;
     await esbuild.build({ entryPoints: [CHILD], outfile: script, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'error' });
     const flags = unitNodeOptions();
-    return { script, execArgv: ['--expose-gc', ...flags], note: `plain node ${flags.join(' ')} (the unit's NODE_OPTIONS), esbuild bundle of the daemon code` };
+    const env = Object.entries(unitEnvironment()).filter(([k]) => k !== 'NODE_OPTIONS').map(([k, v]) => `${k}=${v}`);
+    return { script, execArgv: ['--expose-gc', ...flags], note: `${env.join(' ')} node ${flags.join(' ')} (the unit's environment), esbuild bundle of the daemon code` };
   } catch (err) {
     log(`  esbuild unavailable (${(err as Error).message}); running the child under tsx, whose loader adds ~30 MB`);
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -43,7 +57,7 @@ export async function childCommand(log: (l: string) => void): Promise<ChildComma
 }
 
 export function startChild(cmd: ChildCommand, args: CallsArgs | SoakArgs): { child: ChildProcess; next: () => Promise<ChildMessage> } {
-  const child = fork(cmd.script, [JSON.stringify(args)], { execArgv: cmd.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(cmd.script, [JSON.stringify(args)], { execArgv: cmd.execArgv, env: childEnv(), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const inbox: ChildMessage[] = [];
   const waiters: Array<(m: ChildMessage) => void> = [];
   let failure: Error | undefined;
