@@ -42,6 +42,8 @@ export interface OutboxStore {
   isMarked(key: string, kind: 'register' | 'finish'): boolean;
   /** Makes what was written so far durable now (before a request leaves); a store without transactions omits it. */
   commit?(): void;
+  /** Replaces the durable copy with what the outbox holds in memory (after writes failed for a while). */
+  replaceAll?(state: { entries: OutboxEntry[]; callIds: Array<[string, string]>; parked: ParkedEntry[] }): void;
 }
 
 export class MemoryOutboxStore implements OutboxStore {

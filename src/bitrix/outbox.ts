@@ -123,6 +123,21 @@ export class Outbox {
     return this.parked.entries();
   }
 
+  /**
+   * Writes everything the outbox holds in memory over the store's copy. After the store failed for a while (disk
+   * full, read-only), its copy lacks what came meanwhile and still holds what was delivered meanwhile: a restart
+   * would send those again (a register of a call already finished makes a second call in Bitrix24).
+   */
+  persistAll(): void {
+    const entries: OutboxEntry[] = [];
+    const callIds: Array<[string, string]> = [];
+    for (const [key, q] of this.queues) {
+      entries.push(...q.entries);
+      if (q.callId !== undefined) callIds.push([key, q.callId]);
+    }
+    this.opts.store.replaceAll?.({ entries, callIds, parked: this.parked.entries() });
+  }
+
   callIdOf(key: string): string | undefined {
     return this.queues.get(key)?.callId;
   }

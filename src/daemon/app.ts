@@ -163,7 +163,6 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     hooks: {
       onBatch: (n) => mh?.onBatch?.(n),
       onDelivered: (e, r) => {
-        storeFailing = false;
         // The line that ties Asterisk's linkedid to Bitrix24's CALL_ID in the journal.
         const callId = e.kind === 'register' ? (r as { CALL_ID?: unknown } | undefined)?.CALL_ID : undefined;
         if (typeof callId === 'string') callLogger(coreLog, { linkedid: e.key, callId }).info({}, 'Bitrix24 registered the call');
@@ -183,6 +182,16 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
       onLimiterWait: (ms) => mh?.onLimiterWait?.(ms),
     },
   });
+  if (rawStore instanceof SqliteOutboxStore) {
+    // The disk is back: what came and went while it failed is written over the stale copy, snapshot included.
+    rawStore.onRecovered = () => {
+      outbox.persistAll();
+      saveSnapshot();
+      storeFailing = false;
+      if (lastError?.startsWith('state store')) lastError = undefined;
+      log.warn({ dir: config.state.dir, waiting: outbox.depth }, 'state store writable again; rewrote the waiting commands and the call state from memory');
+    };
+  }
   // A restart (even kill -9) resumes the calls in flight from the last snapshot; the resync below repairs the gap.
   const saved = db ? kvGet<TrackerSnapshot>(db, SNAPSHOT_KEY) : undefined;
   if (saved?.version === 1) {

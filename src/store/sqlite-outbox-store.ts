@@ -15,6 +15,14 @@ export interface StoreErrorSink {
 export class SqliteOutboxStore implements OutboxStore {
   private readonly stmt;
   private open = false;
+  /** A write failed and no commit has succeeded since: the durable copy lags the outbox's memory. */
+  private failing = false;
+  /** Marks whose write failed: still honoured (a call is registered and finished once) and written on recovery. */
+  private readonly unwrittenMarks = new Map<string, Mark>();
+  /** Marks written in this turn's transaction: a failed commit (where a full disk shows) makes them unwritten. */
+  private readonly turnMarks = new Map<string, Mark>();
+  /** Called once writes work again after failing: the owner rewrites what it holds (Outbox.persistAll). */
+  onRecovered: (() => void) | undefined;
   /** Values written once at the end of the turn, computed then: the last state the turn left. */
   private readonly turnValues = new Map<string, { value: () => unknown; at: number }>();
 
@@ -82,9 +90,12 @@ export class SqliteOutboxStore implements OutboxStore {
     this.safe('deleteCallId', () => this.stmt.deleteCallId.run(key));
   }
   mark(key: string, kind: 'register' | 'finish', at: number): void {
-    this.safe('mark', () => this.stmt.mark.run(key, kind, at));
+    const id = `${kind}:${key}`;
+    if (this.safe('mark', () => this.stmt.mark.run(key, kind, at))) this.turnMarks.set(id, { key, kind, at });
+    else this.unwrittenMarks.set(id, { key, kind, at });
   }
   isMarked(key: string, kind: 'register' | 'finish'): boolean {
+    if (this.unwrittenMarks.has(`${kind}:${key}`)) return true;
     let marked = false;
     // Unreadable marks count as absent: the portal's EXTERNAL_CALL_ID dedup still stands behind them.
     this.safe('isMarked', () => (marked = this.stmt.isMarked.get(key, kind) !== undefined));
@@ -138,13 +149,19 @@ export class SqliteOutboxStore implements OutboxStore {
       try {
         kvSet(this.db, key, value(), at);
       } catch (err) {
+        this.failing = true;
         this.onError(err as Error, `kv ${key}`);
       }
     }
     this.turnValues.clear();
     try {
       this.db.exec('COMMIT');
+      this.turnMarks.clear();
+      if (this.failing) this.recover();
     } catch (err) {
+      this.failing = true;
+      for (const [id, m] of this.turnMarks) this.unwrittenMarks.set(id, m);
+      this.turnMarks.clear();
       this.onError(err as Error, 'commit');
       try {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
@@ -154,14 +171,61 @@ export class SqliteOutboxStore implements OutboxStore {
     }
   }
 
-  private safe(op: string, fn: () => unknown): void {
+  /**
+   * Replaces the outbox, parked and CALL_ID tables with `state`, in one transaction (marks are only ever added).
+   * A failure leaves the store failing: the next successful commit tries again.
+   */
+  replaceAll(state: { entries: OutboxEntry[]; callIds: Array<[string, string]>; parked: ParkedEntry[] }): void {
+    try {
+      this.db.transaction(() => {
+        this.db.exec('DELETE FROM outbox; DELETE FROM parked; DELETE FROM call_ids;');
+        for (const e of state.entries) this.stmt.put.run(toRow(e));
+        for (const p of state.parked) {
+          const { parkedAt, error, ...rest } = p;
+          this.stmt.park.run(p.seq, JSON.stringify(rest), error, parkedAt);
+        }
+        for (const [key, callId] of state.callIds) this.stmt.setCallId.run(key, callId);
+      })();
+    } catch (err) {
+      this.failing = true;
+      this.onError(err as Error, 'rewrite');
+    }
+  }
+
+  /** Writes work again: the marks kept in memory go to disk, then the owner rewrites its state. */
+  private recover(): void {
+    this.failing = false;
+    try {
+      this.db.transaction(() => {
+        for (const m of this.unwrittenMarks.values()) this.stmt.mark.run(m.key, m.kind, m.at);
+      })();
+      this.unwrittenMarks.clear();
+    } catch (err) {
+      this.failing = true;
+      this.onError(err as Error, 'marks');
+      return;
+    }
+    this.onRecovered?.();
+  }
+
+  /** Runs one write in the turn's transaction; false (and reported) when it failed. */
+  private safe(op: string, fn: () => unknown): boolean {
     try {
       this.begin();
       fn();
+      return true;
     } catch (err) {
+      this.failing = true;
       this.onError(err as Error, op);
+      return false;
     }
   }
+}
+
+interface Mark {
+  key: string;
+  kind: 'register' | 'finish';
+  at: number;
 }
 
 interface Row {

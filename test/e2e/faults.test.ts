@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEMO_USERS } from '../../src/demo/scenarios.js';
@@ -5,6 +6,7 @@ import { startAmiSimulator, type AmiSimulator } from '../../src/sim/ami-simulato
 import { startBitrixEmulator, type BitrixEmulator } from '../../src/sim/bitrix-emulator.js';
 import { openStateDb } from '../../src/store/db.js';
 import { startDaemon, tempDir, waitFor, type DaemonProcess } from '../support/daemon-process.js';
+import { canMountTmpfs, fillUp, mountTmpfs } from '../support/tmpfs.js';
 import { splitTrace, traceBytes } from '../support/traces.js';
 
 /**
@@ -16,8 +18,11 @@ let pbx: AmiSimulator | undefined;
 let portal: BitrixEmulator | undefined;
 const daemons: DaemonProcess[] = [];
 
+const mounts: Array<() => void> = [];
+
 afterEach(async () => {
   for (const d of daemons.splice(0)) await d.stop('SIGKILL');
+  for (const umount of mounts.splice(0)) umount();
   await pbx?.close();
   await portal?.close();
   pbx = portal = undefined;
@@ -195,6 +200,34 @@ describe('faults, with the daemon as a real process', () => {
     await start(state);
     await waitFor(() => telephony('finish').some((c) => c.ok), 15_000, 'the finish');
     expectDeliveredOnce(1, state);
+  }, 40_000);
+
+  it.skipIf(!canMountTmpfs)('lives through a state dir that fills up mid-run, says so once, and nothing is sent twice after space returns and a restart', async () => {
+    await setUp();
+    const { dir: root, umount } = mountTmpfs('3m');
+    mounts.push(umount);
+    const state = join(root, 'state');
+    const first = await start(state);
+    await pbx!.replay(traceBytes('support_ringall_answer'), { speed: 10 });
+    await waitFor(() => telephony('finish').filter((c) => c.ok).length === 1, 10_000, 'the first finish');
+
+    const filler = fillUp(root);
+    await pbx!.replay(traceBytes('caller_abandon'), { speed: 10 });
+    await waitFor(() => telephony('finish').filter((c) => c.ok).length === 2, 10_000, 'the finish while the disk is full');
+    expect(first.alive()).toBe(true);
+    expect(first.output().match(/state store write failed/g)).toHaveLength(1);
+
+    rmSync(filler);
+    await pbx!.replay(traceBytes('no_members_all_paused'), { speed: 10 });
+    await waitFor(() => telephony('finish').filter((c) => c.ok).length === 3, 10_000, 'the finish once space is back');
+    await waitFor(() => /state store writable again/.test(first.output()), 5_000, 'the recovery');
+    expect(await first.stop('SIGTERM')).toBe(0);
+
+    // What the full disk kept from being deleted is not sent again by the next run.
+    const second = await start(state);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(second.alive()).toBe(true);
+    expectDeliveredOnce(3, state);
   }, 40_000);
 
   it('refuses an unusable state dir with a clear message and exit code 78, so systemd does not loop', async () => {
