@@ -5,7 +5,7 @@ import { UNSATURATED } from './lib/bridge-config.js';
 import { probeFeature } from './lib/feature.js';
 import { childCommand, startChild, stopChild } from './lib/daemon-child.js';
 import { AMI_SECRET, AMI_USER, agentUsers } from './lib/rig.js';
-import { startAmiSimulator } from '../src/sim/ami-simulator.js';
+import { startAmiSimulator, type AmiSimSession } from '../src/sim/ami-simulator.js';
 import { startBitrixEmulator, type BitrixEmulator } from '../src/sim/bitrix-emulator.js';
 import { percentile, preciseNow, until } from './lib/stats.js';
 import { fmt, notMeasured, type BenchOptions, type Row } from './lib/types.js';
@@ -48,11 +48,17 @@ class ClickWatch {
 
   constructor(private readonly exts: number) {}
 
-  onAction = (a: AmiMessage): undefined => {
+  onAction = (a: AmiMessage, session: AmiSimSession): undefined => {
     if (String(a['Action'] ?? '').toLowerCase() !== 'originate') return undefined;
     const at = preciseNow();
     const callId = callIdOf(a);
     if (callId !== undefined) this.originated.set(callId, at);
+    // The agent's leg comes up and is hung up unanswered soon after, as a click nobody picks up: each call ends,
+    // so the daemon's state does not pile up hundreds of calls no real PBX would leave open.
+    const uniqueid = String(a['ChannelId'] ?? '');
+    const leg = { Privilege: 'call,all', Channel: `${String(a['Channel'])}-${uniqueid.slice(-8)};1`, Uniqueid: uniqueid, Linkedid: uniqueid, Context: 'agents', Exten: 's', CallerIDNum: '', CallerIDName: '' };
+    setTimeout(() => session.open && session.send({ Event: 'Newchannel', ...leg, ChannelState: '0' }), 5);
+    setTimeout(() => session.open && session.send({ Event: 'Hangup', ...leg, Cause: '19', 'Cause-txt': 'No answer' }), 25);
     return undefined;
   };
 
