@@ -132,7 +132,8 @@ export class Outbox {
     const entries: OutboxEntry[] = [];
     const callIds: Array<[string, string]> = [];
     for (const [key, q] of this.queues) {
-      entries.push(...q.entries);
+      // What is on the wire now may land: on disk it is uncertain, as send() wrote it.
+      for (const e of q.entries) entries.push(this.sending.has(e.seq) ? { ...e, uncertain: true } : e);
       if (q.callId !== undefined) callIds.push([key, q.callId]);
     }
     this.opts.store.replaceAll?.({ entries, callIds, parked: this.parked.entries() });

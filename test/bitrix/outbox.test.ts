@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BatchRef } from '../../src/bitrix/encode.js';
 import { BitrixError } from '../../src/bitrix/errors.js';
+import { MemoryOutboxStore } from '../../src/bitrix/outbox-entry.js';
 import { contractError, fakeClient, makeOutbox, ok } from './outbox-fakes.js';
 
 const rateLimited = (method: string) =>
@@ -44,6 +45,33 @@ describe('the outbox', () => {
       ['hide', [11, 13], `externalCall.${batches[0]![0]!.key}`],
       ['finish', 12, `externalCall.${batches[0]![0]!.key}`],
     ]);
+  });
+
+  it('rewrites its whole memory over the store on request, a batch on the wire marked uncertain', async () => {
+    const waiting: Array<() => void> = [];
+    const { client } = fakeClient(async (cmds) => {
+      await new Promise<void>((r) => waiting.push(r));
+      return ok(cmds);
+    });
+    const store = new MemoryOutboxStore();
+    const rewrites: Array<Parameters<NonNullable<MemoryOutboxStore['replaceAll']>>[0]> = [];
+    store.replaceAll = (state) => void rewrites.push(state);
+    const o = makeOutbox(client, {}, store);
+    o.bindCallId('L1', 'externalCall.1');
+    o.enqueue('L1', 'finish', 'telephony.externalcall.finish', { USER_ID: 11 });
+    o.enqueue('L2', 'register', 'telephony.externalcall.register', { PHONE_NUMBER: '5551002' }, false);
+    // Both on the wire, not answered yet: then the store recovers and the outbox rewrites it.
+    for (let i = 0; i < 100 && waiting.length < 1; i++) await new Promise((r) => setTimeout(r, 2));
+    o.persistAll();
+    for (const r of waiting.splice(0)) r();
+    expect(await o.drain(1000)).toBe(true);
+    const [state] = rewrites;
+    expect(state!.callIds).toEqual([['L1', 'externalCall.1']]);
+    expect(state!.entries.map((e) => [e.key, e.kind, e.uncertain === true])).toEqual([
+      ['L1', 'finish', true],
+      ['L2', 'register', true],
+    ]);
+    expect(state!.parked).toEqual([]);
   });
 
   it('sends nothing for a card shown and hidden before either went out', async () => {
