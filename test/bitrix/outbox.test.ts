@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BatchRef } from '../../src/bitrix/encode.js';
 import { BitrixError } from '../../src/bitrix/errors.js';
-import { MemoryOutboxStore } from '../../src/bitrix/outbox-entry.js';
+import { MemoryOutboxStore, type OutboxStore } from '../../src/bitrix/outbox-entry.js';
 import { contractError, fakeClient, makeOutbox, ok } from './outbox-fakes.js';
 
 const rateLimited = (method: string) =>
@@ -53,8 +53,8 @@ describe('the outbox', () => {
       await new Promise<void>((r) => waiting.push(r));
       return ok(cmds);
     });
-    const store = new MemoryOutboxStore();
-    const rewrites: Array<Parameters<NonNullable<MemoryOutboxStore['replaceAll']>>[0]> = [];
+    const store: OutboxStore = new MemoryOutboxStore();
+    const rewrites: Array<Parameters<NonNullable<OutboxStore['replaceAll']>>[0]> = [];
     store.replaceAll = (state) => void rewrites.push(state);
     const o = makeOutbox(client, {}, store);
     o.bindCallId('L1', 'externalCall.1');
