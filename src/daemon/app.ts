@@ -233,8 +233,8 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
       if (effect.type === 'callEnded') callEndedHook?.(effect.linkedid);
     },
     // A turn that starts a call or pops a card saves the core's state in the same transaction as those commands:
-    // after a kill -9 the restart knows every call it registered. Not every turn: one save costs 1-13 ms with
-    // 10-500 calls in progress (bench/diag/snapshot-cost.ts); the 1 s timer below covers the other changes.
+    // after a kill -9 the restart knows every call it registered. Not every turn: one save costs 0.2-3 ms with
+    // 10-500 calls in progress (bench/diag/snapshot-cost.ts, 2026-12-04); the 1 s timer below covers the rest.
     onEffects: (effects) => {
       if (!(rawStore instanceof SqliteOutboxStore) || !effects.some((e) => e.type === 'register' || e.type === 'bindCallId' || e.type === 'show')) return;
       rawStore.putKvThisTurn(SNAPSHOT_KEY, () => tracker.exportState(), clock());
@@ -369,13 +369,16 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
   // A refused webhook (401/403/404) parks commands: say so next to the portal's state, with what to do.
   const healthError = (): string | undefined =>
     portal.problem && lastError?.includes('webhook refused') ? `${portal.problem}; ${lastError}` : (portal.problem ?? lastError);
-  const health = (): BridgeHealth => ({
-    ami: ami.isConnected,
-    portal: portal.reachable,
-    outboxDepth: outbox.depth,
-    parked: outbox.parkedEntries().length,
-    ...(portal.problem ?? lastError ? { lastError: healthError() } : {}),
-  });
+  const health = (): BridgeHealth => {
+    const error = healthError();
+    return {
+      ami: ami.isConnected,
+      portal: portal.reachable,
+      outboxDepth: outbox.depth,
+      parked: outbox.parkedEntries().length,
+      ...(error ? { lastError: error } : {}),
+    };
+  };
   // Last to start: the first click must find the runtime and the AMI connection ready.
   const endpoint = await startEndpoint(
     { http: config.http, clickToCall: config.clickToCall, bitrix: config.bitrix, ari: config.asterisk.ari },
