@@ -43,6 +43,17 @@ program
   });
 
 program
+  .command('auth')
+  .description('app mode: print the URL that authorises the Bitrix24 application, or exchange the code it gives')
+  .requiredOption('-c, --config <file>', 'YAML configuration file')
+  .option('--code <code>', 'the code= value Bitrix24 put in the browser\'s address bar (valid 30 s)')
+  .action(async (opts: { config: string; code?: string }) => {
+    const config = loadOrExit(opts.config);
+    const { runAuth } = await import('./app/auth-command.js');
+    process.exitCode = await runAuth(config, opts, (line) => process.stdout.write(`${line}\n`));
+  });
+
+program
   .command('demo')
   .description('run against the built-in PBX simulator (real Asterisk 22 traces) and Bitrix24 emulator')
   .option('--speed <x>', 'replay speed (1 = real time)', '20')

@@ -30,6 +30,7 @@ import { createPortal } from './portal.js';
 import { Problems } from './problems.js';
 import { ringBackNotifier } from './ringback-notify.js';
 import { Runtime } from './runtime.js';
+import { setupAppMode } from '../app/app-mode.js';
 import { openStateStore } from './state-store.js';
 import { UserMapSync } from './user-map.js';
 
@@ -89,7 +90,19 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
   lifecycle.onStop('state store', () => state.flushAndClose());
   // Counts recordings waiting to be attached, also those a previous run left (it wraps load()).
   const store = m ? m.recordings.trackStore(state.store) : state.store;
-  const portal = createPortal(config, { ...(deps.bitrix ? { client: deps.bitrix } : {}), logger: log, ...(m ? { metrics: m } : {}), clock });
+  const appMode =
+    config.bitrix.auth.mode === 'app'
+      ? setupAppMode({
+          app: config.bitrix.app!,
+          installPath: config.http.installPath,
+          db: state.db,
+          clock,
+          timeoutMs: config.bitrix.timeoutMs,
+          logger: log.child({ part: 'app' }),
+          allow: createAddressMatcher(config.http.allow),
+        })
+      : undefined;
+  const portal = createPortal(config, { ...(deps.bitrix ? { client: deps.bitrix } : {}), ...(appMode ? { auth: appMode.auth } : {}), logger: log, ...(m ? { metrics: m } : {}), clock });
   const bitrix = portal.client;
 
   const recordingVariables = [...new Set(['MIXMONITOR_FILENAME', config.recordings.pathVariable])];
@@ -258,10 +271,20 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     log.error({ err }, 'AMI login failed; retrying');
   });
 
-  const health = (): BridgeHealth => bridgeHealth({ ami, portal: portal.health, outbox, problems });
+  const health = (): BridgeHealth => bridgeHealth({ ami, portal: portal.health, outbox, problems, ...(appMode ? { more: () => appMode.problems() } : {}) });
+  if (appMode) {
+    // Refused while the bridge used a webhook: the application may send them (their calls were never registered).
+    for (const p of outbox.parkedEntries()) if (p.dependsOn === undefined && p.error.startsWith('WRONG_AUTH_TYPE')) outbox.retryParked(p.seq);
+  }
   // Last to start: the first click must find the runtime and the AMI connection ready.
   const endpoint = await startEndpoint(
-    { http: config.http, clickToCall: config.clickToCall, bitrix: config.bitrix, ari: config.asterisk.ari },
+    {
+      http: config.http,
+      clickToCall: config.clickToCall,
+      bitrix: config.bitrix,
+      ari: config.asterisk.ari,
+      ...(appMode ? { eventAuth: { applicationToken: appMode.eventsToken, memberId: appMode.memberId } } : {}),
+    },
     {
       ami,
       bitrix,
@@ -273,6 +296,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
       clock,
       extraRoutes: {
         ...crm.routes,
+        ...appMode?.routes,
         ...(m ? { 'GET /metrics': restrictTo(createAddressMatcher(config.http.metricsAllow), metricsRoute(m)) } : {}),
       },
       crm,
@@ -284,6 +308,11 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
   });
   // Stop taking work first: no click-to-call may start while the rest shuts down.
   lifecycle.onStop('HTTP endpoint', () => endpoint.close(2_000), 3_000);
+  if (appMode) {
+    // Calls go first: a poll waits while the outbox has commands held back by the shared rate limit.
+    appMode.start({ client: bitrix, service: endpoint.service, portalBusy: () => outbox.depth > 0 && portal.bucket.waitMs() > 0 });
+    lifecycle.onStop('application events', () => appMode.stop());
+  }
 
   return {
     runtime,

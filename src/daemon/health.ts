@@ -14,8 +14,8 @@ export interface BridgeHealth {
   problems: HealthProblem[];
 }
 
-export function bridgeHealth(parts: { ami: Pick<AmiClient, 'isConnected'>; portal: PortalHealth; outbox: Pick<Outbox, 'depth' | 'parkedEntries'>; problems: Problems }): BridgeHealth {
-  const problems = parts.problems.list();
+export function bridgeHealth(parts: { ami: Pick<AmiClient, 'isConnected'>; portal: PortalHealth; outbox: Pick<Outbox, 'depth' | 'parkedEntries'>; problems: Problems; more?: () => HealthProblem[] }): BridgeHealth {
+  const problems: HealthProblem[] = [...parts.problems.list(), ...(parts.more?.() ?? [])];
   // The portal's own state first (why it is down), then what the daemon knows is wrong (what to do).
   const texts = [parts.portal.problem, ...problems.map((p) => p.text)].filter((t): t is string => t !== undefined);
   return {

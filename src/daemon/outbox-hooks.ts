@@ -10,6 +10,9 @@ import type { Problems } from './problems.js';
  * comment after a register) starts a new turn of the outbox instead of re-entering the one in progress.
  */
 
+export const WRONG_AUTH_TYPE_ADVICE =
+  'this portal refuses webhooks for telephony: set bitrix.auth.mode: app (see the admin guide), restart, and the parked commands go out';
+
 export type DeliveredListener = (entry: OutboxEntry, result: unknown) => void;
 
 export function outboxHooks(deps: { logger: Logger; problems: Problems; metrics?: OutboxHooks }): { outbox: OutboxHooks; onDelivered(listener: DeliveredListener): void } {
@@ -34,6 +37,8 @@ export function outboxHooks(deps: { logger: Logger; problems: Problems; metrics?
     },
     onParked: (p) => {
       problems.set('parked', `parked ${p.method}: ${p.error}`, false);
+      // The documented refusal of webhooks for register/finish (Bitrix24 REST docs, telephony pages, 2026-03).
+      if (p.error.startsWith('WRONG_AUTH_TYPE')) problems.set('authType', WRONG_AUTH_TYPE_ADVICE);
       mh?.onParked?.(p);
     },
     onDuplicate: (k) => mh?.onDuplicate?.(k),

@@ -1,3 +1,5 @@
+import type { RestAuth } from '../bitrix/auth/rest-auth.js';
+import { webhookAuth } from '../bitrix/auth/webhook-auth.js';
 import { createBitrixClient, type BitrixClient, type RequestInfo } from '../bitrix/client.js';
 import { LeakyBucket } from '../bitrix/limiter.js';
 import type { Config } from '../config/schema.js';
@@ -21,7 +23,7 @@ export interface Portal {
 
 export const PORTAL_PROBE_IDLE_MS = 60_000;
 
-export function createPortal(config: Config, deps: { client?: BitrixClient; logger: Logger; metrics?: Metrics; clock: () => number }): Portal {
+export function createPortal(config: Config, deps: { client?: BitrixClient; auth?: RestAuth; logger: Logger; metrics?: Metrics; clock: () => number }): Portal {
   const health = new PortalHealth(deps.clock);
   const bucket = new LeakyBucket({ perSecond: config.bitrix.rateLimit.perSecond, burst: config.bitrix.rateLimit.burst }, deps.clock);
   const onRequest = (info: RequestInfo): void => {
@@ -31,7 +33,8 @@ export function createPortal(config: Config, deps: { client?: BitrixClient; logg
   const client =
     deps.client ??
     createBitrixClient({
-      webhookUrl: config.bitrix.webhookUrl,
+      // The schema requires webhookUrl in webhook mode; app mode passes its own auth.
+      auth: deps.auth ?? webhookAuth(config.bitrix.webhookUrl!),
       timeoutMs: config.bitrix.timeoutMs,
       limiter: bucket,
       logger: deps.logger.child({ part: 'bitrix' }),

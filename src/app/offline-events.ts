@@ -1,0 +1,169 @@
+import type { BitrixClient } from '../bitrix/client.js';
+import { BitrixError } from '../bitrix/errors.js';
+import { retryDelay } from '../bitrix/retry-policy.js';
+import type { EventOutcome } from '../clicktocall/telephony-events.js';
+
+/**
+ * Click-to-call with no inbound connection: Bitrix24 keeps the application's offline events, and this fetches
+ * them (event.offline.get), starts each one, then clears what it handled (event.offline.clear), so a crash between
+ * the two replays an event instead of losing it (Bitrix24 REST docs, api-reference/events/offline-events.md).
+ * Each event's row ID is written to the state store before it is started: a replayed row is cleared, never rung
+ * twice. Reading without clearing needs the plan feature `rest_offline_extended`; without it events are read and
+ * cleared at once, and a crash at the wrong moment can lose a click (said in /healthz and check).
+ *
+ * Polling shares the portal's rate limit with calls and must not starve them: a poll is skipped while commands
+ * wait for the limiter, and it costs one request per interval (default 2 s: a quarter of the 2 req/s budget, see
+ * the README's benchmark of click-to-Originate latency).
+ */
+
+export interface OfflineEvent {
+  id: string;
+  name: string;
+  data: Readonly<Record<string, unknown>>;
+}
+
+/** Where the poller keeps what must survive a restart: its process id and the rows it already started. */
+export interface OfflineEventsState {
+  load(): { processId?: string; handled: Array<[string, number]> } | undefined;
+  save(state: { processId?: string; handled: Array<[string, number]> }): void;
+}
+
+export interface OfflineEventsOptions {
+  client: Pick<BitrixClient, 'call'>;
+  state: OfflineEventsState;
+  handle: (event: OfflineEvent) => Promise<EventOutcome>;
+  pollMs: number;
+  /** True while Bitrix24 commands wait for the shared rate limiter: calls go first. */
+  portalBusy: () => boolean;
+  clock: () => number;
+  logger: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+  /** The plan lacks rest_offline_extended (or it could not be read): events are read and cleared at once. */
+  onMode?: (mode: 'confirmed' | 'read-and-clear') => void;
+}
+
+/** How long a handled row ID is remembered: a replay comes at the next start, within hours at most. */
+const HANDLED_TTL_MS = 24 * 3600 * 1000;
+const HANDLED_MAX = 2_000;
+const FETCH_LIMIT = 50;
+
+export class OfflineEventPoller {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private stopped = true;
+  private extended: boolean | undefined;
+  private failures = 0;
+  private polling: Promise<void> | undefined;
+  readonly stats = { polls: 0, skipped: 0, events: 0, replays: 0 };
+
+  constructor(private readonly opts: OfflineEventsOptions) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.polling;
+  }
+
+  /** One round now (tests, and the demo's "poll now"); resolves when its events were started and cleared. */
+  pollNow(): Promise<void> {
+    this.polling ??= this.poll().finally(() => (this.polling = undefined));
+    return this.polling;
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      void this.pollNow().then(() => this.schedule(this.failures === 0 ? this.opts.pollMs : retryDelay(this.failures, { initialMs: this.opts.pollMs, maxMs: 60_000, random: Math.random })));
+    }, ms);
+    this.timer.unref();
+  }
+
+  private async poll(): Promise<void> {
+    if (this.opts.portalBusy()) {
+      this.stats.skipped++;
+      return;
+    }
+    try {
+      this.extended ??= await this.readFeature();
+      this.stats.polls++;
+      const saved = this.opts.state.load() ?? { handled: [] };
+      const params: Record<string, unknown> = this.extended ? { clear: 0, limit: FETCH_LIMIT, ...(saved.processId ? { process_id: saved.processId } : {}) } : { clear: 1, limit: FETCH_LIMIT };
+      const result = await this.opts.client.call<{ process_id?: unknown; events?: unknown }>('event.offline.get', params);
+      const processId = typeof result?.process_id === 'string' && result.process_id !== '' ? result.process_id : saved.processId;
+      const events = (Array.isArray(result?.events) ? result.events : []).map(asEvent).filter((e): e is RawEvent => e !== undefined);
+      const handled = new Map(saved.handled.filter(([, at]) => this.opts.clock() - at < HANDLED_TTL_MS));
+      for (const event of events) {
+        if (handled.has(event.id)) {
+          // Fetched again after a crash between the start and the clear: it was started, it is only cleared now.
+          this.stats.replays++;
+          continue;
+        }
+        handled.set(event.id, this.opts.clock());
+        // Written before the call is started: a crash from here on cannot ring it twice.
+        this.opts.state.save({ ...(processId ? { processId } : {}), handled: [...handled].slice(-HANDLED_MAX) });
+        this.stats.events++;
+        await this.start1(event);
+      }
+      if (this.extended && processId && events.length > 0) {
+        await this.opts.client.call('event.offline.clear', { process_id: processId, message_id: events.map((e) => e.messageId ?? e.id) });
+      }
+      if (processId !== saved.processId) this.opts.state.save({ ...(processId ? { processId } : {}), handled: [...handled].slice(-HANDLED_MAX) });
+      this.failures = 0;
+    } catch (err) {
+      this.failures++;
+      this.opts.logger.warn({ err, failures: this.failures }, 'could not fetch Bitrix24 offline events; retrying');
+    }
+  }
+
+  private async start1(event: OfflineEvent): Promise<void> {
+    try {
+      const outcome = await this.opts.handle(event);
+      if (outcome.ok) this.opts.logger.info({ event: event.name, callId: outcome.callId, linkedid: outcome.linkedid }, 'offline event started a call');
+      else this.opts.logger.warn({ event: event.name, code: outcome.code, reason: outcome.message }, 'offline event refused');
+    } catch (err) {
+      this.opts.logger.error({ err, event: event.name }, 'offline event failed');
+    }
+  }
+
+  /** `feature.get` CODE=rest_offline_extended: whether rows can be read without clearing them. */
+  private async readFeature(): Promise<boolean> {
+    let extended = false;
+    try {
+      const r = await this.opts.client.call<unknown>('feature.get', { CODE: 'rest_offline_extended' });
+      extended = featureEnabled(r);
+    } catch (err) {
+      // Only an answer that says "no such feature" means no; a network failure is tried again at the next poll.
+      if (!(err instanceof BitrixError) || err.kind === 'retryable') throw err;
+    }
+    this.opts.onMode?.(extended ? 'confirmed' : 'read-and-clear');
+    if (!extended) this.opts.logger.warn({}, 'this portal\'s plan lacks rest_offline_extended: offline events are read and cleared at once, and a crash at the wrong moment can lose a click');
+    return extended;
+  }
+}
+
+interface RawEvent extends OfflineEvent {
+  messageId?: string;
+}
+
+function asEvent(raw: unknown): RawEvent | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const r = raw as Record<string, unknown>;
+  const id = r['ID'];
+  const name = r['EVENT_NAME'];
+  if ((typeof id !== 'string' && typeof id !== 'number') || typeof name !== 'string') return undefined;
+  const data = typeof r['EVENT_DATA'] === 'object' && r['EVENT_DATA'] !== null ? (r['EVENT_DATA'] as Record<string, unknown>) : {};
+  return { id: String(id), name, data, ...(r['MESSAGE_ID'] !== undefined ? { messageId: String(r['MESSAGE_ID']) } : {}) };
+}
+
+/**
+ * feature.get answers `{value: 'Y' | 'N'}`; an on-premise Bitrix24 without a feature check answers
+ * `<language>_selfhosted`, and has no plan to restrict it (Bitrix24 REST docs, api-reference/common/system/feature-get.md).
+ */
+function featureEnabled(r: unknown): boolean {
+  const value = typeof r === 'object' && r !== null ? (r as Record<string, unknown>)['value'] : undefined;
+  return value === 'Y' || (typeof value === 'string' && /^[a-z]{2}_selfhosted$/.test(value));
+}
