@@ -64,7 +64,7 @@ import { randomBytes } from 'node:crypto';
 import { AppControls } from './bitrix/app/app-controls.js';
 import { authorize } from './bitrix/app/authorize.js';
 import type { DeliveryDeps } from './bitrix/app/deliveries.js';
-import { handleOAuthRequest, type OAuthRequestRecord } from './bitrix/app/oauth-server.js';
+import { handleOAuthRequest, oauthView, type OAuthView } from './bitrix/app/oauth-server.js';
 import type { PortalApp } from './bitrix/app/portal-app.js';
 import { createApp, internalError, listen } from './bitrix/boot.js';
 import { Dispatcher, type BaseContext, type CallerAuth, type PortalPolicy } from './bitrix/dispatch.js';
@@ -84,26 +84,13 @@ export type { EventName, SendEventOptions, InternalRegisterInput } from './bitri
 export type { EmulatorState } from './bitrix/state.js';
 export type { Binding } from './bitrix/app/bindings.js';
 export type { OfflineRow } from './bitrix/app/offline-queue.js';
-export type { OAuthRequestRecord } from './bitrix/app/oauth-server.js';
+export type { OAuthRequestRecord, OAuthView } from './bitrix/app/oauth-server.js';
 export type { ClickToCallInput, ClickResult, CallbackInput, CallbackResult, Delivery, InstallResult } from './bitrix/app/deliveries.js';
 export type { SentTokens } from './bitrix/app/app-controls.js';
 export type { IssuedPair } from './bitrix/app/tokens.js';
 
 const DEFAULT_SCOPES = ['telephony', 'crm', 'user', 'im', 'task'];
 const DEFAULT_MEMBER_ID = '5f2b8e1c9d4a7b3e6f0a1c2d3e4f5a6b';
-
-/** The authorization server's side, for assertions and its own faults. */
-export interface OAuthView {
-  /** Successful refresh_token grants. */
-  readonly refreshes: number;
-  /** Successful authorization_code grants. */
-  readonly codeExchanges: number;
-  /** Every request the authorization server saw (no tokens or secrets in it). */
-  readonly requests: OAuthRequestRecord[];
-  readonly faults: FaultControls;
-  /** Issue order (1, 2, …) of an access token; `requests[i].auth.tokenSerial` uses the same numbers. */
-  serialOf(accessToken: string): number | undefined;
-}
 
 interface Resolved {
   userId: number;
@@ -150,15 +137,8 @@ export class BitrixEmulator extends AppControls {
     this.bucket = new LeakyBucket(limit, clock);
     this.policy = { refuseWebhookTelephony: options.refuseWebhookTelephony ?? false, offlineExtended: options.offlineExtended ?? true };
     this.appImpl = options.app ? createApp(options.app, r) : null;
-    const oauthRequests: OAuthRequestRecord[] = [];
     const app = this.appImpl;
-    this.oauth = {
-      get refreshes() { return app?.tokens.refreshes ?? 0; },
-      get codeExchanges() { return app?.tokens.codeExchanges ?? 0; },
-      requests: oauthRequests,
-      faults: this.oauthFaults,
-      serialOf: (token) => app?.tokens.serialOf(token),
-    };
+    this.oauth = oauthView(app, this.oauthFaults);
     this.base = {
       state: this.state,
       clock,
@@ -194,7 +174,7 @@ export class BitrixEmulator extends AppControls {
       clock,
       app,
       faults: this.oauthFaults,
-      requests: oauthRequests,
+      requests: this.oauth.requests,
       url: () => oauthUrl,
       clientEndpoint: `${url}/rest/`,
       memberId: r.memberId,

@@ -27,6 +27,16 @@ describe('application auth on /rest/{method}', () => {
     expect(JSON.stringify(emu.requests)).not.toContain(accessToken);
   });
 
+  it('answers app.info with the app card under app auth and with SCOPE/LICENSE for the webhook', async () => {
+    emu = await startAppEmulator({}, { version: '2' });
+    const r = await callApp(emu, 'app.info', {}, emu.issueAppTokens().accessToken);
+    expect(r.body.result).toEqual({
+      ID: 1, CODE: 'local.6667fc928a50a9.70414732', VERSION: 2, STATUS: 'L', INSTALLED: true, PAYMENT_EXPIRED: 'N', DAYS: null,
+      LANGUAGE_ID: 'en', LICENSE: 'en_project', LICENSE_TYPE: 'project', LICENSE_FAMILY: 'project',
+    });
+    expect((await callJson(emu, 'app.info')).body.result).toEqual({ SCOPE: ['telephony', 'crm', 'user', 'im', 'task'], LICENSE: 'en_project' });
+  });
+
   it('also serves /rest/{method}.json', async () => {
     emu = await startAppEmulator();
     const r = await get(`${emu.url}/rest/server.time.json?auth=${emu.issueAppTokens().accessToken}`);

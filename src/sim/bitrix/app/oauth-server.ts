@@ -6,7 +6,7 @@
  * refresh_token. Faults and lost answers have their own controls (a lost refresh answer burns the refresh token).
  */
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Faults } from '../faults.js';
+import type { FaultControls, Faults } from '../faults.js';
 import { phpString, type Params } from '../php.js';
 import { requestParams } from '../request-params.js';
 import { readBody } from '../server.js';
@@ -36,6 +36,33 @@ export interface OAuthServerDeps {
   clientEndpoint: string;
   memberId: string;
   isClosing: () => boolean;
+}
+
+/** The authorization server's side, for assertions and its own faults. */
+export interface OAuthView {
+  /** Successful refresh_token grants. */
+  readonly refreshes: number;
+  /** Successful authorization_code grants. */
+  readonly codeExchanges: number;
+  /** Every request the authorization server saw (no tokens or secrets in it). */
+  readonly requests: OAuthRequestRecord[];
+  readonly faults: FaultControls;
+  /** Issue order (1, 2, …) of an access token, the numbers of `emulator.requests[i].auth.tokenSerial`. */
+  serialOf(accessToken: string): number | undefined;
+}
+
+export function oauthView(app: PortalApp | null, faults: FaultControls): OAuthView {
+  return {
+    get refreshes() {
+      return app?.tokens.refreshes ?? 0;
+    },
+    get codeExchanges() {
+      return app?.tokens.codeExchanges ?? 0;
+    },
+    requests: [],
+    faults,
+    serialOf: (token) => app?.tokens.serialOf(token),
+  };
 }
 
 const TOKEN_ROUTE = /^\/oauth\/token\/?$/;

@@ -4,12 +4,11 @@
  * unknown fields and operators fail with ERROR_ARGUMENT.
  */
 import { RestError } from '../envelope.js';
-import { isPhpArray, phpEntries, phpInt, phpString, phpValues } from '../php.js';
+import { isPhpArray, phpEntries, phpString, phpValues } from '../php.js';
 
 const OPERATIONS = ['', '=', '>', '<', '>=', '<=', '@', '%'];
 
 export type RowValue = string | number;
-export type RowReader = (row: never, field: string) => RowValue;
 
 export interface Condition {
   op: string;
@@ -95,9 +94,4 @@ export function sortRows<T>(rows: T[], sorts: readonly Sort[], read: (row: T, fi
     }
     return id(a) - id(b);
   });
-}
-
-/** Integer fields compare as numbers. */
-export function intValue(value: unknown): number {
-  return phpInt(value);
 }

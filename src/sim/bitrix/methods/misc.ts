@@ -86,7 +86,26 @@ export const serverTimeMethod: MethodHandler = (_params, ctx) => ({
   result: isoWithOffset(ctx.clock(), ctx.offsetMinutes),
 });
 
-/** With a webhook app.info answers only SCOPE and LICENSE (§1). */
-export const appInfoMethod: MethodHandler = (_params, ctx) => ({
-  result: { SCOPE: [...ctx.scopes], LICENSE: 'en_project' },
-});
+/**
+ * With a webhook app.info answers only SCOPE and LICENSE (§1); with the app's token, the app's card
+ * (source rest/classes/general/rest_provider.php appInfo; a local app's CODE is its client_id here).
+ */
+export const appInfoMethod: MethodHandler = (_params, ctx) => {
+  if (ctx.auth.type === 'webhook' || !ctx.app) return { result: { SCOPE: [...ctx.scopes], LICENSE: 'en_project' } };
+  const { config } = ctx.app;
+  return {
+    result: {
+      ID: ctx.app.id,
+      CODE: config.clientId,
+      VERSION: phpInt(config.version),
+      STATUS: 'L',
+      INSTALLED: true,
+      PAYMENT_EXPIRED: 'N',
+      DAYS: null,
+      LANGUAGE_ID: 'en',
+      LICENSE: 'en_project',
+      LICENSE_TYPE: 'project',
+      LICENSE_FAMILY: 'project',
+    },
+  };
+};
