@@ -136,7 +136,7 @@ export class BitrixEmulator extends AppControls {
     const limit = options.rateLimit ?? { perSecond: 2, burst: 50 };
     this.bucket = new LeakyBucket(limit, clock);
     this.policy = { refuseWebhookTelephony: options.refuseWebhookTelephony ?? false, offlineExtended: options.offlineExtended ?? true };
-    this.appImpl = options.app ? createApp(options.app, r) : null;
+    this.appImpl = options.app ? createApp(options.app, { ...r, ...(options.users ? { users: options.users } : {}) }) : null;
     const app = this.appImpl;
     this.oauth = oauthView(app, this.oauthFaults);
     this.base = {

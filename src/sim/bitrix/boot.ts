@@ -2,7 +2,7 @@
 import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PortalApp } from './app/portal-app.js';
-import type { AppOptions } from './types.js';
+import type { AppOptions, SeedUser } from './types.js';
 
 const REFRESH_TTL_SEC = 180 * 24 * 3600;
 
@@ -18,14 +18,21 @@ export async function listen(server: Server, port: number, host: string): Promis
 }
 
 /** Defaults: 1 h access, 180 days refresh (docs settings/oauth/auto-renewal.md). */
-export function createApp(app: AppOptions, defaults: { scopes: string[]; userId: number; clock: () => number }): PortalApp {
+export function createApp(
+  app: AppOptions,
+  defaults: { scopes: string[]; userId: number; clock: () => number; users?: SeedUser[] },
+): PortalApp {
+  const userId = app.userId ?? defaults.userId;
+  // Only an administrator can install a local app: a seed that does not say otherwise makes the installer one.
+  const seed = defaults.users?.find((u) => Number(u.ID) === userId);
   const config = {
     clientId: app.clientId,
     clientSecret: app.clientSecret,
     accessTtlMs: (app.accessTokenTtlSec ?? 3600) * 1000,
     refreshTtlMs: (app.refreshTokenTtlSec ?? REFRESH_TTL_SEC) * 1000,
     scopes: app.scopes ?? defaults.scopes,
-    userId: app.userId ?? defaults.userId,
+    userId,
+    installerIsAdmin: seed?.ADMIN !== false,
     name: app.name ?? 'Asterisk bridge',
     version: app.version ?? '1',
     oldAccessTokenValidAfterRefresh: app.oldAccessTokenValidAfterRefresh ?? true,

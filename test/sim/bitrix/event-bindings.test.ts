@@ -114,6 +114,13 @@ describe('event.bind / event.get / event.unbind', () => {
     expect(emu!.bindings.map((b) => b.userId)).toEqual([7]);
   });
 
+  it('counts the installer as an administrator unless the seed says ADMIN: false', async () => {
+    const users = USERS.map(({ ADMIN: _admin, ...u }) => u);
+    await start({ users });
+    expect((await appCall('event.bind', { event: 'ONEXTERNALCALLSTART', event_type: 'offline' })).status).toBe(200);
+    expect((await appCall('profile')).body.result.ADMIN).toBe(true);
+  });
+
   it('drops every binding when the app is updated', async () => {
     await start();
     await appCall('event.bind', { event: 'ONEXTERNALCALLSTART', handler: HANDLER });

@@ -16,6 +16,8 @@ export interface AppConfig {
   scopes: readonly string[];
   /** The installing administrator: grants are issued for this user. */
   userId: number;
+  /** Whether the installer counts as an administrator: true unless the user seed says ADMIN: false. */
+  installerIsAdmin: boolean;
   name: string;
   version: string;
   oldAccessTokenValidAfterRefresh: boolean;

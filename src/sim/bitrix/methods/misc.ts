@@ -6,6 +6,7 @@
 import { RestError, isoWithOffset } from '../envelope.js';
 import type { MethodHandler } from '../dispatch.js';
 import { isPhpArray, phpInt, phpString, upperKeys } from '../php.js';
+import { isAdmin } from './events.js';
 
 const ALL_SCOPES = ['bizproc', 'calendar', 'crm', 'department', 'disk', 'im', 'imbot', 'imopenlines', 'lists',
   'log', 'placement', 'pull', 'sonet_group', 'task', 'telephony', 'user', 'user_basic', 'user_brief'];
@@ -65,7 +66,7 @@ export const profileMethod: MethodHandler = (_params, ctx) => {
   return {
     result: {
       ID: String(ctx.ownerId),
-      ADMIN: user?.admin ?? true,
+      ADMIN: user ? isAdmin(ctx) : true,
       NAME: user?.name ?? '',
       LAST_NAME: user?.lastName ?? '',
       PERSONAL_GENDER: '',
