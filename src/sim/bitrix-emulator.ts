@@ -69,7 +69,7 @@ import type { PortalApp } from './bitrix/app/portal-app.js';
 import { createApp, internalError, listen } from './bitrix/boot.js';
 import { Dispatcher, type BaseContext, type CallerAuth, type PortalPolicy } from './bitrix/dispatch.js';
 import { RestError, parseOffset } from './bitrix/envelope.js';
-import { registerInternal, sendEvent, type EventName, type InternalRegisterInput, type SendEventOptions } from './bitrix/events.js';
+import { postEvent, registerInternal, sendEvent, type EventName, type InternalRegisterInput, type SendEventOptions } from './bitrix/events.js';
 import { Faults, type FaultControls } from './bitrix/faults.js';
 import { LeakyBucket } from './bitrix/leaky-bucket.js';
 import { methodTable } from './bitrix/methods/index.js';
@@ -241,6 +241,14 @@ export class BitrixEmulator extends AppControls {
   sendEvent(targetUrl: string, event: EventName, data: Params, options: SendEventOptions): Promise<string | undefined> {
     const deps = { ctx: this.base, url: this.url, memberId: this.r.memberId, events: this.events };
     return sendEvent(deps, targetUrl, event, data, options);
+  }
+
+  /** POSTs a recorded event once more, byte for byte ("delivered twice"); the new delivery is recorded too. */
+  async resendEvent(record: EventRecord): Promise<EventRecord> {
+    const again: EventRecord = { at: this.r.clock(), event: record.event, targetUrl: record.targetUrl, body: record.body };
+    this.events.push(again);
+    await postEvent(again);
+    return again;
   }
 
   setRefuseWebhookTelephony(refuse: boolean): void {

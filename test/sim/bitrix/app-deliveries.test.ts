@@ -189,6 +189,20 @@ describe('click-to-call and callback to app bindings', () => {
     expect(emu.offlineEvents[0]?.additional).toEqual({ LOCAL_USER: 0, application_token: emu.applicationToken });
   });
 
+  it('delivers a recorded event a second time, byte for byte, on resendEvent', async () => {
+    emu = await startAppEmulator();
+    receiver = await startReceiver();
+    const { accessToken } = emu.issueAppTokens();
+    await bind(accessToken, { event: 'ONEXTERNALCALLSTART', handler: `${receiver.url}/events` });
+    const { callId } = await emu.clickToCall({ userId: 7, phoneNumber: '5559876' });
+    const again = await emu.resendEvent(emu.events[0]!);
+    expect(again.status).toBe(200);
+    expect(receiver.received.map((r) => r.body)).toEqual([emu.events[0]!.body, emu.events[0]!.body]);
+    expect((receiver.received[1]!.form.data as Record<string, string>).CALL_ID).toBe(callId);
+    expect(emu.events).toHaveLength(2);
+    expect(emu.calls.size).toBe(1);
+  });
+
   it('records a failed online delivery and does not retry it', async () => {
     emu = await startAppEmulator();
     const { accessToken } = emu.issueAppTokens();
