@@ -68,7 +68,8 @@ export async function acceptInstall(f: InstallFields, deps: AuthorizeDeps): Prom
   } catch (err) {
     return fromOAuthError(err, 'the install\'s tokens are not this application\'s (refresh refused)');
   }
-  const again = checkPortal(deps, grant.domain ?? f.domain!, grant.clientEndpoint, grant.memberId ?? f.memberId!);
+  // A token answer's `domain` is the OAuth server's: the portal is its client_endpoint.
+  const again = checkPortal(deps, f.domain!, grant.clientEndpoint, grant.memberId ?? f.memberId!);
   if (again) return again;
   deps.auth.install({ ...grant, domain: f.domain!, memberId: f.memberId!, applicationToken: f.applicationToken!, ...(grant.serverEndpoint ?? f.serverEndpoint ? { serverEndpoint: grant.serverEndpoint ?? f.serverEndpoint } : {}) });
   deps.onAuthorised();
@@ -84,7 +85,8 @@ export async function acceptCode(code: string, deps: AuthorizeDeps): Promise<Aut
   } catch (err) {
     return fromOAuthError(err, 'the code was refused (it lives 30 s and is single use: open the authorize URL again)');
   }
-  const domain = grant.domain ?? hostOf(grant.clientEndpoint);
+  // A token answer's `domain` is the OAuth server's (oauth.bitrix.info): the portal is its client_endpoint.
+  const domain = hostOf(grant.clientEndpoint);
   if (grant.memberId === undefined || domain === undefined) return refuse('BAD_REQUEST', 'the OAuth server did not say which portal the code is for');
   const portal = checkPortal(deps, domain, grant.clientEndpoint, grant.memberId);
   if (portal) return portal;

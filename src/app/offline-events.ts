@@ -7,8 +7,9 @@ import type { EventOutcome } from '../clicktocall/telephony-events.js';
  * Click-to-call with no inbound connection: Bitrix24 keeps the application's offline events, and this fetches
  * them (event.offline.get), starts each one, then clears what it handled (event.offline.clear), so a crash between
  * the two replays an event instead of losing it (Bitrix24 REST docs, api-reference/events/offline-events.md).
- * Each event's row ID is written to the state store before it is started: a replayed row is cleared, never rung
- * twice. Reading without clearing needs the plan feature `rest_offline_extended`; without it events are read and
+ * The process id that marks the rows being handled, and each row's ID, are written to the state store before the
+ * row is started: after a crash the marked rows are fetched again by that process id, and a row already started is
+ * only cleared, never rung twice. Reading without clearing needs the plan feature `rest_offline_extended`; without it events are read and
  * cleared at once, and a crash at the wrong moment can lose a click (said in /healthz and check).
  *
  * Polling shares the portal's rate limit with calls and must not starve them: a poll is skipped while commands
@@ -91,32 +92,45 @@ export class OfflineEventPoller {
       this.extended ??= await this.readFeature();
       this.stats.polls++;
       const saved = this.opts.state.load() ?? { handled: [] };
-      const params: Record<string, unknown> = this.extended ? { clear: 0, limit: FETCH_LIMIT, ...(saved.processId ? { process_id: saved.processId } : {}) } : { clear: 1, limit: FETCH_LIMIT };
-      const result = await this.opts.client.call<{ process_id?: unknown; events?: unknown }>('event.offline.get', params);
-      const processId = typeof result?.process_id === 'string' && result.process_id !== '' ? result.process_id : saved.processId;
-      const events = (Array.isArray(result?.events) ? result.events : []).map(asEvent).filter((e): e is RawEvent => e !== undefined);
       const handled = new Map(saved.handled.filter(([, at]) => this.opts.clock() - at < HANDLED_TTL_MS));
-      for (const event of events) {
-        if (handled.has(event.id)) {
-          // Fetched again after a crash between the start and the clear: it was started, it is only cleared now.
-          this.stats.replays++;
-          continue;
-        }
-        handled.set(event.id, this.opts.clock());
-        // Written before the call is started: a crash from here on cannot ring it twice.
-        this.opts.state.save({ ...(processId ? { processId } : {}), handled: [...handled].slice(-HANDLED_MAX) });
-        this.stats.events++;
-        await this.start1(event);
+      const save = (processId: string | undefined) => this.opts.state.save({ ...(processId ? { processId } : {}), handled: [...handled].slice(-HANDLED_MAX) });
+      if (!this.extended) {
+        // Read and cleared at once: nothing to replay, nothing to clear.
+        const result = await this.opts.client.call<unknown>('event.offline.get', { clear: 1, limit: FETCH_LIMIT });
+        for (const event of eventsOf(result)) await this.handleOnce(event, handled, () => save(undefined));
+        return void (this.failures = 0);
       }
-      if (this.extended && processId && events.length > 0) {
-        await this.opts.client.call('event.offline.clear', { process_id: processId, message_id: events.map((e) => e.messageId ?? e.id) });
+      // A process left marked by a run that stopped before clearing it: its rows are hidden from every other
+      // read (marks never time out), so they are fetched by their process id, finished, and cleared first.
+      // Otherwise a fresh read marks up to FETCH_LIMIT rows with a new process id.
+      const processId = saved.processId;
+      const result = await this.opts.client.call<{ process_id?: unknown }>('event.offline.get', processId ? { clear: 0, process_id: processId } : { clear: 0, limit: FETCH_LIMIT });
+      const events = eventsOf(result);
+      const marked = processId ?? (typeof result?.process_id === 'string' && result.process_id !== '' ? result.process_id : undefined);
+      if (events.length > 0 && marked !== undefined) {
+        // Before anything is started: a crash from here on comes back to this process at the next start.
+        save(marked);
+        for (const event of events) await this.handleOnce(event, handled, () => save(marked));
+        await this.opts.client.call('event.offline.clear', { process_id: marked, id: events.map((e) => Number(e.id)) });
       }
-      if (processId !== saved.processId) this.opts.state.save({ ...(processId ? { processId } : {}), handled: [...handled].slice(-HANDLED_MAX) });
+      if (processId !== undefined || events.length > 0) save(undefined);
       this.failures = 0;
     } catch (err) {
       this.failures++;
       this.opts.logger.warn({ err, failures: this.failures }, 'could not fetch Bitrix24 offline events; retrying');
     }
+  }
+
+  /** Starts an event unless this row was started before (a replay); its ID is saved before the start. */
+  private async handleOnce(event: OfflineEvent, handled: Map<string, number>, save: () => void): Promise<void> {
+    if (handled.has(event.id)) {
+      this.stats.replays++;
+      return;
+    }
+    handled.set(event.id, this.opts.clock());
+    save();
+    this.stats.events++;
+    await this.start1(event);
   }
 
   private async start1(event: OfflineEvent): Promise<void> {
@@ -145,18 +159,19 @@ export class OfflineEventPoller {
   }
 }
 
-interface RawEvent extends OfflineEvent {
-  messageId?: string;
+function eventsOf(result: unknown): OfflineEvent[] {
+  const list = typeof result === 'object' && result !== null ? (result as { events?: unknown }).events : undefined;
+  return (Array.isArray(list) ? list : []).map(asEvent).filter((e): e is OfflineEvent => e !== undefined);
 }
 
-function asEvent(raw: unknown): RawEvent | undefined {
+function asEvent(raw: unknown): OfflineEvent | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
   const r = raw as Record<string, unknown>;
   const id = r['ID'];
   const name = r['EVENT_NAME'];
   if ((typeof id !== 'string' && typeof id !== 'number') || typeof name !== 'string') return undefined;
   const data = typeof r['EVENT_DATA'] === 'object' && r['EVENT_DATA'] !== null ? (r['EVENT_DATA'] as Record<string, unknown>) : {};
-  return { id: String(id), name, data, ...(r['MESSAGE_ID'] !== undefined ? { messageId: String(r['MESSAGE_ID']) } : {}) };
+  return { id: String(id), name, data };
 }
 
 /**

@@ -94,7 +94,7 @@ const appSchema = z.strictObject({
   /** offline: Bitrix24 keeps click-to-call events for the bridge to fetch (no inbound connection); online: it POSTs them to handlerUrl. */
   events: z.enum(['offline', 'online']).default('offline'),
   /** How often offline events are fetched: each fetch is a request from the shared 2/s budget. */
-  eventsPollMs: z.number().int().min(500).max(60_000).default(2_000),
+  eventsPollMs: z.number().int().min(200).max(60_000).default(2_000),
   /** online: the public URL that reaches this bridge's http.eventsPath (Bitrix24's servers POST there). */
   handlerUrl: z.url().optional(),
 });
