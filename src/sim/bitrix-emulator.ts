@@ -41,7 +41,9 @@
  * - The token answer of authorization_code has the same fields as refresh (expires, user_id included).
  * - handlerHostNeedsDot defaults to true like the source; 127.0.0.1 contains dots, only `localhost`-like hosts fail.
  * - Offline MESSAGE_ID hashes JSON.stringify(data) (Bitrix's Json::encode also escapes slashes); EVENT_ADDITIONAL
- *   is `{user_id}`; filters support the source's operators on in-memory rows.
+ *   is `{user_id}`; filters support the source's operators on in-memory rows. As in the source, rows marked by a
+ *   process stay hidden until cleared (no timeout): a lost clear=0 answer leaves them to event.offline.list.
+ * - `scope` is comma-separated everywhere (token answers, ONAPPINSTALL, events, the authorize redirect).
  * - Online app events carry a fresh access token (no refresh token) for the triggering user; without a user
  *   (a callback from a widget) the auth block has no tokens. Only the two telephony start events ever fire.
  * - CRM phone matching compares digits only; primary entity order contact → company → lead;
