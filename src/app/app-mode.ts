@@ -14,7 +14,7 @@ import { kvGet, kvSet, type StateDb } from '../store/db.js';
 import type { AuthorizeDeps } from './authorize.js';
 import { ensureEventBindings, type EventDelivery } from './event-bindings.js';
 import { createInstallRoutes } from './install-route.js';
-import { OfflineEventPoller } from './offline-events.js';
+import { OfflineEventPoller, type OfflineEventsState } from './offline-events.js';
 import { pendingAuthorization } from './pending-state.js';
 
 /**
@@ -110,7 +110,7 @@ export function setupAppMode(opts: AppModeOptions): AppMode {
       if (delivery.kind !== 'offline') return;
       poller = new OfflineEventPoller({
         client: parts.client,
-        state: kvState(opts.db),
+        state: offlineEventsState(opts.db),
         handle: (event) => startFromEvent(event.name, (name) => fieldOf(event.data, name), parts.service),
         pollMs: app.eventsPollMs,
         // No token yet: nothing to poll with (the outbox's requests say so; polling would only add failures).
@@ -148,7 +148,8 @@ function fieldOf(data: Readonly<Record<string, unknown>>, name: string): string 
   return typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined;
 }
 
-function kvState(db: StateDb | undefined): { load(): { processId?: string; handled: Array<[string, number]> } | undefined; save(s: { processId?: string; handled: Array<[string, number]> }): void } {
+/** The poller's state in the state store (or in memory without one). */
+export function offlineEventsState(db: StateDb | undefined): OfflineEventsState {
   let memory: { processId?: string; handled: Array<[string, number]> } | undefined;
   return {
     load: () => (db ? kvGet(db, 'events.offline') : memory),

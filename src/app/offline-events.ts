@@ -46,6 +46,8 @@ export interface OfflineEventsOptions {
 const HANDLED_TTL_MS = 24 * 3600 * 1000;
 const HANDLED_MAX = 2_000;
 const FETCH_LIMIT = 50;
+/** Polls between two looks for rows marked by a read whose answer never came (the first poll looks too). */
+const ORPHAN_CHECK_EVERY = 30;
 
 export class OfflineEventPoller {
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -103,7 +105,7 @@ export class OfflineEventPoller {
       // A process left marked by a run that stopped before clearing it: its rows are hidden from every other
       // read (marks never time out), so they are fetched by their process id, finished, and cleared first.
       // Otherwise a fresh read marks up to FETCH_LIMIT rows with a new process id.
-      const processId = saved.processId;
+      const processId = saved.processId ?? (this.stats.polls % ORPHAN_CHECK_EVERY === 1 ? await this.orphanProcess() : undefined);
       const result = await this.opts.client.call<{ process_id?: unknown }>('event.offline.get', processId ? { clear: 0, process_id: processId } : { clear: 0, limit: FETCH_LIMIT });
       const events = eventsOf(result);
       const marked = processId ?? (typeof result?.process_id === 'string' && result.process_id !== '' ? result.process_id : undefined);
@@ -119,6 +121,23 @@ export class OfflineEventPoller {
       this.failures++;
       this.opts.logger.warn({ err, failures: this.failures }, 'could not fetch Bitrix24 offline events; retrying');
     }
+  }
+
+  /**
+   * Rows marked by a read whose answer was lost (or by a run that died before it saved the process id): marks never
+   * time out, so no fresh read returns them again. Only this bridge reads the application's queue, and polls never
+   * overlap, so any marked row now is such an orphan; event.offline.list shows its PROCESS_ID.
+   */
+  private async orphanProcess(): Promise<string | undefined> {
+    const rows = await this.opts.client.call<unknown>('event.offline.list', {});
+    for (const row of Array.isArray(rows) ? rows : []) {
+      const pid = (row as Record<string, unknown>)['PROCESS_ID'];
+      if (typeof pid === 'string' && pid !== '') {
+        this.opts.logger.warn({}, 'found offline events marked by a read that never completed; handling them now');
+        return pid;
+      }
+    }
+    return undefined;
   }
 
   /** Starts an event unless this row was started before (a replay); its ID is saved before the start. */

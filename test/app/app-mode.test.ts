@@ -1,6 +1,6 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { runAuth } from '../../src/app/auth-command.js';
-import { startRig, type Rig } from '../support/rig.js';
+import { APP, authorise, startAppRig as appRig } from '../support/app-rig.js';
+import type { Rig } from '../support/rig.js';
 import { removeTempDirs } from '../support/tmp.js';
 import { waitFor } from '../support/wait.js';
 import { shifted, asTrace, replayEvents } from '../support/trace-replay.js';
@@ -11,37 +11,12 @@ import { shifted, asTrace, replayEvents } from '../support/trace-replay.js';
  * click-to-call comes through offline events, and the tokens rotate under load without losing or repeating a call.
  */
 
-const APP = { clientId: 'local.65f0c1d2e3a4b5.12345678', clientSecret: 'app-secret-9c2e7f1a4b8d3e6f' };
 let rig: Rig | undefined;
 afterEach(async () => {
   await rig?.close();
   rig = undefined;
 });
 afterAll(removeTempDirs);
-
-async function appRig(o: { accessTokenTtlSec?: number; events?: 'offline' | 'online'; offlineExtended?: boolean } = {}): Promise<Rig> {
-  return startRig({
-    portal: { app: { ...APP, ...(o.accessTokenTtlSec ? { accessTokenTtlSec: o.accessTokenTtlSec } : {}) }, refuseWebhookTelephony: true, offlineExtended: o.offlineExtended ?? true },
-    config: ({ portal }) => ({
-      bitrix: {
-        auth: { mode: 'app' },
-        app: { ...APP, portalUrl: portal.url, oauthUrl: portal.oauthUrl, events: o.events ?? 'offline', eventsPollMs: 200 },
-      },
-      users: { extensions: { '101': 11, '102': 12, '103': 13 }, refreshIntervalSec: 0 },
-      clickToCall: { agentChannel: 'Local/{ext}@agents/n', context: 'outbound' },
-    }),
-  });
-}
-
-/** What an admin does on a bridge Bitrix24 cannot reach: `auth`, open the URL, `auth --code CODE`. */
-async function authorise(r: Rig): Promise<string[]> {
-  const out: string[] = [];
-  expect(await runAuth(r.config, {}, (l) => out.push(l))).toBe(0);
-  const code = await runAuth(r.config, { code: r.portal.authorizationCode() }, (l) => out.push(l));
-  expect(out.at(-1)).toMatch(/^PASS/);
-  expect(code).toBe(0);
-  return out;
-}
 
 const telephony = (r: Rig) => r.portal.commands.filter((c) => c.method.startsWith('telephony.'));
 
