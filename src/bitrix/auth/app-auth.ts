@@ -46,11 +46,13 @@ export class AppAuth implements RestAuth {
   }
 
   async credentials(): Promise<RestCredentials> {
-    const t = this.usable();
-    if (t.expiresAt - EXPIRY_MARGIN_MS <= this.opts.clock()) {
+    let t = this.usable();
+    // A tenth of the token's life, at most 30 s: a short-lived token (tests) is not renewed on every request.
+    const margin = Math.min(EXPIRY_MARGIN_MS, (t.expiresAt - t.issuedAt) / 10);
+    if (t.expiresAt - margin <= this.opts.clock()) {
       // Known to be expired: renewed now (on demand), instead of spending a request and a rate-limit slot on a 401.
       await this.renew(t.accessToken);
-      return this.credentials();
+      t = this.usable();
     }
     return { base: t.clientEndpoint, accessToken: t.accessToken };
   }
