@@ -62,12 +62,13 @@ it('survives kill -9 right after a refresh: the new pair is used after the resta
   await waitFor(() => [...portal!.calls.values()].filter((c) => c.finished).length === 2, 'both calls finished', 20_000);
   // No refresh and no refusal at the authorization server after the restart: the stored access token still works.
   expect(portal.oauth.requests.slice(spent)).toEqual([]);
-  const appRequests = portal.requests.filter((r) => r.auth.type === 'app');
-  const last = appRequests.at(-1)!.auth as { tokenSerial: number; superseded: boolean };
-  expect(last).toMatchObject({ superseded: false });
-  // The pair issued by the refresh (serial 2: 1 was the code's) is the one in use; the spent one is never presented.
-  expect(last.tokenSerial).toBe(2);
-  expect(appRequests.filter((r) => r.auth.type === 'app' && r.auth.superseded && r.at > 0).map((r) => r.auth)).toEqual([]);
+  const appAuth = portal.requests.flatMap((r) => (r.auth?.type === 'app' ? [r.auth] : []));
+  // The pair issued by the refresh (serial 2: 1 was the code's) is the one in use after the restart.
+  expect(appAuth.at(-1)).toMatchObject({ tokenSerial: 2, superseded: false, outcome: 'ok' });
+  // After the refresh no request presented the old access token (serial 1) again.
+  const refreshedAt = appAuth.findIndex((a) => a.tokenSerial === 2);
+  expect(refreshedAt).toBeGreaterThan(0);
+  expect(appAuth.slice(refreshedAt).filter((a) => a.tokenSerial !== 2)).toEqual([]);
   for (const out of [first.output(), second.output()]) {
     expect(out.length).toBeGreaterThan(0);
     expect(out).not.toContain(APP.clientSecret);

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { runAuth } from '../../src/app/auth-command.js';
-import { startRig, type Rig, type RigOptions } from './rig.js';
+import { merge, startRig, type Rig, type RigOptions } from './rig.js';
 
 /** The e2e rig in application mode: the emulator has the local application and refuses webhooks for telephony. */
 
@@ -24,7 +24,8 @@ export function startAppRig(o: AppRigOptions = {}): Promise<Rig> {
       offlineExtended: o.offlineExtended ?? true,
       ...(o.domain ? { domain: o.domain } : {}),
     },
-    config: (parts) => ({
+    config: (parts) =>
+      merge({
       bitrix: {
         auth: { mode: 'app' },
         app: {
@@ -38,8 +39,7 @@ export function startAppRig(o: AppRigOptions = {}): Promise<Rig> {
       },
       users: { extensions: { '101': 11, '102': 12, '103': 13 }, refreshIntervalSec: 0 },
       clickToCall: { agentChannel: 'Local/{ext}@agents/n', context: 'outbound', callerId: 'Click2Call <{number}>', callback: { target: 'queue', queueExten: '600', queueContext: 'agents' } },
-      ...o.config?.(parts),
-    }),
+      }, o.config?.(parts) ?? {}),
   });
 }
 

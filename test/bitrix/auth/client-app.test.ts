@@ -44,7 +44,7 @@ describe('the REST client with an application token', () => {
     portal!.expireAccessTokens();
     const before = portal!.requests.length;
     expect(await client.call('server.time')).toEqual(expect.any(String));
-    const seen = portal!.requests.slice(before).map((r) => (r.auth.type === 'app' ? r.auth.outcome : r.auth.type));
+    const seen = portal!.requests.slice(before).map((r) => (r.auth?.type === 'app' ? r.auth.outcome : r.auth?.type));
     expect(seen).toEqual(['expired', 'ok']);
     expect(portal!.oauth.refreshes).toBe(1);
   });
