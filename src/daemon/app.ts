@@ -138,7 +138,6 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
   const tracker = new CallTracker({
     recordingVariables,
     classifier,
-    users: directory,
     defaultUserId: config.bitrix.defaultUserId,
     crmCreate: config.bitrix.crmCreate,
     defaultLineNumber: config.bitrix.defaultLineNumber,
@@ -246,6 +245,12 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
   // Until the first user map arrives no extension has a user (no cards): a failed load is retried soon, with
   // backoff, rather than at the next refresh, up to refreshIntervalSec later.
   let usersLoaded = false;
+  // The core names users by the map it is given (an input, kept in its snapshot). Until the portal's map loads in
+  // this run, the map the core restored from its snapshot stands in for the portal's, the config's entries over it.
+  const userMapNow = (): Record<string, number> =>
+    usersLoaded || config.users.refreshIntervalSec === 0 ? directory.extensions() : { ...tracker.userMap(), ...directory.extensions() };
+  const feedUserMap = (): void => runtime.handleInput({ kind: 'userMap', at: clock(), extensions: userMapNow() });
+  feedUserMap();
   let userRetryMs = deps.userMapRetryMs ?? 5_000;
   let userRetryTimer: ReturnType<typeof setTimeout> | undefined;
   const refreshUsers = async (): Promise<void> => {
@@ -253,7 +258,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     try {
       const n = await directory.refresh(bitrix);
       usersLoaded = true;
-      tracker.userMapChanged();
+      feedUserMap();
       log.info({ extensions: n }, 'user map loaded from Bitrix24 (UF_PHONE_INNER)');
     } catch (err) {
       log.warn({ err, ...(usersLoaded ? {} : { retryInMs: userRetryMs }) }, 'could not load users from Bitrix24; keeping the previous map');
@@ -415,7 +420,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     reload(next: Config) {
       userExtensions = next.users.extensions;
       directory.setOverrides(next.users.extensions);
-      tracker.userMapChanged();
+      feedUserMap();
       // 0 means the config map only: a reload must not bring the portal's map in (the interval needs a restart).
       if (config.users.refreshIntervalSec > 0) void refreshUsers();
       ringBack.reconfigure(next.ringBack);

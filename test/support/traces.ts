@@ -50,19 +50,24 @@ export function traceMessages(name: string): AmiMessage[] {
   return out;
 }
 
-export function traceTracker(overrides: Partial<TrackerOptions> = {}): CallTracker {
-  return new CallTracker({
+/** The options the traces were recorded for: their dialplan contexts, extension pattern and users. */
+export function traceOptions(overrides: Partial<TrackerOptions> = {}): TrackerOptions {
+  return {
     classifier: new ChannelClassifier({
       contexts: { inbound: ['from-trunk', 'incoming'], outbound: ['outbound', 'from-internal-outbound'], internal: ['from-internal', 'agents'] },
       extensionPattern: '^(?:PJSIP|SIP|IAX2|Local)/(\\d+)',
     }),
-    users: { userIdFor: (ext) => TRACE_USERS[ext] },
+    users: TRACE_USERS,
     defaultUserId: DEFAULT_USER,
     crmCreate: { inbound: true, outbound: false },
     defaultLineNumber: '',
     showCards: true,
     ...overrides,
-  });
+  };
+}
+
+export function traceTracker(overrides: Partial<TrackerOptions> = {}): CallTracker {
+  return new CallTracker(traceOptions(overrides));
 }
 
 export interface TimedEffect {
