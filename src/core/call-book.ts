@@ -1,14 +1,16 @@
 import type { Call } from './call.js';
-import { remember } from './channel-book.js';
+import { RecentIds } from './recent-ids.js';
 
 /** The calls in progress by Linkedid, and the Linkedids that ended (so late events cannot start them again). */
 
 export class CallBook {
   private readonly live = new Map<string, Call>();
-  private readonly ended = new Set<string>();
+  private readonly ended: RecentIds;
 
   /** `tombstones`: how many ended Linkedids are remembered. */
-  constructor(private readonly tombstones: number) {}
+  constructor(tombstones: number) {
+    this.ended = new RecentIds(tombstones);
+  }
 
   get size(): number {
     return this.live.size;
@@ -37,7 +39,7 @@ export class CallBook {
   /** The call is over: late events for its Linkedid are ignored from now on. */
   end(linkedid: string): void {
     this.drop(linkedid);
-    remember(this.ended, linkedid, this.tombstones);
+    this.ended.add(linkedid);
   }
 
   /** Forgets a call Bitrix24 never heard of: if its Linkedid comes back, it is tracked again from scratch. */
@@ -47,12 +49,12 @@ export class CallBook {
 
   /** The latest ended Linkedids, oldest first (a snapshot keeps `limit` of them). */
   endedIds(limit: number): string[] {
-    return [...this.ended].slice(-limit);
+    return this.ended.latest(limit);
   }
 
   /** After a restart: calls in progress (in start order) and the tombstones. */
   restore(calls: Iterable<Call>, ended: Iterable<string>): void {
     for (const call of calls) this.add(call);
-    for (const id of ended) remember(this.ended, id, this.tombstones);
+    for (const id of ended) this.ended.add(id);
   }
 }

@@ -1,5 +1,5 @@
-import { remember } from './channel-book.js';
 import type { Effect } from './effects.js';
+import { RecentIds } from './recent-ids.js';
 
 /**
  * Extension -> Bitrix24 user, as the core last received it (the `userMap` input). Part of the core's state and
@@ -18,7 +18,7 @@ export class UserMapError extends Error {
 
 export class UserMap {
   private byExt = new Map<string, number>();
-  private readonly reported = new Set<string>();
+  private readonly reported = new RecentIds(REPORTED_LIMIT);
 
   constructor(extensions: Readonly<Record<string, number>> = {}) {
     this.replace(extensions);
@@ -47,7 +47,7 @@ export class UserMap {
   userIdFor(ext: string, out: Effect[]): number | undefined {
     const id = this.byExt.get(ext);
     if (id === undefined && !this.reported.has(ext)) {
-      remember(this.reported, ext, REPORTED_LIMIT);
+      this.reported.add(ext);
       out.push({ type: 'unmappedExtension', ext });
     }
     return id;
