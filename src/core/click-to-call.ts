@@ -5,6 +5,7 @@ import { openCard } from './cards.js';
 import type { Core, Turn } from './core-state.js';
 import type { CoreInput } from './events.js';
 import { statusForOriginateReason } from './finish-policy.js';
+import { makeRoomForCall } from './limits.js';
 
 /**
  * Click-to-call: Bitrix24 registered the call already (the CALL_ID comes with the click), so the core binds it and
@@ -12,6 +13,8 @@ import { statusForOriginateReason } from './finish-policy.js';
  */
 export function onClickToCall(core: Core, turn: Turn, input: Extract<CoreInput, { kind: 'clickToCall' }>): void {
   if (core.calls.isEnded(input.linkedid) || core.calls.has(input.linkedid)) return;
+  turn.seen.add(input.linkedid);
+  makeRoomForCall(core, turn);
   const call = newCall(input.linkedid, input.at);
   transition(call, 'ringing', turn.kind);
   call.direction = 'outbound';

@@ -46,6 +46,12 @@ export class Consultations {
     closeCardIfIdle(core, turn, call, leg.userId);
   }
 
+  /** Whether one of the call's channels is a consultation leg of a customer's call (an agent consulting). */
+  involves(call: Call): boolean {
+    for (const id of call.channels) if (this.legs.has(id)) return true;
+    return false;
+  }
+
   /** The call is over: its consultation legs route nowhere any more (the map holds only live consultations). */
   forgetCall(call: Call): void {
     for (const [id, linkedid] of this.legs) if (linkedid === call.linkedid) this.legs.delete(id);

@@ -4,11 +4,12 @@ import type { ChannelClassifier } from './classify.js';
 import { Consultations } from './consult.js';
 import type { Effect } from './effects.js';
 import type { CoreInputKind } from './events.js';
+import { DEFAULT_LIMITS, type TrackingLimits } from './limits.js';
 import { UserMap } from './users.js';
 
 /**
  * The core's whole state and settings, passed explicitly to every step (dial.ts, queue.ts, talk.ts...), and the
- * turn: what one input is doing (its kind and time, and the effects it produces).
+ * turn: what one input is doing (its kind and time, the effects it produces, the calls it is about).
  */
 
 export interface TrackerOptions {
@@ -26,6 +27,8 @@ export interface TrackerOptions {
   tombstones?: number;
   /** Channel variables that carry a recording's absolute path (default MIXMONITOR_FILENAME). */
   recordingVariables?: readonly string[];
+  /** At most this many calls and channels are tracked (limits.ts says why the defaults). */
+  limits?: Partial<TrackingLimits>;
 }
 
 export interface Core {
@@ -35,12 +38,15 @@ export interface Core {
   readonly defaultLineNumber: string;
   readonly showCards: boolean;
   readonly recordingVariables: ReadonlySet<string>;
+  readonly limits: TrackingLimits;
   readonly calls: CallBook;
   readonly channels: ChannelBook;
   readonly consultations: Consultations;
   readonly users: UserMap;
   /** Time of the latest input: the best known end for calls that vanish meanwhile. */
   lastEventAt: number;
+  /** Everything evicted since the start (limits.ts). */
+  readonly evicted: { calls: number; channels: number };
 }
 
 export function createCore(opts: TrackerOptions): Core {
@@ -52,11 +58,13 @@ export function createCore(opts: TrackerOptions): Core {
     defaultLineNumber: opts.defaultLineNumber,
     showCards: opts.showCards,
     recordingVariables: new Set(opts.recordingVariables ?? ['MIXMONITOR_FILENAME']),
+    limits: { ...DEFAULT_LIMITS, ...opts.limits },
     calls: new CallBook(tombstones),
     channels: new ChannelBook(tombstones * 8),
     consultations: new Consultations(),
     users: new UserMap(opts.users),
     lastEventAt: 0,
+    evicted: { calls: 0, channels: 0 },
   };
 }
 
@@ -65,8 +73,12 @@ export interface Turn {
   readonly kind: CoreInputKind;
   readonly at: number;
   readonly out: Effect[];
+  /** Linkedids this input has looked at: never evicted while it runs. */
+  readonly seen: Set<string>;
+  evictedCalls: number;
+  evictedChannels: number;
 }
 
 export function newTurn(kind: CoreInputKind, at: number): Turn {
-  return { kind, at, out: [] };
+  return { kind, at, out: [], seen: new Set(), evictedCalls: 0, evictedChannels: 0 };
 }

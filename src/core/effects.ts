@@ -68,6 +68,16 @@ export interface UnmappedExtension {
   ext: string;
 }
 
+/**
+ * The core tracked as many calls or channels as it may (limits.ts) and evicted the oldest idle ones during this
+ * input: how many. A broken or hostile AMI costs bounded memory; the runtime counts these and logs a streak once.
+ */
+export interface Evicted {
+  type: 'evicted';
+  calls: number;
+  channels: number;
+}
+
 /** A call broke the transition table: only that call is dropped, reported once. */
 export interface CallPoisoned {
   type: 'callPoisoned';
@@ -103,6 +113,7 @@ export type Effect =
   | BindCallId
   | UnmappedExtension
   | CallPoisoned
+  | Evicted
   | CallEnded;
 
 /** Effects that become Bitrix24 commands, in order, per call. */

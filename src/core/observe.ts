@@ -4,6 +4,7 @@ import { endRing } from './cards.js';
 import type { Core, Turn } from './core-state.js';
 import { classifyCall } from './direction.js';
 import type { ChannelSnapshot } from './events.js';
+import { makeRoomForCall, makeRoomForChannel } from './limits.js';
 
 /**
  * Every channel snapshot passes here: the channel is recorded (or refreshed) under its Uniqueid, followed when its
@@ -12,15 +13,19 @@ import type { ChannelSnapshot } from './events.js';
  */
 export function observe(core: Core, turn: Turn, snap: ChannelSnapshot): Call | undefined {
   if (core.calls.isEnded(snap.linkedid)) return undefined;
+  const firstLook = !turn.seen.has(snap.linkedid);
+  turn.seen.add(snap.linkedid);
   // Asterisk may publish a snapshot after the channel's Hangup: it must not bring the channel back.
   if (core.channels.isHungUp(snap.uniqueid)) return core.calls.get(snap.linkedid);
   let call = core.calls.get(snap.linkedid);
   if (!call) {
+    makeRoomForCall(core, turn);
     call = newCall(snap.linkedid, turn.at);
     core.calls.add(call);
-  }
+  } else if (firstLook) core.calls.touch(call);
   const ch = core.channels.get(snap.uniqueid);
   if (!ch) {
+    makeRoomForChannel(core, turn, call);
     core.channels.set(snap.uniqueid, { linkedid: snap.linkedid, name: snap.name, context: snap.context, bridge: undefined });
   } else {
     if (ch.linkedid !== snap.linkedid) moveChannel(core, turn, snap.uniqueid, ch, snap.linkedid);

@@ -35,7 +35,10 @@ export interface TrackerSnapshot {
   users?: Record<string, number>;
 }
 
-/** Everything a restart needs: the daemon saves it every second and in every turn that pops a card. */
+/**
+ * Everything a restart needs, bounded by the tracking limits (limits.ts) and the tombstones a snapshot keeps:
+ * the daemon saves it every second and in every turn that pops a card.
+ */
 export function exportCore(core: Core): TrackerSnapshot {
   return {
     version: 1,

@@ -4,6 +4,7 @@ import { createCore, newTurn, type Core, type TrackerOptions } from './core-stat
 import { dispatch } from './dispatch.js';
 import type { Effect } from './effects.js';
 import type { CoreInput } from './events.js';
+import type { TrackingLimits } from './limits.js';
 import { exportCore, importCore, type TrackerSnapshot } from './snapshot.js';
 
 export type { TrackerOptions } from './core-state.js';
@@ -34,6 +35,11 @@ export class CallTracker {
       else this.core.calls.end(err.linkedid);
       turn.out.push({ type: 'callPoisoned', linkedid: err.linkedid, reason: err.message });
     }
+    if (turn.evictedCalls > 0 || turn.evictedChannels > 0) {
+      this.core.evicted.calls += turn.evictedCalls;
+      this.core.evicted.channels += turn.evictedChannels;
+      turn.out.push({ type: 'evicted', calls: turn.evictedCalls, channels: turn.evictedChannels });
+    }
     return turn.out;
   }
 
@@ -48,6 +54,15 @@ export class CallTracker {
   /** Time of the last Asterisk-side input: the best known end for calls that vanish meanwhile. */
   get lastEventTime(): number {
     return this.core.lastEventAt;
+  }
+
+  get limits(): Readonly<TrackingLimits> {
+    return this.core.limits;
+  }
+
+  /** Calls and channels evicted since the start because the limits were reached. */
+  get evicted(): Readonly<{ calls: number; channels: number }> {
+    return this.core.evicted;
   }
 
   /** The user map the core names users by (the last `userMap` input, or the restored snapshot's). */

@@ -87,3 +87,11 @@ export function replay(name: string, tracker = traceTracker()): TimedEffect[] {
   }
   return out;
 }
+
+/** The reviewed effects of a trace: test/fixtures/expected/<trace>.effects.jsonl (npm run golden rewrites them). */
+export function expectedEffects(name: string): TimedEffect[] {
+  return readFileSync(`${FIXTURES}expected/${name}.effects.jsonl`, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as TimedEffect);
+}
