@@ -19,7 +19,9 @@ export interface TrackingLimits {
  * transcoding bound it before the core does). 1000 calls is two to three times that, and the concurrency the
  * memory benchmark holds within its 100 MB goal; 8000 channels is 8 per call at that limit (the caller, the agent's
  * phone, a Local channel pair per ringing member). A snapshot at these limits, every call ringing seven members,
- * is 1.8 MB and takes about 25 ms to save (bench/diag/snapshot-cost.ts); a flood of one-channel calls, 0.5 MB.
+ * is 1.8 MB and took 12-30 ms to save (median 16 ms, bench/diag/snapshot-cost.ts, 2-core host under load); at the
+ * limits after a flood of one-channel calls, 0.45 MB and 3 ms. Without limits it grew with the flood until the
+ * daemon ran out of heap in JSON.stringify.
  */
 export const DEFAULT_LIMITS: TrackingLimits = { calls: 1000, channels: 8000 };
 
