@@ -7,7 +7,7 @@ const of = <T extends Effect['type']>(effects: TimedEffect[], type: T) =>
 
 describe('every real trace through the core', () => {
   it.each(traceNames())('%s gives exactly the reviewed effects', (name) => {
-    expect(replay(name)).toEqual(expected(name));
+    expect(replay(name), '`npm run golden` rewrites the expected file and shows the difference for review').toEqual(expected(name));
   });
 
   it.each(traceNames())('%s registers each call once, finishes it once, and closes every card it opened', (name) => {

@@ -88,10 +88,19 @@ export function replay(name: string, tracker = traceTracker()): TimedEffect[] {
   return out;
 }
 
+export const EXPECTED_DIR = `${FIXTURES}expected/`;
+
 /** The reviewed effects of a trace: test/fixtures/expected/<trace>.effects.jsonl (npm run golden rewrites them). */
 export function expectedEffects(name: string): TimedEffect[] {
-  return readFileSync(`${FIXTURES}expected/${name}.effects.jsonl`, 'utf8')
+  return readFileSync(`${EXPECTED_DIR}${name}.effects.jsonl`, 'utf8')
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as TimedEffect);
+}
+
+/** What the core gives for a trace now, in the expected file's format: one timed effect per line. */
+export function effectsText(name: string): string {
+  return replay(name)
+    .map((e) => `${JSON.stringify(e)}\n`)
+    .join('');
 }
