@@ -1,0 +1,117 @@
+import { sleep } from '../../support/wait.js';
+import type { PbxDriver } from './pbx.js';
+
+/**
+ * The live scenarios of issue 14, scripted once and used twice: by the trace recorder (with a scripted observer
+ * where the daemon would be) and by the live tests (with the daemon). `down`/`up` are what happens to whoever
+ * follows the PBX: the observer's socket reset and a new login, or kill -9 of the daemon and its restart.
+ */
+export interface ScenarioContext {
+  pbx: PbxDriver;
+  /** The AMI client that follows the calls dies (kill -9). */
+  down(): Promise<void>;
+  /** ...and comes back: a new login, CoreShowChannels, QueueStatus. */
+  up(): Promise<void>;
+}
+
+export const SUPPORT = ['101', '102', '103'];
+export const AUTOPAUSE_MEMBERS = ['301', '302', '303'];
+export const iface = (ext: string): string => `Local/${ext}@agents/n`;
+
+/**
+ * Customer 5556001 calls support; 102 answers after 1 s; 4 s later the agent consults `target` in [from-internal]
+ * (7200: queue backoffice, where 201 answers after 1 s and 202 does not; 7100: a ring group dialling 201 and 202)
+ * with AMI Atxfer of its bridged channel; the agent hangs up 5 s into the consultation, which completes the
+ * transfer; the customer talks to 201 and hangs up 20 s after answering (about 10 s with 201).
+ */
+export async function attendedTransferToQueue(ctx: ScenarioContext, target: '7200' | '7100', customer = '5556001'): Promise<void> {
+  const { pbx } = ctx;
+  await pbx.agents({ '101': 'noanswer', '102': 'answer-after-1:9', '103': 'noanswer', '201': 'answer-after-1:60', '202': 'noanswer' });
+  await pbx.customer(customer, 'answer:20');
+  await pbx.phase(`begin attended transfer to ${target}`);
+  const from = pbx.mark();
+  await pbx.call(customer, 'support', { RECORD: 'no' });
+  const agent = await pbx.answeredBy('102', from);
+  await sleep(4000);
+  await pbx.phase(`Atxfer ${agent} to ${target}@from-internal`);
+  await pbx.action('Atxfer', { Channel: agent, Exten: target, Context: 'from-internal' });
+  await pbx.waitEvent('the transfer to complete', (m) => m['Event'] === 'AttendedTransfer', 30_000, from);
+  await pbx.idle(40_000);
+  await pbx.phase(`end attended transfer to ${target}`);
+}
+
+/**
+ * Customer 5557001 calls support (101 and 103 never answer, 102 answers after 4 s and talks 14 s). Whoever follows
+ * the PBX dies 1.5 s into the ringing and comes back 10 s after the answer, while the call still talks; the agent
+ * hangs up 4 s later.
+ */
+export async function restartWhileRinging(ctx: ScenarioContext, customer = '5557001'): Promise<void> {
+  const { pbx } = ctx;
+  await pbx.agents({ '101': 'noanswer', '102': 'answer-after-4:14', '103': 'noanswer' });
+  await pbx.customer(customer, 'answer:60');
+  await pbx.phase('begin restart while ringing');
+  const from = pbx.mark();
+  await pbx.call(customer, 'support', { RECORD: 'no' });
+  await pbx.waitEvent('102 to ring', (m) => m['Event'] === 'AgentCalled' && m['Interface'] === iface('102'), 10_000, from);
+  await sleep(1500);
+  await ctx.down();
+  await pbx.answeredBy('102', from);
+  await sleep(10_000);
+  await ctx.up();
+  await pbx.idle(30_000);
+  await sleep(500);
+  await pbx.phase('end restart while ringing');
+}
+
+/** Customer 5557101 calls support, 102 answers after 2 s and talks 4 s; the follower is down from 1.5 s into the talk until 3 s after the hangup. */
+export async function downThroughHangup(ctx: ScenarioContext, customer = '5557101'): Promise<void> {
+  const { pbx } = ctx;
+  await pbx.agents({ '101': 'noanswer', '102': 'answer-after-2:4', '103': 'noanswer' });
+  await pbx.customer(customer, 'answer:60');
+  await pbx.phase('begin down through hangup');
+  const from = pbx.mark();
+  await pbx.call(customer, 'support', { RECORD: 'no' });
+  await pbx.answeredBy('102', from);
+  await sleep(1500);
+  await ctx.down();
+  await pbx.idle(30_000);
+  await sleep(3000);
+  await ctx.up();
+  await sleep(1000);
+  await pbx.phase('end down through hangup');
+}
+
+/**
+ * sales_autopause (leastrecent, autopause=yes) after warm-ups that make 301 the longest idle: warm-up calls answered
+ * by 302, then 303, with the others paused (reason warm-up) and unpaused again. Run before anyone records.
+ */
+export async function warmUpAutopause(pbx: PbxDriver): Promise<void> {
+  for (const [n, ext] of [['5558901', '302'], ['5558902', '303']] as const) {
+    const others = AUTOPAUSE_MEMBERS.filter((e) => e !== ext);
+    for (const o of others) await pbx.pause('sales_autopause', iface(o), true, 'warm-up');
+    await pbx.agents({ [ext]: 'answer:1' });
+    await pbx.customer(n, 'answer:60');
+    const from = pbx.mark();
+    await pbx.call(n, 'sales_autopause', { RECORD: 'no' });
+    await pbx.answeredBy(ext, from);
+    await pbx.idle(20_000);
+    for (const o of others) await pbx.pause('sales_autopause', iface(o), false);
+    await sleep(1100); // LastCall has one-second steps: keep 302 and 303 apart
+  }
+}
+
+/**
+ * Customer 5558001 calls sales_autopause: 301 (longest idle) rings 5 s and misses, Asterisk pauses it (Auto-Pause),
+ * 1 s later the queue rings 302, who answers after 1 s and talks 5 s.
+ */
+export async function autopauseMiss(ctx: ScenarioContext, customer = '5558001'): Promise<void> {
+  const { pbx } = ctx;
+  await pbx.agents({ '301': 'noanswer', '302': 'answer-after-1:5', '303': 'answer-after-1:5' });
+  await pbx.customer(customer, 'answer:60');
+  await pbx.phase('begin autopause');
+  const from = pbx.mark();
+  await pbx.call(customer, 'sales_autopause', { RECORD: 'no' });
+  await pbx.answeredBy('302', from, 30_000);
+  await pbx.idle(30_000);
+  await pbx.phase('end autopause');
+}
