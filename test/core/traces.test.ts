@@ -1,27 +1,24 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Effect, FinishCall } from '../../src/core/effects.js';
-import { DEFAULT_USER, FIXTURES, replay, traceNames, TRACE_USERS, type TimedEffect } from '../support/traces.js';
+import { replayTrace } from '../support/restart-replay.js';
+import { DEFAULT_USER, expectedEffects, replay, traceNames, TRACE_USERS, type TimedEffect } from '../support/traces.js';
+import { ISSUE_14_CORE_CASES } from './issue14-cases.js';
 
-/** Reviewed expectations: test/fixtures/expected/<trace>.effects.jsonl, checked against the fixtures README table. */
-function expected(name: string): TimedEffect[] {
-  const text = readFileSync(`${FIXTURES}expected/${name}.effects.jsonl`, 'utf8');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as TimedEffect);
-}
+const expected = expectedEffects;
 
 const of = <T extends Effect['type']>(effects: TimedEffect[], type: T) =>
   effects.map((e) => e.effect).filter((e): e is Extract<Effect, { type: T }> => e.type === type);
 
 describe('every real trace through the core', () => {
-  it.each(traceNames())('%s gives exactly the reviewed effects', (name) => {
-    expect(replay(name)).toEqual(expected(name));
+  // Issue 14's cases 1-3 are held to what Bitrix24 must see, in issue14-traces.test.ts.
+  const exact = traceNames().filter((n) => !ISSUE_14_CORE_CASES.includes(n));
+
+  it.each(exact)('%s gives exactly the reviewed effects', async (name) => {
+    expect(await replayTrace(name)).toEqual(expected(name));
   });
 
-  it.each(traceNames())('%s registers each call once, finishes it once, and closes every card it opened', (name) => {
-    const effects = replay(name);
+  it.each(traceNames())('%s registers each call once, finishes it once, and closes every card it opened', async (name) => {
+    const effects = await replayTrace(name);
     const registers = of(effects, 'register').map((e) => e.linkedid);
     const finishes = of(effects, 'finish').map((e) => e.linkedid);
     expect(new Set(registers).size).toBe(registers.length);

@@ -10,8 +10,8 @@ import { CallTracker, type TrackerOptions } from '../../src/core/tracker.js';
 export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 export const AMI_DIR = `${FIXTURES}ami/`;
 
-/** The extensions of the traces' agents mapped to Bitrix24 users (1xx -> 1x, 2xx -> 2x). */
-export const TRACE_USERS: Record<string, number> = { '101': 11, '102': 12, '103': 13, '201': 21, '202': 22, '203': 23 };
+/** The extensions of the traces' agents mapped to Bitrix24 users (1xx -> 1x, 2xx -> 2x, 3xx -> 3x). */
+export const TRACE_USERS: Record<string, number> = { '101': 11, '102': 12, '103': 13, '201': 21, '202': 22, '203': 23, '301': 31, '302': 32, '303': 33 };
 export const DEFAULT_USER = 1;
 
 /** Every recorded scenario; a scenario recorded over several AMI connections is one name (see traceSessions). */
@@ -92,4 +92,12 @@ export function replay(name: string, tracker = traceTracker()): TimedEffect[] {
     for (const effect of tracker.handle(input)) out.push({ t: Math.round(input.at - t0) / 1000, effect });
   }
   return out;
+}
+
+/** Reviewed expectations: test/fixtures/expected/<trace>.effects.jsonl, checked against the fixtures README table. */
+export function expectedEffects(name: string): TimedEffect[] {
+  return readFileSync(`${FIXTURES}expected/${name}.effects.jsonl`, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as TimedEffect);
 }
