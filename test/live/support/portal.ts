@@ -4,6 +4,8 @@ import { waitFor } from '../../support/wait.js';
 /** What the emulated Bitrix24 received, read the way the live tests assert it. */
 
 export interface Telephony {
+  /** When the portal executed it (ms). */
+  at: number;
   method: string;
   ok: boolean;
   params: Record<string, unknown>;
@@ -17,6 +19,7 @@ export function telephony(portal: BitrixEmulator): Telephony[] {
   return portal.commands
     .filter((c: CommandRecord) => c.method.startsWith('telephony.externalcall.'))
     .map((c) => ({
+      at: c.at,
       method: short(c.method),
       ok: c.ok,
       params: c.params as Record<string, unknown>,
@@ -49,17 +52,24 @@ export async function finished(portal: BitrixEmulator, phone: string, timeoutMs 
 
 const users = (v: unknown): number[] => ([] as unknown[]).concat(v ?? []).map(Number);
 
-/** Who was shown and hidden the card, in order: ['show', [11, 12]], ['hide', [11]], ... (neighbouring shows merged). */
+/**
+ * Who was shown and hidden the card, in order: ['show', [11, 12]], ['hide', [11]], ... Shows (or hides) of one moment
+ * are merged: members ring within a millisecond, and whether the outbox sends them as one command or several depends
+ * on its linger, not on the call.
+ */
 export function cardMoves(portal: BitrixEmulator, callId: string): Array<[string, number[]]> {
-  const out: Array<[string, number[]]> = [];
+  const out: Array<{ method: string; at: number; users: number[] }> = [];
   for (const c of commandsOf(portal, callId)) {
     if (c.method !== 'show' && c.method !== 'hide') continue;
     const last = out.at(-1);
-    if (last?.[0] === c.method) last[1].push(...users(c.params['USER_ID']));
-    else out.push([c.method, users(c.params['USER_ID'])]);
+    if (last?.method === c.method && c.at - last.at < MOMENT_MS) last.users.push(...users(c.params['USER_ID']));
+    else out.push({ method: c.method, at: c.at, users: users(c.params['USER_ID']) });
   }
-  return out.map(([m, u]) => [m, [...u].sort((a, b) => a - b)]);
+  return out.map((m) => [m.method, [...m.users].sort((a, b) => a - b)]);
 }
+
+/** Card commands for one Asterisk moment reach the portal within this (one batch, or batches a linger apart). */
+const MOMENT_MS = 150;
 
 /** Cards shown and not hidden, other than the finishing user's: what a finish must never leave behind. */
 export function cardsLeftOpen(call: CallState): number[] {
