@@ -123,3 +123,17 @@ export async function startLiveDaemon(bed: Bed, opts: DaemonOptions = {}): Promi
     },
   };
 }
+
+/** The daemon's JSON log lines, parsed (lines that are not JSON are left out). */
+export function logLines(live: LiveDaemon): Array<Record<string, unknown>> {
+  return live
+    .output()
+    .split('\n')
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+}

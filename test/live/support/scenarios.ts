@@ -82,22 +82,28 @@ export async function downThroughHangup(ctx: ScenarioContext, customer = '555710
 }
 
 /**
- * sales_autopause (leastrecent, autopause=yes) after warm-ups that make 301 the longest idle: warm-up calls answered
- * by 302, then 303, with the others paused (reason warm-up) and unpaused again. Run before anyone records.
+ * Makes `idle` the longest idle member of a leastrecent queue: each of `busy`, in order, answers a short warm-up
+ * call while the others are paused (reason warm-up) and unpaused again. Run before anyone records or follows.
  */
-export async function warmUpAutopause(pbx: PbxDriver): Promise<void> {
-  for (const [n, ext] of [['5558901', '302'], ['5558902', '303']] as const) {
-    const others = AUTOPAUSE_MEMBERS.filter((e) => e !== ext);
-    for (const o of others) await pbx.pause('sales_autopause', iface(o), true, 'warm-up');
+export async function warmUp(pbx: PbxDriver, queue: string, members: string[], busy: string[]): Promise<void> {
+  for (const [i, ext] of busy.entries()) {
+    const others = members.filter((e) => e !== ext);
+    for (const o of others) await pbx.pause(queue, iface(o), true, 'warm-up');
     await pbx.agents({ [ext]: 'answer:1' });
-    await pbx.customer(n, 'answer:60');
+    const number = `555890${i + 1}`;
+    await pbx.customer(number, 'answer:60');
     const from = pbx.mark();
-    await pbx.call(n, 'sales_autopause', { RECORD: 'no' });
+    await pbx.call(number, queue, { RECORD: 'no' });
     await pbx.answeredBy(ext, from);
     await pbx.idle(20_000);
-    for (const o of others) await pbx.pause('sales_autopause', iface(o), false);
-    await sleep(1100); // LastCall has one-second steps: keep 302 and 303 apart
+    for (const o of others) await pbx.pause(queue, iface(o), false);
+    await sleep(1100); // LastCall has one-second steps: keep the warm-ups apart
   }
+}
+
+/** sales_autopause (leastrecent, autopause=yes) with 301 the longest idle: warm-up calls answered by 302, then 303. */
+export function warmUpAutopause(pbx: PbxDriver): Promise<void> {
+  return warmUp(pbx, 'sales_autopause', AUTOPAUSE_MEMBERS, ['302', '303']);
 }
 
 /**
