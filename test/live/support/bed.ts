@@ -50,6 +50,8 @@ export interface DaemonOptions {
   /** Recordings downloaded over ARI from the spool's recording/ dir (the dialplan's RECORD=ari). */
   recordingsOverAri?: boolean;
   ringBack?: Record<string, unknown>;
+  /** Where the daemon finds ARI (default: Asterisk's own HTTP port), e.g. an HttpSpy in front of it. */
+  ariUrl?: string;
 }
 
 export interface LiveDaemon {
@@ -71,7 +73,7 @@ export async function startLiveDaemon(bed: Bed, opts: DaemonOptions = {}): Promi
   const stateDir = join(tempDir('b24live-state-'), 'state');
   const httpPort = await freePort();
   // The ARI password comes from the environment (B24BRIDGE_ARI_PASSWORD), like the other secrets.
-  const ari = { url: `http://127.0.0.1:${ast.httpPort}/ari`, username: ARI_USER.username };
+  const ari = { url: `${opts.ariUrl ?? `http://127.0.0.1:${ast.httpPort}`}/ari`, username: ARI_USER.username };
   const config = {
     asterisk: {
       ami: { host: '127.0.0.1', port: ast.amiPort, username: DAEMON_AMI.username, pingIntervalMs: 2000, reconnect: { initialDelayMs: 200, maxDelayMs: 1000 } },
