@@ -32,10 +32,7 @@ export function findBundle(): string | undefined {
 export function requireBundle(): string {
   const dir = findBundle();
   if (dir !== undefined) return dir;
-  throw new Error(
-    'The live suite needs the Asterisk 22 bundle (start-asterisk.sh, stop-asterisk.sh and the tarball): ' +
-      `none at ${resolve(PROJECT, '../shared/asterisk')}. Set ASTERISK_BUNDLE=/path/to/shared/asterisk.`,
-  );
+  throw new Error(`The live suite needs the Asterisk 22 bundle (start-asterisk.sh and its tarball): set ASTERISK_BUNDLE=/path/to/shared/asterisk.`);
 }
 
 export interface Asterisk {
