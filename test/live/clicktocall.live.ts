@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/wait.js';
 import { APP_TOKEN, startBed, startLiveDaemon, stopBed, type Bed, type LiveDaemon } from './support/bed.js';
 import { startHttpSpy, type HttpSpy } from './support/http-spy.js';
+import { concurrentCalls } from './support/scenarios.js';
 import { cardMoves, cardsLeftOpen, expectEachCallOnce, finished, telephony } from './support/portal.js';
 
 /**
@@ -72,16 +73,7 @@ describe('click-to-call, live', () => {
 
   it('four calls at once (a support queue call, a backoffice queue call, a direct call to 203, a click-to-call for 301): each registered once, its own cards, finished once by its own agent', async () => {
     live = await startLiveDaemon(bed!);
-    const { pbx } = bed!;
-    await pbx.agents({ '101': 'noanswer', '102': 'answer-after-1:5', '103': 'noanswer', '201': 'answer-after-2:4', '202': 'noanswer', '203': 'answer-after-1:3', '301': 'answer:6' });
-    for (const n of ['5551201', '5551202', '5551203']) await pbx.customer(n, 'answer:60');
-    await pbx.customer('5551204', 'answer-after-1:60');
-    await Promise.all([
-      pbx.call('5551201', 'support', { RECORD: 'no' }),
-      pbx.call('5551202', 'backoffice', { RECORD: 'no' }),
-      pbx.call('5551203', '203', { RECORD: 'no' }),
-      click('5551204', 31),
-    ]);
+    await concurrentCalls({ pbx: bed!.pbx, down: async () => undefined, up: async () => undefined }, () => click('5551204', 31));
     const expected: Array<[string, string, Array<[string, number[]]>]> = [
       ['5551201', '12', [['show', [11, 12, 13]], ['hide', [11, 13]]]],
       ['5551202', '21', [['show', [21, 22]], ['hide', [22]]]],

@@ -60,6 +60,29 @@ const RECORDINGS: Record<string, Recording> = {
       'hangup (down_through_hangup.2.ami: CoreShowChannels lists no channel).',
     run: (ctx) => s.downThroughHangup(ctx),
   },
+  redirect_to_agent: {
+    description: 'support call 5555002, 102 answers after 1 s; 2 s later AMI Redirect of the caller\'s channel to 103@xfer; 103 answers after 1 s and hangs up 4 s later.',
+    run: (ctx) => s.redirectToAgent(ctx),
+  },
+  attended_transfer_to_extension: {
+    description:
+      'support call 5555003, 102 answers; AMI Atxfer of 102\'s channel to 103@from-internal (Dial of Local/103@agents/n); 103 answers the\n' +
+      'consultation after 1 s; 1 s later 102 hangs up, which completes the transfer; the customer hangs up 2 s later.',
+    run: (ctx) => s.attendedTransferToExtension(ctx),
+  },
+  asterisk_restart: {
+    description:
+      'support call 5557201, 102 answers after 1 s; 3 s into the talk `core restart now`: Asterisk hangs up every channel, sends Shutdown\n' +
+      'and ends the session; once it is back the observer logs in again (asterisk_restart.2.ami: FullyBooted with a small Uptime,\n' +
+      'CoreShowChannels lists no channel).',
+    run: (ctx) => s.asteriskRestart(ctx),
+  },
+  concurrent_calls: {
+    description:
+      'four calls at once: 5551201 into support (102 answers after 1 s, talks 5 s), 5551202 into backoffice (201 answers after 2 s, 4 s),\n' +
+      '5551203 straight to agent 203 (answers after 1 s, 3 s), and an outbound call placed for 301 to 5551204 (answers after 1 s; 301 hangs up 6 s in).',
+    run: (ctx) => s.concurrentCalls(ctx),
+  },
   autopause: {
     description:
       'sales_autopause (leastrecent, autopause=yes), 301 the longest idle (warm-up calls to 302 and 303 before the recording):\n' +

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from '../support/wait.js';
 import { startBed, startLiveDaemon, stopBed, type Bed, type LiveDaemon } from './support/bed.js';
 import { cardMoves, cardsLeftOpen, expectEachCallOnce, finished, telephony } from './support/portal.js';
+import { answeredBy102, attendedTransferToExtension, redirectToAgent } from './support/scenarios.js';
 
 /**
  * Transfers and an outbound call on a real Asterisk 22, the scenarios of the shared traces (blind_transfer,
@@ -21,22 +22,13 @@ afterEach(async () => {
 });
 afterAll(() => stopBed(bed));
 
-/** A support call that 102 answers; resolves with 102's bridged channel and the customer's queue channel. */
-async function answeredBy102(customer: string): Promise<{ agent: string; caller: string }> {
-  const { pbx } = bed!;
-  await pbx.agents({ '101': 'noanswer', '102': 'answer-after-1:60', '103': 'noanswer' });
-  await pbx.customer(customer, 'answer:60');
-  const from = pbx.mark();
-  await pbx.call(customer, 'support', { RECORD: 'no' });
-  const connect = await pbx.waitEvent('102 to answer', (m) => m['Event'] === 'AgentConnect', 20_000, from);
-  return { agent: String(connect['DestChannel']), caller: String(connect['Channel']) };
-}
+const noFollowerChange = async (): Promise<void> => undefined;
 
 describe('transfers, live', () => {
   it('blind transfer (AMI BlindTransfer of 102 to 103): 12\'s card closes, 13\'s opens while it rings, finished by 13 who talked last', async () => {
     live = await startLiveDaemon(bed!);
     const { pbx } = bed!;
-    const { agent } = await answeredBy102('5555001');
+    const { agent } = await answeredBy102(pbx, '5555001');
     await sleep(2000);
     await pbx.agents({ '103': 'answer-after-2:5' });
     await pbx.action('BlindTransfer', { Channel: agent, Context: 'xfer', Exten: '103' });
@@ -57,11 +49,7 @@ describe('transfers, live', () => {
 
   it('Redirect of the caller to 103 (no transfer event at all): finished by 13, who talked last', async () => {
     live = await startLiveDaemon(bed!);
-    const { pbx } = bed!;
-    const { caller } = await answeredBy102('5555002');
-    await sleep(2000);
-    await pbx.agents({ '103': 'answer-after-1:4' });
-    await pbx.action('Redirect', { Channel: caller, Context: 'xfer', Exten: '103', Priority: 1 });
+    await redirectToAgent({ pbx: bed!.pbx, down: noFollowerChange, up: noFollowerChange });
     const { call, finish } = await finished(live.portal, '5555002');
     expect(finish.params).toMatchObject({ USER_ID: '13', STATUS_CODE: '200' });
     expect(cardMoves(live.portal, call.callId).slice(0, 2)).toEqual([
@@ -74,28 +62,20 @@ describe('transfers, live', () => {
 
   it('attended transfer to an extension (AMI Atxfer of 102 to 103@from-internal): 13\'s card while it rings, 12\'s closes on completion, finished by 13', async () => {
     live = await startLiveDaemon(bed!);
-    const { pbx } = bed!;
-    const { agent } = await answeredBy102('5555003');
-    await sleep(1000);
-    await pbx.agents({ '103': 'answer-after-1:30' });
-    const from = pbx.mark();
-    await pbx.action('Atxfer', { Channel: agent, Exten: '103', Context: 'from-internal' });
-    await pbx.waitEvent('103 to answer the consultation', (m) => m['Event'] === 'DialEnd' && m['DialStatus'] === 'ANSWER' && String(m['DestChannel']).startsWith('Local/103@agents-'), 20_000, from);
-    await sleep(1000);
-    // The agent hangs up: the transfer completes.
-    await pbx.action('Hangup', { Channel: agent.replace(/;1$/, ';2') });
-    await pbx.waitEvent('the transfer', (m) => m['Event'] === 'AttendedTransfer', 10_000, from);
-    await sleep(2000);
-    await pbx.action('Hangup', { Channel: '/^Local\\/5555003@customer-phone-.*;2$/' });
+    const from = bed!.pbx.mark();
+    await attendedTransferToExtension({ pbx: bed!.pbx, down: noFollowerChange, up: noFollowerChange });
     const { call, finish } = await finished(live.portal, '5555003');
     expect(finish.params).toMatchObject({ USER_ID: '13', STATUS_CODE: '200' });
-    const moves = cardMoves(live.portal, call.callId);
-    expect(moves.slice(0, 3)).toEqual([
+    expect(cardMoves(live.portal, call.callId)).toEqual([
       ['show', [11, 12, 13]],
       ['hide', [11, 13]],
       ['show', [13]],
+      ['hide', [12]],
     ]);
-    expect(moves).toContainEqual(['hide', [12]]);
+    // 12's card closes on completion (the agent hangs up a second after 103 answered), not when 103 answers.
+    const transferSeen = bed!.pbx.events.slice(from).find((e) => e.msg['Event'] === 'AttendedTransfer')!.at;
+    const hide12 = telephony(live.portal).find((c) => c.method === 'hide' && ([] as unknown[]).concat(c.params['USER_ID']).includes('12'))!;
+    expect(hide12.at).toBeGreaterThan(transferSeen - 300);
     expect(cardsLeftOpen(call)).toEqual([]);
     expect(expectEachCallOnce(live.portal)).toEqual([]);
     expect(live.output()).not.toMatch(/maps to no Bitrix24 user/);

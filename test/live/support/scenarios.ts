@@ -1,4 +1,4 @@
-import { sleep } from '../../support/wait.js';
+import { sleep, waitFor } from '../../support/wait.js';
 import type { PbxDriver } from './pbx.js';
 
 /**
@@ -120,4 +120,87 @@ export async function autopauseMiss(ctx: ScenarioContext, customer = '5558001'):
   await pbx.answeredBy('302', from, 30_000);
   await pbx.idle(30_000);
   await pbx.phase('end autopause');
+}
+
+/** A support call that 102 answers after 1 s (talk 60 s); resolves with 102's bridged channel and the customer's queue channel. */
+export async function answeredBy102(pbx: PbxDriver, customer: string): Promise<{ agent: string; caller: string }> {
+  await pbx.agents({ '101': 'noanswer', '102': 'answer-after-1:60', '103': 'noanswer' });
+  await pbx.customer(customer, 'answer:60');
+  const from = pbx.mark();
+  await pbx.call(customer, 'support', { RECORD: 'no' });
+  const connect = await pbx.waitEvent('102 to answer', (m) => m['Event'] === 'AgentConnect', 20_000, from);
+  return { agent: String(connect['DestChannel']), caller: String(connect['Channel']) };
+}
+
+/** Customer 5555002: 102 answers; 2 s later AMI Redirect of the caller's channel to 103@xfer, which answers after 1 s and talks 4 s. */
+export async function redirectToAgent(ctx: ScenarioContext, customer = '5555002'): Promise<void> {
+  const { pbx } = ctx;
+  await pbx.phase('begin redirect to 103');
+  const { caller } = await answeredBy102(pbx, customer);
+  await sleep(2000);
+  await pbx.agents({ '103': 'answer-after-1:4' });
+  await pbx.action('Redirect', { Channel: caller, Context: 'xfer', Exten: '103', Priority: 1 });
+  await pbx.idle(30_000);
+  await pbx.phase('end redirect to 103');
+}
+
+/**
+ * Customer 5555003: 102 answers; 1 s later AMI Atxfer of 102's channel to 103@from-internal; 103 answers the
+ * consultation after 1 s; a second later 102 hangs up, which completes the transfer; the customer hangs up 2 s later.
+ */
+export async function attendedTransferToExtension(ctx: ScenarioContext, customer = '5555003'): Promise<void> {
+  const { pbx } = ctx;
+  await pbx.phase('begin attended transfer to 103');
+  const { agent } = await answeredBy102(pbx, customer);
+  await sleep(1000);
+  await pbx.agents({ '103': 'answer-after-1:30' });
+  const from = pbx.mark();
+  await pbx.action('Atxfer', { Channel: agent, Exten: '103', Context: 'from-internal' });
+  const consult = (m: Record<string, unknown>) => m['Event'] === 'DialEnd' && m['DialStatus'] === 'ANSWER' && String(m['DestChannel']).startsWith('Local/103@agents-');
+  await pbx.waitEvent('103 to answer the consultation', consult, 20_000, from);
+  await sleep(1000);
+  await pbx.action('Hangup', { Channel: agent.replace(/;1$/, ';2') }); // the agent hangs up: the transfer completes
+  await pbx.waitEvent('the transfer', (m) => m['Event'] === 'AttendedTransfer', 10_000, from);
+  await sleep(2000);
+  await pbx.action('Hangup', { Channel: `/^Local\\/${customer}@customer-phone-.*;2$/` });
+  await pbx.idle(30_000);
+  await pbx.phase('end attended transfer to 103');
+}
+
+/**
+ * Customer 5557201: 102 answers after 1 s; 3 s into the talk Asterisk restarts (`core restart now`): every channel
+ * is hung up, AMI sessions end; once Asterisk is back, whoever follows it logs in again (`up`).
+ */
+export async function asteriskRestart(ctx: ScenarioContext, customer = '5557201'): Promise<void> {
+  const { pbx } = ctx;
+  await pbx.phase('begin Asterisk restart under a call');
+  await answeredBy102(pbx, customer);
+  await sleep(3000);
+  await pbx.command('core restart now').catch(() => undefined); // the session dies with Asterisk
+  await waitFor(() => !pbx.connected, 'the driver to see Asterisk go', 10_000).catch(() => undefined);
+  await waitFor(() => pbx.connected, 'the driver to log in again after the restart', 30_000);
+  await ctx.up();
+  await sleep(1000);
+  await pbx.phase('end Asterisk restart under a call');
+}
+
+/**
+ * Three customers at once: 5551201 into support (102 answers), 5551202 into backoffice (201 answers), 5551203 straight
+ * to agent 203 (answers); and an outbound call placed for 301 to 5551204 (`extra`: the live test clicks instead).
+ */
+export async function concurrentCalls(ctx: ScenarioContext, extra?: () => Promise<unknown>): Promise<void> {
+  const { pbx } = ctx;
+  await pbx.agents({ '101': 'noanswer', '102': 'answer-after-1:5', '103': 'noanswer', '201': 'answer-after-2:4', '202': 'noanswer', '203': 'answer-after-1:3', '301': 'answer:6' });
+  for (const n of ['5551201', '5551202', '5551203']) await pbx.customer(n, 'answer:60');
+  await pbx.customer('5551204', 'answer-after-1:60');
+  await pbx.phase('begin concurrent calls');
+  const outbound = () => pbx.action('Originate', { Channel: 'Local/301@agents/n', Context: 'outbound', Exten: '5551204', Priority: 1, CallerID: 'Agent <301>', Async: 'true' });
+  await Promise.all([
+    pbx.call('5551201', 'support', { RECORD: 'no' }),
+    pbx.call('5551202', 'backoffice', { RECORD: 'no' }),
+    pbx.call('5551203', '203', { RECORD: 'no' }),
+    (extra ?? outbound)(),
+  ]);
+  await pbx.idle(30_000);
+  await pbx.phase('end concurrent calls');
 }
