@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { waitForAsync } from '../support/wait.js';
+import { sleep, waitForAsync } from '../support/wait.js';
 import { logLines, startBed, startLiveDaemon, stopBed, type Bed, type LiveDaemon } from './support/bed.js';
 import { finished } from './support/portal.js';
 import { AUTOPAUSE_MEMBERS, autopauseMiss, iface, warmUp, warmUpAutopause } from './support/scenarios.js';
@@ -74,7 +74,7 @@ describe('the ring-back fix, live', () => {
     const pauses = pbx.events.slice(from).filter((e) => e.msg['Event'] === 'QueueMemberPause' && e.msg['Interface'] === iface('301'));
     expect(pauses[0]?.msg).toMatchObject({ Paused: '1', PausedReason: 'Auto-Pause' });
     // Past the cooldown, then an orderly shutdown (which releases what the daemon holds): Asterisk's pause stands.
-    await new Promise((r) => setTimeout(r, 2500));
+    await sleep(2500);
     await live.stop();
     const stopped = live;
     live = undefined;

@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -70,9 +70,11 @@ export async function startAsterisk(opts: StartOptions = {}): Promise<Asterisk> 
   while (httpPort === amiPort) httpPort = await freePort();
   const env = { ...process.env, ASTERISK_DIST_DIR: process.env['ASTERISK_DIST_DIR'] ?? join(tmpdir(), 'b24bridge-asterisk-dist') };
   const args = [opts.configDir ?? LIVE_CONFIG, runDir, '--ami-port', String(amiPort), '--http-port', String(httpPort), '--verbose', '3'];
-  const started = spawnSync(join(bundle, 'start-asterisk.sh'), args, { env, encoding: 'utf8', timeout: 60_000 });
-  if (started.status !== 0) {
-    throw new Error(`start-asterisk.sh failed (exit ${started.status}):\n${started.stdout}\n${started.stderr}`);
+  try {
+    await run(join(bundle, 'start-asterisk.sh'), args, { env, timeout: 60_000 });
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    throw new Error(`start-asterisk.sh failed (exit ${e.code}):\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
   }
   const etc = join(runDir, 'etc', 'asterisk.conf');
   const dist = env.ASTERISK_DIST_DIR;

@@ -2,7 +2,7 @@ import { AmiConnection } from '../../../src/ami/connection.js';
 import type { ActionHeaders } from '../../../src/ami/actions.js';
 import type { AmiResponse } from '../../../src/ami/client.js';
 import type { AmiMessage } from '../../../src/ami/types.js';
-import { waitFor } from '../../support/wait.js';
+import { waitFor, waitForAsync } from '../../support/wait.js';
 import { DRIVER_AMI } from './asterisk.js';
 
 /**
@@ -120,14 +120,17 @@ export class PbxDriver {
 
   /** Resolves when no channel is left (every call of the test is over). */
   async idle(timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const { events } = await this.action('CoreShowChannels');
-      const left = events.filter((e) => e['Event'] === 'CoreShowChannel');
-      if (left.length === 0) return;
-      if (Date.now() > deadline) throw new Error(`channels still up after ${timeoutMs} ms: ${left.map((e) => e['Channel']).join(', ')}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitForAsync(
+      async () => {
+        const { events } = await this.action('CoreShowChannels');
+        const left = events.filter((e) => e['Event'] === 'CoreShowChannel').map((e) => e['Channel']);
+        if (left.length > 0) throw new Error(`channels still up: ${left.join(', ')}`);
+        return true;
+      },
+      'every channel to hang up',
+      timeoutMs,
+      200,
+    );
   }
 }
 
