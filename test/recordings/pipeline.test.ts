@@ -144,7 +144,7 @@ describe('a recording through the pipeline (the failure table)', () => {
 
   it('attaches a valid WAV as it is when ffmpeg runs past its timeout', async () => {
     const slow = join(tmp, '..', `slow-ffmpeg-${process.pid}`);
-    await writeFile(slow, `#!/bin/sh\ncase "$*" in *" -i "*) exec sleep 30;; *) exec ${FFMPEG} "$@";; esac\n`);
+    await writeFile(slow, `#!/bin/sh\nexec sleep 30\n`);
     await chmod(slow, 0o755);
     const { handler, counts } = harness({ ffmpegPath: slow, timeoutMs: 1000 });
     await handler(entry(await recording('a.wav')), await portal.finishedCall());
