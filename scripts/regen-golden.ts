@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { effectsText, EXPECTED_DIR, traceNames } from '../test/support/traces.js';
+import { effectsText } from '../test/support/restart-replay.js';
+import { EXPECTED_DIR, traceNames } from '../test/support/traces.js';
 
 /**
  * Rewrites the reviewed effects of every recorded trace (test/fixtures/expected/<trace>.effects.jsonl) from what the

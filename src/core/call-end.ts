@@ -5,11 +5,14 @@ import type { Core, Turn } from './core-state.js';
 import { finishStatus, talkSeconds } from './finish-policy.js';
 import { attribute, ensureRegistered } from './register.js';
 
-/** The end of a call: it leaves the books, and Bitrix24 gets its one finish (and its recording, if any). */
-export function endCall(core: Core, turn: Turn, call: Call): void {
+/**
+ * The end of a call (at `endedAt`: the input's time, or a resync's estimate): it leaves the books, and Bitrix24
+ * gets its one finish (and its recording, if any).
+ */
+export function endCall(core: Core, turn: Turn, call: Call, endedAt = turn.at): void {
   transition(call, 'ended', turn.kind);
   forgetCall(core, call, true);
-  finishEffects(core, turn, call);
+  finishEffects(core, turn, call, endedAt);
 }
 
 /**
@@ -24,7 +27,7 @@ export function forgetCall(core: Core, call: Call, tombstone: boolean): void {
 }
 
 /** hide (every open card but the finisher's), finish, the recording, and the summary of a call that is over. */
-function finishEffects(core: Core, turn: Turn, call: Call): void {
+function finishEffects(core: Core, turn: Turn, call: Call, endedAt: number): void {
   if (call.direction === undefined) return;
   const talker = call.talkingExt ?? (call.direction === 'outbound' ? call.placingExt : undefined);
   const finisher = attribute(core, turn, talker);
@@ -32,9 +35,9 @@ function finishEffects(core: Core, turn: Turn, call: Call): void {
   ensureRegistered(core, turn, call, undefined, talker);
   closeCardsBeforeFinish(turn, call, finisher.userId);
   const status = finishStatus(call);
-  const durationSec = talkSeconds(call, turn.at);
+  const durationSec = talkSeconds(call, endedAt);
   turn.out.push({ type: 'finish', linkedid: call.linkedid, userId: finisher.userId, ...userExt, durationSec, status });
-  if (call.recordingPath) turn.out.push({ type: 'attachRecording', linkedid: call.linkedid, path: call.recordingPath, endedAt: turn.at });
+  if (call.recordingPath) turn.out.push({ type: 'attachRecording', linkedid: call.linkedid, path: call.recordingPath, endedAt });
   turn.out.push({
     type: 'callEnded',
     linkedid: call.linkedid,
@@ -46,7 +49,7 @@ function finishEffects(core: Core, turn: Turn, call: Call): void {
     durationSec,
     ...(call.queue !== undefined ? { queue: call.queue } : {}),
     ...(call.queueJoinedAt !== undefined
-      ? { waitSec: Math.max(0, Math.round(((call.answeredAt ?? call.queueLeftAt ?? turn.at) - call.queueJoinedAt) / 1000)) }
+      ? { waitSec: Math.max(0, Math.round(((call.answeredAt ?? call.queueLeftAt ?? endedAt) - call.queueJoinedAt) / 1000)) }
       : {}),
     rungExtensions: [...call.rungExtensions],
     answeredBy: [...call.talkedExts],

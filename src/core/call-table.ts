@@ -24,7 +24,8 @@ function row(tracking: string, ringing: string, talking: string): Row {
  * - A channel snapshot classifies its call (tracking -> ringing) when its context says inbound or outbound.
  * - Any input that records a channel may end a call: a Linkedid rewrite moves a call's last channel away, or a
  *   tracking limit evicts a call that Bitrix24 already knows (it is finished then).
- * - Only a dial answered, a queue member connected, a bridge with the customer or a completed transfer answers.
+ * - Only a dial answered, a queue member connected, a bridge with the customer or a completed transfer answers,
+ *   and a resync that finds the customer bridged with an agent (answered while the core was blind).
  * - A click-to-call starts its call ringing; a failed originate only ends one; a new user map changes no call.
  * Nothing leaves `ended`: an ended call is forgotten at once.
  */
@@ -47,7 +48,7 @@ export const CALL_TABLE: Readonly<Record<CoreInputKind, Row>> = {
   transfer:           row('ringing ended',  'talking ended', 'ended'),
   clickToCall:        row('ringing ended',  'ended',         'ended'),
   originateFailed:    row('ended',          'ended',         'ended'),
-  resync:             row('ringing ended',  'ended',         'ended'),
+  resync:             row('ringing ended',  'talking ended', 'ended'),
   userMap:            row('',               '',              ''),
 };
 

@@ -6,6 +6,11 @@ import type { FinishStatus } from './effects.js';
 export interface RingLeg {
   ext: string;
   userId: number | undefined;
+  /**
+   * A consultation's ring (attended transfer): answered, the target consults with the transferring agent (the leg
+   * goes to `consults`), and takes the customer only when the transfer completes.
+   */
+  consult?: true;
 }
 
 export interface Call {
@@ -34,9 +39,20 @@ export interface Call {
   endedRings: Map<string, RingLeg>;
   /** Attended transfer: consultation legs the target answered; their card stays open until the transfer or hangup. */
   consults: Map<string, RingLeg>;
+  /**
+   * Asterisk's own attended transfer (Atxfer): the channels the transfer feature created to consult from
+   * (`Local/<number>@<context>;1`, with this call's Linkedid). The consultation rings behind one; when it joins the
+   * customer's bridge, the transfer is complete and the target answered behind it takes the customer.
+   */
+  consultLines: string[];
   /** Users whose card is open. */
   cards: Set<number>;
   answeredAt: number | undefined;
+  /**
+   * The answer happened while the daemon was blind (a resync found the call answered): somewhere from `from` (the
+   * estimate in `answeredAt`) to `to`, by `ext`. Better evidence may still narrow it (blind-estimate.ts).
+   */
+  answeredWithin?: { from: number; to: number; ext: string };
   /** The agent who talked last, and the channel they talk on. */
   talkingExt: string | undefined;
   talkingChannel: string | undefined;
@@ -73,6 +89,7 @@ export function newCall(linkedid: string, at: number): Call {
     ringing: new Map(),
     endedRings: new Map(),
     consults: new Map(),
+    consultLines: [],
     cards: new Set(),
     answeredAt: undefined,
     talkingExt: undefined,

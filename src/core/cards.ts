@@ -48,10 +48,11 @@ export function closeCardsBeforeFinish(turn: Turn, call: Call, finisherId: numbe
   if (others.length > 0) turn.out.push({ type: 'hide', linkedid: call.linkedid, userIds: others });
 }
 
-export function startRing(core: Core, turn: Turn, call: Call, legId: string, ext: string): void {
+/** A leg starts ringing for `ext` (`consult`: a consultation's ring, see RingLeg); its user's card opens. */
+export function startRing(core: Core, turn: Turn, call: Call, legId: string, ext: string, consult = false): void {
   if (call.ringing.has(legId)) return;
   const userId = core.users.userIdFor(ext, turn.out);
-  call.ringing.set(legId, { ext, userId });
+  call.ringing.set(legId, consult ? { ext, userId, consult } : { ext, userId });
   call.rungExtensions.add(ext);
   openCard(core, turn, call, userId);
 }

@@ -25,10 +25,13 @@ export class Consultations {
   /** The agent's consultation dials `ext`: its card shows while it rings. */
   start(core: Core, turn: Turn, call: Call, legId: string, ext: string): void {
     this.legs.set(legId, call.linkedid);
-    startRing(core, turn, call, legId, ext);
+    startRing(core, turn, call, legId, ext, true);
   }
 
-  /** ANSWER: the target now talks to the agent, the card stays open. Anything else: it closes. */
+  /**
+   * A consultation's leg (either kind: this routing map's, or an Atxfer's, atxfer.ts) stopped ringing. ANSWER: the
+   * target now talks to the agent, the card stays open. Anything else: it closes.
+   */
   dialEnded(core: Core, turn: Turn, call: Call, legId: string, status: string): void {
     const leg = call.ringing.get(legId);
     if (!leg) return;
@@ -37,7 +40,7 @@ export class Consultations {
     call.consults.set(legId, leg);
   }
 
-  /** The leg hung up: a consultation that did not become the transfer closes the target's card. */
+  /** The leg hung up: a consultation that did not become the transfer closes the target's card (`call`: the one it consulted on). */
   hungUp(core: Core, turn: Turn, call: Call | undefined, legId: string): void {
     this.legs.delete(legId);
     const leg = call?.consults.get(legId);

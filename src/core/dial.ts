@@ -1,3 +1,4 @@
+import { isConsultationDial } from './atxfer.js';
 import { endRing, startRing } from './cards.js';
 import { callTalkedOnBy, consultedCall } from './consult.js';
 import type { Core, Turn } from './core-state.js';
@@ -8,7 +9,9 @@ import { isAgentLeg, markTalking } from './talk.js';
 /**
  * Dial(): a leg towards an agent rings (its card shows) and is answered or not; the first leg an outbound call
  * dials from its outbound context is the customer's; a dial between two agents while one talks to a customer is the
- * consultation of an attended transfer; the caller-less dial of a click-to-call is the agent's own phone ringing.
+ * consultation of an attended transfer (consult.ts), and so is a dial the call itself places from another channel
+ * than the customer's while it talks (Asterisk's Atxfer, atxfer.ts); the caller-less dial of a click-to-call is the
+ * agent's own phone ringing.
  */
 export function onDialBegin(core: Core, turn: Turn, caller: ChannelSnapshot | undefined, dest: ChannelSnapshot): void {
   if (caller) observe(core, turn, caller);
@@ -28,7 +31,7 @@ export function onDialBegin(core: Core, turn: Turn, caller: ChannelSnapshot | un
     return;
   }
   const ext = core.classifier.extensionOf(dest.name);
-  if (ext !== undefined && isAgentLeg(core, ext, dest.context)) startRing(core, turn, call, dest.uniqueid, ext);
+  if (ext !== undefined && isAgentLeg(core, ext, dest.context)) startRing(core, turn, call, dest.uniqueid, ext, isConsultationDial(call, caller?.uniqueid));
 }
 
 /** An internal dial: if an agent talking to a customer placed it, it is the consultation of an attended transfer. */
@@ -42,9 +45,9 @@ function maybeConsultation(core: Core, turn: Turn, caller: ChannelSnapshot, dest
 
 export function onDialEnd(core: Core, turn: Turn, caller: ChannelSnapshot | undefined, dest: ChannelSnapshot, status: string): void {
   if (caller) observe(core, turn, caller);
-  const call = observe(core, turn, dest);
-  const consulted = consultedCall(core, dest.uniqueid);
-  if (consulted && consulted !== call) return core.consultations.dialEnded(core, turn, consulted, dest.uniqueid, status);
+  const observed = observe(core, turn, dest);
+  // A consultation leg's events carry the consultation's Linkedid: they are about the customer's call.
+  const call = consultedCall(core, dest.uniqueid) ?? observed;
   if (!call || call.direction === undefined) return;
   if (dest.uniqueid === call.customerChannel) {
     call.lastDialStatus = status;
@@ -52,6 +55,7 @@ export function onDialEnd(core: Core, turn: Turn, caller: ChannelSnapshot | unde
     return;
   }
   const leg = call.ringing.get(dest.uniqueid);
+  if (leg?.consult) return core.consultations.dialEnded(core, turn, call, dest.uniqueid, status);
   if (leg) {
     if (status === 'ANSWER') {
       endRing(core, turn, call, dest.uniqueid, true);

@@ -1,3 +1,4 @@
+import { onBridgeEnter } from './bridge.js';
 import { onClickToCall, onOriginateFailed } from './click-to-call.js';
 import type { Core, Turn } from './core-state.js';
 import { onDialBegin, onDialEnd } from './dial.js';
@@ -7,7 +8,6 @@ import { observe } from './observe.js';
 import { onQueueEvent } from './queue.js';
 import { onVarSet } from './recording.js';
 import { onResync } from './resync.js';
-import { onBridgeEnter } from './talk.js';
 import { onTransfer } from './transfer.js';
 
 /** Each input kind to the step that handles it. */
@@ -45,7 +45,7 @@ export function dispatch(core: Core, turn: Turn, input: CoreInput): void {
     case 'originateFailed':
       return onOriginateFailed(core, turn, input);
     case 'resync':
-      return onResync(core, turn, input.live, input.known);
+      return onResync(core, turn, input);
     case 'userMap':
       // Changes no call: later events name users by the new map (legs already ringing keep the user they had).
       core.users.replace(input.extensions);

@@ -14,6 +14,28 @@ export interface ChannelSnapshot {
   callerIdName: string;
 }
 
+/**
+ * A channel as CoreShowChannels lists it after a (re)connect: its snapshot, and what says whether it was answered
+ * and whom it talks to (AMI CoreShowChannel: `ChannelState`, `BridgeId`).
+ */
+export interface LiveChannel extends ChannelSnapshot {
+  /** ChannelState 6 (Up): answered. */
+  up: boolean;
+  /** The bridge it is in ('' for none). Absent when the list does not say: what the core knew stands. */
+  bridgeId?: string;
+}
+
+/**
+ * A queue member's last call as QueueStatus reports it after a (re)connect (AMI QueueMember: `Queue`, `Location`,
+ * `LastCall`): app_queue stamps `LastCall` when a member's call ends, to the whole second.
+ */
+export interface MemberLastCall {
+  queue: string;
+  iface: string;
+  /** ms; the call ended within the second that follows. */
+  endedAt: number;
+}
+
 interface Base {
   at: number;
 }
@@ -28,7 +50,8 @@ export type CoreInput =
   | (Base & { kind: 'agentCalled'; queue: string; iface: string; caller: ChannelSnapshot; dest: ChannelSnapshot })
   | (Base & { kind: 'agentRingNoAnswer'; queue: string; iface: string; caller: ChannelSnapshot; dest: ChannelSnapshot; ringTimeMs: number })
   | (Base & { kind: 'agentConnect'; queue: string; iface: string; caller: ChannelSnapshot; dest: ChannelSnapshot })
-  | (Base & { kind: 'agentComplete'; queue: string; iface: string; caller: ChannelSnapshot; reason: string })
+  /** `talkSec`: the member's talk time as app_queue counts it (TalkTime, whole seconds), when the event has it. */
+  | (Base & { kind: 'agentComplete'; queue: string; iface: string; caller: ChannelSnapshot; reason: string; talkSec?: number })
   | (Base & { kind: 'queueJoin'; queue: string; caller: ChannelSnapshot })
   | (Base & { kind: 'queueLeave'; queue: string; caller: ChannelSnapshot })
   | (Base & { kind: 'queueAbandon'; queue: string; caller: ChannelSnapshot })
@@ -55,10 +78,13 @@ export type CoreInput =
   /** The originate of a click-to-call failed before any channel existed (OriginateResponse Failure). */
   | (Base & { kind: 'originateFailed'; linkedid: string; reason: number })
   /**
-   * After an AMI reconnect or a restart: the channels Asterisk has now (CoreShowChannels). Only `known`
-   * (channels tracked when the list was asked for) can be declared gone: events may race the answer.
+   * After an AMI reconnect or a restart: the channels Asterisk has now (CoreShowChannels), `at` the moment the list
+   * came. Only `known` (channels tracked when the list was asked for) can be declared gone: events may race the
+   * answer. `blindSince`: since when the core saw nothing (the AMI drop, or the previous run's last event); absent
+   * when it knew nothing before (a first start). `lastCalls`: the queue members' last calls (QueueStatus), the
+   * evidence of when a call that ended meanwhile did.
    */
-  | (Base & { kind: 'resync'; live: ChannelSnapshot[]; known: string[] })
+  | (Base & { kind: 'resync'; live: LiveChannel[]; known: string[]; blindSince?: number; lastCalls?: MemberLastCall[] })
   /**
    * The extension -> Bitrix24 user map changed (loaded from the portal, or the config was reloaded): the whole map,
    * which replaces the one the core had. The core keeps it in its state and snapshot, so a replay and a restart

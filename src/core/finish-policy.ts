@@ -55,8 +55,11 @@ export function finishStatus(call: Call): FinishStatus {
   return statusForDial(call.lastDialStatus);
 }
 
-/** Talk seconds from event times: first bridge of agent and customer to the last hangup. */
+/**
+ * Talk seconds from event times: first bridge of agent and customer to the last hangup. An answered call is never
+ * 0 s (Bitrix24 would show a talk of nothing): under half a second counts as 1.
+ */
 export function talkSeconds(call: Call, endedAt: number): number {
   if (call.answeredAt === undefined) return 0;
-  return Math.max(0, Math.round((endedAt - call.answeredAt) / 1000));
+  return Math.max(1, Math.round((endedAt - call.answeredAt) / 1000));
 }

@@ -1,3 +1,4 @@
+import { dropConsultLine } from './atxfer.js';
 import type { Call } from './call.js';
 import { endCall } from './call-end.js';
 import { endRing } from './cards.js';
@@ -6,17 +7,21 @@ import type { Core, Turn } from './core-state.js';
 import type { ChannelSnapshot } from './events.js';
 import { observe } from './observe.js';
 
-/** A channel hung up: its ring leg or consultation ends, and its call ends with its last channel. */
-export function onHangup(core: Core, turn: Turn, snap: ChannelSnapshot, cause: number): void {
+/**
+ * A channel hung up: its ring leg or consultation ends, and its call ends with its last channel (at `endedAt`:
+ * the Hangup's time, or a resync's estimate).
+ */
+export function onHangup(core: Core, turn: Turn, snap: ChannelSnapshot, cause: number, endedAt = turn.at): void {
   const call = observe(core, turn, snap);
   core.channels.hangUp(snap.uniqueid);
   const consulted = consultedCall(core, snap.uniqueid);
   if (consulted && consulted !== call) legHungUp(core, turn, consulted, snap.uniqueid, cause);
-  core.consultations.hungUp(core, turn, consulted, snap.uniqueid);
+  core.consultations.hungUp(core, turn, consulted ?? call, snap.uniqueid);
   if (!call) return;
   legHungUp(core, turn, call, snap.uniqueid, cause);
+  dropConsultLine(call, snap.uniqueid);
   call.channels.delete(snap.uniqueid);
-  if (call.channels.size === 0) endCall(core, turn, call);
+  if (call.channels.size === 0) endCall(core, turn, call, endedAt);
 }
 
 /** A ring leg's Hangup comes after its DialEnd (or AgentRingNoAnswer): its Cause is read from either. */

@@ -1,5 +1,5 @@
 import { field, type AmiMessage } from '../ami/types.js';
-import type { ChannelSnapshot, CoreInput } from './events.js';
+import type { ChannelSnapshot, CoreInput, LiveChannel, MemberLastCall } from './events.js';
 
 /**
  * AMI message -> domain event. Pure. Unknown events and events without the fields we need give undefined:
@@ -46,6 +46,26 @@ export function snapshot(msg: AmiMessage, prefix = ''): ChannelSnapshot | undefi
   };
 }
 
+/** AST_STATE_UP: the channel was answered (ChannelState in every channel snapshot). */
+const STATE_UP = '6';
+
+/** One item of CoreShowChannels' answer (Event: CoreShowChannel); undefined without a channel. */
+export function liveChannel(msg: AmiMessage): LiveChannel | undefined {
+  const snap = snapshot(msg);
+  if (!snap) return undefined;
+  const bridgeId = field(msg, 'BridgeId');
+  return { ...snap, up: field(msg, 'ChannelState') === STATE_UP, ...(bridgeId !== undefined ? { bridgeId: own(bridgeId) } : {}) };
+}
+
+/** One QueueMember item of QueueStatus with a last call (`LastCall` 0: none since Asterisk started). */
+export function memberLastCall(msg: AmiMessage): MemberLastCall | undefined {
+  const queue = field(msg, 'Queue');
+  const iface = field(msg, 'Location') ?? field(msg, 'Interface');
+  const lastCall = Number(field(msg, 'LastCall'));
+  if (!queue || !iface || !Number.isSafeInteger(lastCall) || lastCall <= 0) return undefined;
+  return { queue: own(queue), iface: own(iface), endedAt: lastCall * 1000 };
+}
+
 /** Events whose channel snapshot keeps our view of context/exten/caller ID fresh. */
 const CHANNEL_EVENTS = new Set(['Newchannel', 'Newstate', 'Newexten', 'NewCallerid', 'NewConnectedLine', 'MixMonitorStart', 'Hold', 'Unhold']);
 
@@ -86,7 +106,10 @@ export function normalize(msg: AmiMessage, receivedAt: number, extraVariables?: 
       const queue = field(msg, 'Queue');
       const iface = field(msg, 'Interface');
       if (!caller || !queue || !iface) return undefined;
-      return { kind: 'agentComplete', at, queue, iface, caller, reason: field(msg, 'Reason') ?? '' };
+      const talkTime = field(msg, 'TalkTime');
+      const talkSec = talkTime ? Number(talkTime) : NaN;
+      const talk = Number.isSafeInteger(talkSec) && talkSec >= 0 ? { talkSec } : {};
+      return { kind: 'agentComplete', at, queue, iface, caller, reason: field(msg, 'Reason') ?? '', ...talk };
     }
     case 'QueueCallerJoin':
     case 'QueueCallerLeave':
@@ -122,7 +145,7 @@ export function normalize(msg: AmiMessage, receivedAt: number, extraVariables?: 
         transferer: snapshot(msg, 'OrigTransferer'),
         secondTransferer: snapshot(msg, 'SecondTransferer'),
         targetChannel: snapshot(msg, 'TransferTarget'),
-        target: field(msg, 'TransferTargetChannel') ?? field(msg, 'SecondTransfererConnectedLineNum') ?? '',
+        target: own(field(msg, 'TransferTargetChannel') ?? unknownToEmpty(field(msg, 'SecondTransfererConnectedLineNum'))),
       };
     case 'VarSet': {
       const variable = field(msg, 'Variable') ?? '';

@@ -6,11 +6,12 @@ import type { Core } from './core-state.js';
  * The core's state as plain JSON, so the daemon can finish in-flight calls after a restart (even kill -9).
  * Maps and Sets become arrays; nothing else changes shape.
  */
-export interface CallJson extends Omit<Call, 'channels' | 'ringing' | 'endedRings' | 'consults' | 'cards' | 'rungExtensions'> {
+export interface CallJson extends Omit<Call, 'channels' | 'ringing' | 'endedRings' | 'consults' | 'consultLines' | 'cards' | 'rungExtensions'> {
   channels: string[];
   ringing: Array<[string, RingLeg]>;
   endedRings?: Array<[string, RingLeg]>;
   consults?: Array<[string, RingLeg]>;
+  consultLines?: string[];
   cards: number[];
   rungExtensions: string[];
 }
@@ -66,6 +67,7 @@ export function callToJson(call: Call): CallJson {
     ringing: [...call.ringing.entries()],
     endedRings: [...call.endedRings.entries()],
     consults: [...call.consults.entries()],
+    consultLines: [...call.consultLines],
     cards: [...call.cards],
     rungExtensions: [...call.rungExtensions],
     talkedExts: [...call.talkedExts],
@@ -80,6 +82,7 @@ export function callFromJson(json: CallJson): Call {
     ringing: new Map(json.ringing),
     endedRings: new Map(json.endedRings ?? []),
     consults: new Map(json.consults ?? []),
+    consultLines: [...(json.consultLines ?? [])],
     cards: new Set(json.cards),
     rungExtensions: new Set(json.rungExtensions),
     // Snapshots written before these fields existed still load.

@@ -1,3 +1,4 @@
+import { completeConsultation, consultedNumber } from './atxfer.js';
 import { handOverCard } from './cards.js';
 import type { Core, Turn } from './core-state.js';
 import type { CoreInput } from './events.js';
@@ -15,11 +16,16 @@ export function onTransfer(core: Core, turn: Turn, input: Extract<CoreInput, { k
   let call = transferer && classifiedCall(core, turn, transferer);
   if (!call && input.secondTransferer) call = classifiedCall(core, turn, (transferer = input.secondTransferer));
   if (!call || !transferer) return;
-  call.transfers.push(`${type}:${ok ? '' : 'failed:'}${target}`);
+  // An Atxfer into a queue names no target at all: the number its consultation dialled does.
+  const named = target || (type === 'attended' ? consultedNumber(core, call) : undefined) || '';
+  call.transfers.push(`${type}:${ok ? '' : 'failed:'}${named}`);
   if (!ok) return;
-  // Attended: the consultation's target now talks to the customer (and the transferer's card closes with it).
+  // Attended: the consultation's target now talks to the customer (and the transferer's card closes with it). An
+  // Atxfer names the transfer feature's Local channel, or nothing at all (DestType Bridge): the target answered
+  // behind it, unless its joining the customer's bridge said so already.
   const consult = input.targetChannel && call.consults.get(input.targetChannel.uniqueid);
   if (consult && input.targetChannel) markTalking(core, turn, call, consult.ext, input.targetChannel.uniqueid);
+  else if (type === 'attended') completeConsultation(core, turn, call);
   const ext = core.classifier.extensionOf(transferer.name);
   const userId = ext === undefined ? undefined : core.users.userIdFor(ext, turn.out);
   if (userId !== undefined) handOverCard(turn, call, userId);

@@ -1,19 +1,42 @@
 import type { AmiClient } from '../ami/client.js';
-import { field } from '../ami/types.js';
-import type { ChannelSnapshot } from '../core/events.js';
-import { snapshot } from '../core/normalize.js';
+import { field, type AmiMessage } from '../ami/types.js';
+import type { LiveChannel, MemberLastCall } from '../core/events.js';
+import { liveChannel, memberLastCall } from '../core/normalize.js';
 
 /**
- * The channels Asterisk has right now (CoreShowChannels), as core snapshots. Used after every (re)connect:
- * what vanished while we were blind is finished, what appeared is picked up.
+ * What the core asks Asterisk after every (re)connect: the channels it has right now (CoreShowChannels), with
+ * their state and bridge, and the queue members' last calls (QueueStatus). What vanished while we were blind is
+ * finished (a queue member's LastCall says when), what appeared is picked up, and a call answered meanwhile is
+ * known by the agent sharing the customer's bridge.
  */
-export async function liveChannels(ami: AmiClient, timeoutMs: number): Promise<ChannelSnapshot[]> {
+export async function liveChannels(ami: AmiClient, timeoutMs: number): Promise<LiveChannel[]> {
   const { events } = await ami.action('CoreShowChannels', {}, { timeoutMs });
-  const out: ChannelSnapshot[] = [];
+  return channelList(events);
+}
+
+export async function queueLastCalls(ami: AmiClient, timeoutMs: number): Promise<MemberLastCall[]> {
+  const { events } = await ami.action('QueueStatus', {}, { timeoutMs });
+  return lastCallList(events);
+}
+
+/** The channels of a CoreShowChannels answer (its CoreShowChannel items; anything else is skipped). */
+export function channelList(events: readonly AmiMessage[]): LiveChannel[] {
+  const out: LiveChannel[] = [];
   for (const e of events) {
     if (field(e, 'Event') !== 'CoreShowChannel') continue;
-    const snap = snapshot(e);
-    if (snap) out.push(snap);
+    const ch = liveChannel(e);
+    if (ch) out.push(ch);
+  }
+  return out;
+}
+
+/** The members with a last call in a QueueStatus answer (its QueueMember items). */
+export function lastCallList(events: readonly AmiMessage[]): MemberLastCall[] {
+  const out: MemberLastCall[] = [];
+  for (const e of events) {
+    if (field(e, 'Event') !== 'QueueMember') continue;
+    const m = memberLastCall(e);
+    if (m) out.push(m);
   }
   return out;
 }

@@ -10,7 +10,7 @@ const PHASES: CallPhase[] = ['tracking', 'ringing', 'talking', 'ended'];
 const KINDS = Object.keys(CALL_TABLE) as CoreInputKind[];
 
 /** What the table says, spelled out once more by hand: the test fails if either one changes alone. */
-const ANSWERING = new Set<CoreInputKind>(['dialEnd', 'agentConnect', 'bridgeEnter', 'transfer']);
+const ANSWERING = new Set<CoreInputKind>(['dialEnd', 'agentConnect', 'bridgeEnter', 'transfer', 'resync']);
 function allowed(kind: CoreInputKind, from: CallPhase, to: CallPhase): boolean {
   if (from === to) return true;
   if (from === 'ended' || kind === 'userMap') return false;

@@ -50,11 +50,15 @@ describe('the finish policy', () => {
 
   it.each<[number | undefined, number, number]>([
     [undefined, 90_000, 0],
-    [10_000, 10_000, 0],
+    // An answered call is never reported as 0 s (issue 14): under half a second counts as 1.
+    [10_000, 10_000, 1],
+    [10_000, 10_499, 1],
+    [10_000, 11_499, 1],
+    [10_000, 11_500, 2],
     [10_000, 15_499, 5],
     [10_000, 15_500, 6],
     // An end stamped before the answer (clocks of two events) is no negative duration.
-    [10_000, 9_000, 0],
+    [10_000, 9_000, 1],
   ])('counts talk from the answer at %s to the end at %i as %i s', (answeredAt, endedAt, seconds) => {
     expect(talkSeconds(call({ answeredAt }), endedAt)).toBe(seconds);
   });

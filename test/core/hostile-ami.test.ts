@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { AmiMessage } from '../../src/ami/types.js';
-import type { ChannelSnapshot } from '../../src/core/events.js';
+import type { ChannelSnapshot, CoreInput, LiveChannel } from '../../src/core/events.js';
 import { DEFAULT_LIMITS, type TrackingLimits } from '../../src/core/limits.js';
 import { normalize } from '../../src/core/normalize.js';
-import { expectedEffects, traceMessages, traceNames, traceTracker, type TimedEffect } from '../support/traces.js';
+import type { CallTracker } from '../../src/core/tracker.js';
+import { replayTrace } from '../support/restart-replay.js';
+import { expectedEffects, traceMessages, traceNames, traceSessions, traceTracker, type TimedEffect } from '../support/traces.js';
 
 /**
  * A broken or hostile AMI: events for channels that never hang up, spread evenly over the time a real trace takes
@@ -33,33 +35,51 @@ interface FloodRun {
   evicted: { calls: number; channels: number };
 }
 
-/** Replays `name` with `count` hostile events merged in by time; sizes are sampled every `every` events. */
-function replayUnderFlood(name: string, count: number, limits: TrackingLimits, every = 50_000): FloodRun {
-  const tracker = traceTracker({ limits });
-  const inputs = traceMessages(name).flatMap((m) => normalize(m, 0) ?? []);
+/** The recorded inputs of every session of a scenario, in order: the span the flood is spread over. */
+function traceSpan(name: string): { t0: number; span: number } {
+  const times = traceSessions(name).flatMap((s) => traceMessages(s).flatMap((m) => normalize(m, 0)?.at ?? []));
   // A trace with no call in it (queue_actions) still gets its flood, over a second.
-  const t0 = inputs[0]?.at ?? 1_795_263_000_000;
-  const span = Math.max(1000, (inputs.at(-1)?.at ?? t0) - t0);
+  const t0 = times[0] ?? 1_795_263_000_000;
+  return { t0, span: Math.max(1000, (times.at(-1) ?? t0) - t0) };
+}
+
+/**
+ * Replays `name` (every session: a restart in between loads the saved state and resyncs, restart-replay.ts) with
+ * `count` hostile events merged in by time; sizes are sampled every `every` events. The hostile channels never hang
+ * up, so a resync after a restart lists them as live.
+ */
+function replayUnderFlood(name: string, count: number, limits: TrackingLimits, every = 50_000): FloodRun {
+  const { t0, span } = traceSpan(name);
   const run: FloodRun = { effects: [], maxCalls: 0, maxChannels: 0, maxSnapshotBytes: 0, evicted: { calls: 0, channels: 0 } };
-  const sample = () => {
+  const sample = (tracker: CallTracker) => {
     run.maxCalls = Math.max(run.maxCalls, tracker.activeCalls);
     run.maxChannels = Math.max(run.maxChannels, tracker.trackedChannels);
     run.maxSnapshotBytes = Math.max(run.maxSnapshotBytes, JSON.stringify(tracker.exportState()).length);
   };
+  const noiseAt = (i: number) => t0 + (i * span) / count;
   let next = 0;
-  for (let i = 0; i < count; i++) {
-    const at = t0 + (i * span) / count;
-    while (next < inputs.length && inputs[next]!.at <= at) {
-      const input = inputs[next++]!;
-      for (const effect of tracker.handle(input)) run.effects.push({ t: Math.round(input.at - t0) / 1000, effect });
+  const evictedBefore = { calls: 0, channels: 0 };
+  let current: CallTracker | undefined;
+  const floodUntil = (tracker: CallTracker, until: number, feed: (input: CoreInput) => void) => {
+    if (current !== tracker) {
+      // A restart: the evictions counted so far were the previous core's.
+      if (current !== undefined) for (const k of ['calls', 'channels'] as const) evictedBefore[k] += current.evicted[k];
+      current = tracker;
     }
-    const input = normalize(hostile(i, at), 0)!;
-    for (const effect of tracker.handle(input)) run.effects.push({ t: Math.round(input.at - t0) / 1000, effect });
-    if (i % every === 0) sample();
-  }
-  for (const input of inputs.slice(next)) for (const effect of tracker.handle(input)) run.effects.push({ t: Math.round(input.at - t0) / 1000, effect });
-  sample();
-  run.evicted = { ...tracker.evicted };
+    for (; next < count && noiseAt(next) < until; next++) {
+      feed(normalize(hostile(next, noiseAt(next)), 0)!);
+      if (next % every === 0) sample(tracker);
+    }
+  };
+  run.effects = replayTrace(name, () => traceTracker({ limits }), {
+    before: (tracker, at, feed) => floodUntil(tracker, at, feed),
+    after: (tracker, feed) => {
+      floodUntil(tracker, Infinity, feed);
+      sample(tracker);
+      run.evicted = { calls: evictedBefore.calls + tracker.evicted.calls, channels: evictedBefore.channels + tracker.evicted.channels };
+    },
+    alsoLive: () => Array.from({ length: next }, (_, i): LiveChannel => ({ ...(normalize(hostile(i, noiseAt(i)), 0) as { channel: ChannelSnapshot }).channel, up: false })),
+  });
   return run;
 }
 
@@ -93,7 +113,7 @@ describe('the core under a flood of AMI events for channels that never hang up',
     const phone: ChannelSnapshot = { uniqueid: 'real.2', linkedid: 'real.1', name: 'PJSIP/101-00000002', context: 'from-internal', exten: '101', callerIdNum: '', callerIdName: '' };
     tracker.handle({ kind: 'channel', at: 1000, channel: trunk });
     expect(tracker.handle({ kind: 'dialBegin', at: 1100, caller: trunk, dest: phone }).map((e) => e.type)).toEqual(['register', 'show']);
-    const live = Array.from({ length: 100_000 }, (_, i): ChannelSnapshot => ({
+    const live = Array.from({ length: 100_000 }, (_, i): LiveChannel => ({
       uniqueid: `ghost.${i}`,
       linkedid: `ghost.${i}`,
       name: `PJSIP/trunk-${i}`,
@@ -101,8 +121,9 @@ describe('the core under a flood of AMI events for channels that never hang up',
       exten: '74950000000',
       callerIdNum: '79990000000',
       callerIdName: '',
+      up: true,
     }));
-    const effects = tracker.handle({ kind: 'resync', at: 2000, live: [trunk, phone, ...live], known: tracker.channelIds() });
+    const effects = tracker.handle({ kind: 'resync', at: 2000, live: [{ ...trunk, up: true }, { ...phone, up: false }, ...live], known: tracker.channelIds() });
     expect(effects).toEqual([{ type: 'evicted', calls: 0, channels: 100_000 - 99 }]);
     expect(tracker.activeCalls).toBe(100);
     // The real call is still there, whole: its caller hangs up and it is finished as answered by nobody.

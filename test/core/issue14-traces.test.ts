@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Effect } from '../../src/core/effects.js';
 import type { AmiMessage } from '../../src/ami/types.js';
+import { normalize } from '../../src/core/normalize.js';
 import { replayTrace } from '../support/restart-replay.js';
 import { expectedEffects, traceMessages, traceSessions, type TimedEffect } from '../support/traces.js';
 import { ISSUE_14_CORE_CASES } from './issue14-cases.js';
@@ -34,9 +35,9 @@ function durationBounds(name: string): [number, number] | undefined {
 }
 
 describe("issue 14's recorded cases: what Bitrix24 must see", () => {
-  it.each(ISSUE_14_CORE_CASES)('%s: register, cards and finish as the issue says', async (name) => {
-    const got = visible(await replayTrace(name));
-    const want = expectedEffects(name);
+  it.each(ISSUE_14_CORE_CASES)('%s: register, cards and finish as the issue says', (name) => {
+    const got = visible(replayTrace(name));
+    const want = visible(expectedEffects(name));
     const bounds = durationBounds(name);
     const finish = (e: TimedEffect) => e.effect.type === 'finish';
     const loose = (list: TimedEffect[]) =>
@@ -51,10 +52,26 @@ describe("issue 14's recorded cases: what Bitrix24 must see", () => {
 
   it.each(['attended_transfer_to_queue', 'attended_transfer_to_ringgroup'])(
     '%s: the consultation leg (Local/7x00@from-internal) is not taken for an agent with no Bitrix24 user',
-    async (name) => {
-      const effects = await replayTrace(name);
+    (name) => {
+      const effects = replayTrace(name);
       expect(effects.filter((e) => e.effect.type === 'unmappedExtension').map((e) => e.effect)).toEqual([]);
       expect(effects.filter((e) => e.effect.type === 'finish').map((e) => e.effect)).toEqual([expect.objectContaining({ userId: 21, status: '200' })]);
+    },
+  );
+
+  it.each(['attended_transfer_to_queue', 'attended_transfer_to_ringgroup', 'attended_transfer_to_extension'])(
+    "%s: 12's card closes when the transfer completes (AttendedTransfer), not when the target answers the consultation",
+    (name) => {
+      const messages = stamped(name);
+      const t0 = ms(messages.find((m) => normalize(m, 0) !== undefined));
+      const completed = ms(messages.find((m) => m['Event'] === 'AttendedTransfer'));
+      // The consultation's answer: a DialEnd ANSWER dialled by the transfer feature's Local/<number>@from-internal;2.
+      const consulted = ms(messages.find((m) => m['Event'] === 'DialEnd' && m['DialStatus'] === 'ANSWER' && /^Local\/\d+@from-internal-/.test(String(m['Channel']))));
+      expect(consulted).toBeLessThan(completed - 500);
+      const hides = replayTrace(name).filter((e) => e.effect.type === 'hide' && e.effect.userIds.includes(12));
+      expect(hides).toHaveLength(1);
+      // The same millisecond as the AttendedTransfer: the consultation channel joins the customer's bridge just before it.
+      expect(Math.abs(t0 + hides[0]!.t * 1000 - completed)).toBeLessThanOrEqual(1);
     },
   );
 

@@ -86,7 +86,10 @@ export interface TimedEffect {
   effect: Effect;
 }
 
-/** Replays a trace through a fresh core; `t` is seconds since the first event, to the millisecond. */
+/**
+ * Replays one AMI session of a trace through a core; `t` is seconds since the first event, to the millisecond.
+ * A whole scenario, restarts included, replays with `replayTrace()` (restart-replay.ts).
+ */
 export function replay(name: string, tracker = traceTracker()): TimedEffect[] {
   const out: TimedEffect[] = [];
   let t0: number | undefined;
@@ -101,17 +104,10 @@ export function replay(name: string, tracker = traceTracker()): TimedEffect[] {
 
 export const EXPECTED_DIR = `${FIXTURES}expected/`;
 
-/** The reviewed effects of a trace: test/fixtures/expected/<trace>.effects.jsonl (npm run golden rewrites them). */
+/** The reviewed effects of a scenario: test/fixtures/expected/<trace>.effects.jsonl (npm run golden rewrites them). */
 export function expectedEffects(name: string): TimedEffect[] {
   return readFileSync(`${EXPECTED_DIR}${name}.effects.jsonl`, 'utf8')
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as TimedEffect);
-}
-
-/** What the core gives for a trace now, in the expected file's format: one timed effect per line. */
-export function effectsText(name: string): string {
-  return replay(name)
-    .map((e) => `${JSON.stringify(e)}\n`)
-    .join('');
 }
