@@ -23,16 +23,17 @@ afterEach(async () => {
 afterAll(() => stopBed(bed));
 
 describe('issue 14 cases 2 and 3: the daemon killed during a call, live', () => {
-  it('case 2: killed while the call rang, back while 102 talked: the call is known as answered by 12, finished by 12 with a talk time, 200', async () => {
+  it('case 2: killed while the call rang, back while 102 talked: the call is known as answered by 12, finished by 12 with its talk time within a second, 200', async () => {
     live = await startLiveDaemon(bed!);
     const daemon = live;
     await restartWhileRinging({ pbx: bed!.pbx, down: () => daemon.kill(), up: () => daemon.restart() });
     const { call, finish } = await finished(live.portal, '5557001');
     expect(telephony(live.portal).filter((c) => c.method === 'register')).toHaveLength(1);
     expect(finish.params).toMatchObject({ USER_ID: '12', STATUS_CODE: '200' });
-    // 102 talked 14 s; the daemon saw the answer only as "Up, in the customer's bridge" 10 s in.
-    expect(Number(finish.params['DURATION'])).toBeGreaterThanOrEqual(4);
-    expect(Number(finish.params['DURATION'])).toBeLessThanOrEqual(19);
+    // 102 talked 14 s; the daemon saw the answer only as "Up, in the customer's bridge" 10 s in. Without evidence it
+    // could only say 4..19 s; AgentComplete's TalkTime (whole seconds) puts the answer within a second.
+    expect(Number(finish.params['DURATION'])).toBeGreaterThanOrEqual(13);
+    expect(Number(finish.params['DURATION'])).toBeLessThanOrEqual(15);
     expect(cardMoves(live.portal, call.callId)).toEqual([
       ['show', [11, 12, 13]],
       ['hide', [11, 13]],
@@ -41,15 +42,16 @@ describe('issue 14 cases 2 and 3: the daemon killed during a call, live', () => 
     expect(expectEachCallOnce(live.portal)).toEqual([]);
   });
 
-  it('case 3: down from 1.5 s into a 4 s talk until after the hangup: finished by 12, 200, never 0 s', async () => {
+  it('case 3: down from 1.5 s into a 4 s talk until after the hangup: finished by 12, 200, with its talk time within a second (never 0 s)', async () => {
     live = await startLiveDaemon(bed!);
     const daemon = live;
     await downThroughHangup({ pbx: bed!.pbx, down: () => daemon.kill(), up: () => daemon.restart() });
     const { call, finish } = await finished(live.portal, '5557101');
     expect(finish.params).toMatchObject({ USER_ID: '12', STATUS_CODE: '200' });
-    // The truth is 4 s; the daemon knows the answer, and its restart 3 s after the hangup is the latest end.
-    expect(Number(finish.params['DURATION'])).toBeGreaterThanOrEqual(1);
-    expect(Number(finish.params['DURATION'])).toBeLessThanOrEqual(8);
+    // The truth is 4 s; the daemon knows the answer, and its restart 3 s after the hangup is the latest end (8 s).
+    // QueueStatus' LastCall for 102 (whole seconds) puts the end within half a second.
+    expect(Number(finish.params['DURATION'])).toBeGreaterThanOrEqual(3);
+    expect(Number(finish.params['DURATION'])).toBeLessThanOrEqual(5);
     expect(cardsLeftOpen(call)).toEqual([]);
     expect(expectEachCallOnce(live.portal)).toEqual([]);
   });
