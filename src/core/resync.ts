@@ -50,7 +50,15 @@ export function onResync(core: Core, turn: Turn, input: ResyncInput): void {
     if (call !== undefined && isNew) call.startedAt = Math.min(call.startedAt, blindSince);
     if (call !== undefined && ch.bridgeId !== undefined) placeInBridge(core, ch.uniqueid, ch.bridgeId);
   }
-  for (const call of [...core.calls.values()]) talkerNow(core, turn, call, alive, answeredWhileBlind(call, blindSince, turn.at));
+  for (const call of [...core.calls.values()]) {
+    consultedMeanwhile(core, turn, call, alive);
+    talkerNow(core, turn, call, alive, answeredWhileBlind(call, blindSince, turn.at));
+  }
+}
+
+/** A consultation's ring that is up now was answered while the core was blind: its target consults (or took over). */
+function consultedMeanwhile(core: Core, turn: Turn, call: Call, alive: ReadonlyMap<string, LiveChannel>): void {
+  for (const [id, leg] of [...call.ringing]) if (leg.consult && alive.get(id)?.up) core.consultations.dialEnded(core, turn, call, id, 'ANSWER');
 }
 
 function placeInBridge(core: Core, uniqueid: string, bridgeId: string): void {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AmiMessage } from '../../src/ami/types.js';
 import type { Effect } from '../../src/core/effects.js';
+import type { ChannelSnapshot, LiveChannel } from '../../src/core/events.js';
 import { normalize } from '../../src/core/normalize.js';
 import { shifted, stamp } from '../support/trace-replay.js';
 import { traceMessages, traceTracker } from '../support/traces.js';
@@ -79,6 +80,56 @@ describe('an Atxfer into a queue', () => {
       '8.0 hide 22',
       // The whole talk: from 102's answer at 1.0 s.
       '12.0 finish 21 11s 200',
+    ]);
+  });
+});
+
+describe('an Atxfer into a queue while the daemon is blind', () => {
+  it('from the ringing consultation until after the completion: the resync finds 201 behind the consultation channel in the customer\'s bridge', () => {
+    const tracker = traceTracker();
+    const out: string[] = [];
+    const note = (t: number, effects: Effect[]) => {
+      for (const e of effects) {
+        if (e.type === 'show' || e.type === 'hide') out.push(`${t.toFixed(1)} ${e.type} ${e.userIds.join(',')}`);
+        if (e.type === 'finish') out.push(`${t.toFixed(1)} finish ${e.userId} ${e.durationSec}s ${e.status}`);
+      }
+    };
+    for (const msg of part(0, 6)) {
+      const input = normalize(msg, 0);
+      if (input) note(input.at / 1000 - T0, tracker.handle(input));
+    }
+    // At 12 s: 102 is gone, the customer is bridged with the transfer feature's Local/7200@from-internal;1, whose
+    // other half is bridged with 201; 202 stopped ringing.
+    const channel = (prefix: string) => {
+      const msg = recorded.find((m) => m['Event'] === 'Newchannel' && String(m['Channel']).startsWith(prefix));
+      return (normalize(msg!, 0) as { channel: ChannelSnapshot }).channel;
+    };
+    const live: LiveChannel[] = [
+      { ...channel('Local/5556001@customer-phone-00000000;1'), up: true, bridgeId: 'customer' },
+      { ...channel('Local/5556001@customer-phone-00000000;2'), up: true, bridgeId: '' },
+      { ...channel('Local/7200@from-internal-00000004;1'), up: true, bridgeId: 'customer' },
+      { ...channel('Local/7200@from-internal-00000004;2'), up: true, bridgeId: 'consultation' },
+      { ...channel('Local/201@agents-00000005;1'), up: true, bridgeId: 'consultation' },
+      { ...channel('Local/201@agents-00000005;2'), up: true, bridgeId: '' },
+    ];
+    const at = (T0 + 12) * 1000;
+    note(12, tracker.handle({ kind: 'resync', at, blindSince: tracker.lastEventTime, live, known: tracker.channelIds() }));
+    for (const msg of part(20, 20.1, 15)) {
+      const input = normalize(msg, 0);
+      if (input) note(input.at / 1000 - T0, tracker.handle(input));
+    }
+    expect(out).toEqual([
+      '0.0 show 11',
+      '0.0 show 12',
+      '0.0 show 13',
+      '1.0 hide 11',
+      '1.0 hide 13',
+      '5.5 show 21',
+      '5.5 show 22',
+      // At the resync: 202's leg is gone, 201 answered, and the transfer completed (12 is gone).
+      '12.0 hide 22',
+      '12.0 hide 12',
+      '15.0 finish 21 14s 200',
     ]);
   });
 });
