@@ -7,6 +7,10 @@ export const DEMO_USERS = [
   { ID: '21', NAME: 'Dmitry', LAST_NAME: 'Sales', ACTIVE: true, UF_PHONE_INNER: '201' },
   { ID: '22', NAME: 'Elena', LAST_NAME: 'Sales', ACTIVE: true, UF_PHONE_INNER: '202' },
   { ID: '23', NAME: 'Fedor', LAST_NAME: 'Sales', ACTIVE: true, UF_PHONE_INNER: '203' },
+  // The agents of the live suite's traces (autopause, concurrent_calls): 301-303.
+  { ID: '31', NAME: 'Galina', LAST_NAME: 'Outbound', ACTIVE: true, UF_PHONE_INNER: '301' },
+  { ID: '32', NAME: 'Igor', LAST_NAME: 'Outbound', ACTIVE: true, UF_PHONE_INNER: '302' },
+  { ID: '33', NAME: 'Kira', LAST_NAME: 'Outbound', ACTIVE: true, UF_PHONE_INNER: '303' },
 ];
 
 export const DEMO_CRM = {

@@ -39,10 +39,8 @@ export const USERS: Record<string, number> = { '101': 11, '102': 12, '103': 13, 
 export const DEFAULT_USER = 1;
 export const APP_TOKEN = 'live-application-token';
 
-const SEED_USERS = [
-  ...DEMO_USERS,
-  ...['301', '302', '303'].map((ext) => ({ ID: String(USERS[ext]), NAME: `Agent ${ext}`, LAST_NAME: 'Autopause', ACTIVE: true, UF_PHONE_INNER: ext })),
-];
+/** The emulated portal's users: the demo's, which cover every agent of the traces (301-303 included). */
+const SEED_USERS = DEMO_USERS;
 
 export interface DaemonOptions {
   /** Click-to-call over ARI instead of AMI. */
