@@ -112,6 +112,8 @@ describe('click-to-call through the real server', () => {
       Variable: [`__B24_CALL_ID=${callId}`, 'B24_EXT=101'],
     });
     expect([recorded['Channel'], recorded['Context'], recorded['Exten'], recorded['CallerID']]).toEqual(['Local/101@agents/n', 'outbound', '5559876', 'Click2Call <5559876>']);
+    // The card goes out while the agent's phone rings (a second in the recording; the replay below takes none).
+    await waitFor(() => telephony(portal!).some((c) => c.method === 'show'), 'the card');
 
     await pbx!.replay(traceBytes('click_to_call').toString('utf8').replaceAll('c2c-agent-leg-001', channelId));
     await waitFor(() => telephony(portal!).some((c) => c.method === 'finish'), 'the finish');
@@ -217,6 +219,7 @@ describe('callback through the real server', () => {
     // Sent as JSON by the REST client, so the emulator records typed values.
     expect(register.params).toMatchObject({ TYPE: 4, USER_ID: 12, PHONE_NUMBER: '5559876', EXTERNAL_CALL_ID: channelId, CRM_ENTITY_TYPE: 'CONTACT', CRM_ENTITY_ID: 501, SHOW: 0 });
     const callId = (register.result as { CALL_ID: string }).CALL_ID;
+    await waitFor(() => telephony(portal!).some((c) => c.method === 'show'), 'the card');
 
     await pbx!.replay(traceBytes('click_to_call').toString('utf8').replaceAll('c2c-agent-leg-001', channelId));
     await waitFor(() => telephony(portal!).some((c) => c.method === 'finish'), 'the finish');
