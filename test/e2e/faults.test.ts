@@ -34,6 +34,8 @@ function config(stateDir: string, extra: Record<string, unknown> = {}) {
     bitrix: { webhookUrl: portal!.webhookUrl, defaultUserId: 1, timeoutMs: 1000 },
     outbox: { maxRetryDelayMs: 500 },
     state: { dir: stateDir },
+    // Never the default 8090: another daemon of a test running at the same time may hold it (EADDRINUSE, exit 70).
+    http: { host: '127.0.0.1', port: 0 },
     log: { level: 'debug', format: 'json' },
     ...extra,
   };

@@ -41,6 +41,8 @@ async function setUp(wav: (spool: string) => void, stableMs = 300): Promise<stri
     bitrix: { webhookUrl: portal.webhookUrl, defaultUserId: 1, timeoutMs: 5000 },
     outbox: { maxRetryDelayMs: 500 },
     state: { dir: state },
+    // Never the default 8090: another daemon of a test running at the same time may hold it.
+    http: { host: '127.0.0.1', port: 0 },
     log: { level: 'debug', format: 'json' },
     recordings: {
       stableMs,
