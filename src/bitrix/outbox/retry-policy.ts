@@ -1,4 +1,4 @@
-import { BitrixError } from './errors.js';
+import { BitrixError } from '../errors.js';
 
 /** Exponential backoff with ±20 % jitter, capped. (A whole request refused for good is parked, never retried.) */
 export function retryDelay(attempts: number, opts: { initialMs: number; maxMs: number; random: () => number }): number {

@@ -1,6 +1,6 @@
-import type { BatchCommand } from './client.js';
-import { ref } from './encode.js';
-import type { OutboxEntry } from './outbox-entry.js';
+import type { BatchCommand } from '../client.js';
+import { ref } from '../encode.js';
+import type { OutboxEntry } from '../outbox-entry.js';
 
 /** A call's queue as the planner sees it. */
 export interface PlannableQueue {
