@@ -1,12 +1,12 @@
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { BatchCommand, BitrixClient } from '../../src/bitrix/client.js';
 import { Outbox } from '../../src/bitrix/outbox.js';
 import { kvGet, kvSet, openStateDb, StateDirError } from '../../src/store/db.js';
 import { SqliteOutboxStore } from '../../src/store/sqlite-outbox-store.js';
-import { tempDir } from '../support/daemon-process.js';
+import { removeTempDirs, tempDir } from '../support/tmp.js';
+import { silentLogger } from '../support/logger.js';
 
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 function okClient(batches: BatchCommand[][] = []): BitrixClient {
   return {
@@ -17,6 +17,8 @@ function okClient(batches: BatchCommand[][] = []): BitrixClient {
     },
   };
 }
+
+afterAll(removeTempDirs);
 
 describe('the SQLite state store', () => {
   it('keeps waiting commands, CALL_IDs, marks and parked commands across a reopen', () => {
@@ -57,7 +59,7 @@ describe('the SQLite state store', () => {
     store.load = () => empty;
     db.close(); // every write now fails, as on a full or read-only disk
     const batches: BatchCommand[][] = [];
-    const outbox = new Outbox({ client: okClient(batches), store, clock: Date.now, limiterDelay: () => 0, logger: silent, lingerMs: 1 });
+    const outbox = new Outbox({ client: okClient(batches), store, clock: Date.now, limiterDelay: () => 0, logger: silentLogger, lingerMs: 1 });
     outbox.enqueue('L1', 'register', 'telephony.externalcall.register', {}, false);
     outbox.enqueue('L1', 'finish', 'telephony.externalcall.finish', { USER_ID: 1 });
     expect(await outbox.drain(1000)).toBe(true);
