@@ -5,6 +5,7 @@ import { AttachmentLane } from './outbox/attachments.js';
 import { ParkedCommands } from './outbox/parked.js';
 import { Pump } from './outbox/pump.js';
 import { CallQueues, dependentError } from './outbox/queues.js';
+import { DEFAULT_DEDUP_MARGIN_MS, isLostRegisterReason } from './outbox/register-dedup.js';
 import { retryDelay } from './outbox/retry-policy.js';
 import { BatchSender } from './outbox/send.js';
 import { Settler } from './outbox/settle.js';
@@ -42,6 +43,11 @@ export interface OutboxOptions {
   initialRetryDelayMs?: number;
   maxRetryDelayMs?: number;
   random?: () => number;
+  /**
+   * A register whose answer was lost is sent again only until this long before Bitrix24 stops recognising the repeat
+   * (30 minutes after CALL_START_DATE); later it is parked for an admin. Default 5 minutes.
+   */
+  dedupMarginMs?: number;
 }
 
 export class Outbox {
@@ -74,6 +80,7 @@ export class Outbox {
       lingerMs: opts.lingerMs ?? 5,
       concurrency: opts.concurrency ?? 2,
       maxBatch: opts.maxBatch ?? 50,
+      dedupMarginMs: opts.dedupMarginMs ?? DEFAULT_DEDUP_MARGIN_MS,
     });
 
     const saved = store.load();
@@ -140,8 +147,11 @@ export class Outbox {
   retryParked(seq: number): boolean {
     const group = this.parked.take(seq);
     for (const p of group) {
-      const { parkedAt: _a, error: _e, dependsOn: _d, ...entry } = p;
-      this.queues.putBack({ ...entry, attempts: 0, notBefore: 0 });
+      const { parkedAt: _a, error, dependsOn: _d, ...entry } = p;
+      // A register parked because its answer was lost past Bitrix24's repeat window: the admin's retry is their word
+      // that no call was made, so it is sent as a first attempt. (Any other uncertain command stays uncertain.)
+      const confirmed = entry.kind === 'register' && isLostRegisterReason(error);
+      this.queues.putBack({ ...entry, attempts: 0, notBefore: 0, ...(confirmed ? { uncertain: false } : {}) });
     }
     if (group.length > 0) this.pump.schedule();
     return group.length > 0;

@@ -103,10 +103,13 @@ describe('the outbox', () => {
     });
     const o = outbox(client);
     o.enqueue('L1', 'register', 'telephony.externalcall.register', {}, false);
+    o.enqueue('L1', 'show', 'telephony.externalcall.show', { USER_ID: [11] });
     o.enqueue('L1', 'finish', 'telephony.externalcall.finish', { USER_ID: 1 });
     expect(await o.drain(2000)).toBe(true);
-    expect(batches).toHaveLength(2);
-    expect(batches[1]!.map((c) => c.method)).toEqual(['telephony.externalcall.register', 'telephony.externalcall.finish']);
+    const methods = batches.map((b) => b.map((c) => c.method.split('.').pop()));
+    // The finish waits for the register's answer: it never shares the register's request.
+    expect(methods).toEqual([['register', 'show'], ['register', 'show'], ['finish']]);
+    expect(batches[2]![0]!.params['CALL_ID']).toBe(`externalCall.${batches[1]![0]!.key}`);
     expect(o.parkedEntries()).toEqual([]);
   });
 

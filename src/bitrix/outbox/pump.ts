@@ -1,6 +1,7 @@
 import type { AttachmentLane } from './attachments.js';
 import { planBatch } from './batch-plan.js';
 import type { CallQueues } from './queues.js';
+import { lostRegisterReason, mayResend } from './register-dedup.js';
 import type { BatchSender } from './send.js';
 import type { OutboxHooks, Timers } from './types.js';
 
@@ -22,6 +23,8 @@ export interface PumpDeps {
   lingerMs: number;
   concurrency: number;
   maxBatch: number;
+  /** How long before Bitrix24 stops recognising a repeated register the outbox stops repeating it. */
+  dedupMarginMs: number;
 }
 
 export class Pump {
@@ -52,7 +55,8 @@ export class Pump {
     while (sender.inFlight < this.deps.concurrency) {
       const now = clock();
       if (now < this.pausedUntil) return this.wake(this.pausedUntil);
-      const { commands, entries, earliest } = planBatch(queues.values(), now, this.deps.maxBatch);
+      const { commands, entries, earliest, stale } = planBatch(queues.values(), now, this.deps.maxBatch, (e) => mayResend(e, now, this.deps.dedupMarginMs));
+      for (const e of stale) queues.park(e, lostRegisterReason(e));
       if (commands.length === 0) {
         if (earliest !== undefined) this.wake(earliest);
         break;
