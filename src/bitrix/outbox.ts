@@ -48,6 +48,16 @@ export interface OutboxOptions {
    * (30 minutes after CALL_START_DATE); later it is parked for an admin. Default 5 minutes.
    */
   dedupMarginMs?: number;
+  /**
+   * Extension -> Bitrix24 user as known now: a command enqueued with `userExt` (its extension mapped to no user
+   * then) gets the user's id as USER_ID when it maps by the time the command first leaves.
+   */
+  resolveUser?: (ext: string) => number | undefined;
+}
+
+export interface EnqueueOptions {
+  /** The extension USER_ID stands in for (it mapped to no user when the command was made): see resolveUser. */
+  userExt?: string | undefined;
 }
 
 export class Outbox {
@@ -67,7 +77,17 @@ export class Outbox {
       retryDelay(attempts, { initialMs: opts.initialRetryDelayMs ?? 500, maxMs: opts.maxRetryDelayMs ?? 30_000, random: opts.random ?? Math.random });
     const settler = new Settler({ queues: this.queues, store, clock, logger, hooks, backoff });
     const next = () => this.pump.run();
-    const sender = new BatchSender({ client: opts.client, queues: this.queues, store, settler, logger, hooks, pause: (until) => this.pump.pause(until), next });
+    const sender = new BatchSender({
+      client: opts.client,
+      queues: this.queues,
+      store,
+      settler,
+      logger,
+      hooks,
+      pause: (until) => this.pump.pause(until),
+      next,
+      resolveUser: opts.resolveUser,
+    });
     const attachments = new AttachmentLane({ queues: this.queues, settler, attach: opts.attach, max: opts.attachConcurrency ?? 2, next });
     this.pump = new Pump({
       queues: this.queues,
@@ -127,14 +147,25 @@ export class Outbox {
     this.queues.setCallId(key, callId);
   }
 
-  enqueue(key: string, kind: EntryKind, method: string, params: Record<string, unknown>, needsCallId = true): boolean {
+  enqueue(key: string, kind: EntryKind, method: string, params: Record<string, unknown>, needsCallId = true, options: EnqueueOptions = {}): boolean {
     const admitted = this.admission.admit(key, kind, method, params, needsCallId);
     if (admitted.kind === 'refused') return false;
     if (admitted.kind === 'absorbed') {
       this.pump.schedule();
       return true;
     }
-    const entry: OutboxEntry = { seq: ++this.seq, key, kind, method, params: admitted.params, needsCallId, attempts: 0, notBefore: 0, createdAt: this.opts.clock() };
+    const entry: OutboxEntry = {
+      seq: ++this.seq,
+      key,
+      kind,
+      method,
+      params: admitted.params,
+      needsCallId,
+      attempts: 0,
+      notBefore: 0,
+      createdAt: this.opts.clock(),
+      ...(options.userExt !== undefined ? { userExt: options.userExt } : {}),
+    };
     this.queues.append(entry);
     const register = this.parked.registerOf(key);
     // Its register is parked: it could only wait forever for the CALL_ID, so it is parked with it.

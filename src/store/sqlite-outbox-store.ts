@@ -33,10 +33,11 @@ export class SqliteOutboxStore implements OutboxStore {
   ) {
     this.stmt = {
       put: db.prepare(
-        `INSERT INTO outbox (seq, key, kind, method, params, needs_call_id, attempts, not_before, created_at, last_error, uncertain)
-         VALUES (@seq, @key, @kind, @method, @params, @needsCallId, @attempts, @notBefore, @createdAt, @lastError, @uncertain)
+        `INSERT INTO outbox (seq, key, kind, method, params, needs_call_id, attempts, not_before, created_at, last_error, uncertain, user_ext)
+         VALUES (@seq, @key, @kind, @method, @params, @needsCallId, @attempts, @notBefore, @createdAt, @lastError, @uncertain, @userExt)
          ON CONFLICT(seq) DO UPDATE SET params = excluded.params, attempts = excluded.attempts,
-           not_before = excluded.not_before, last_error = excluded.last_error, uncertain = excluded.uncertain`,
+           not_before = excluded.not_before, last_error = excluded.last_error, uncertain = excluded.uncertain,
+           user_ext = excluded.user_ext`,
       ),
       delete: db.prepare('DELETE FROM outbox WHERE seq = ?'),
       park: db.prepare('INSERT OR REPLACE INTO parked (seq, entry, error, parked_at) VALUES (?, ?, ?, ?)'),
@@ -240,6 +241,7 @@ interface Row {
   created_at: number;
   last_error: string | null;
   uncertain: number;
+  user_ext: string | null;
 }
 
 interface ParkedRow {
@@ -261,6 +263,7 @@ function toRow(e: OutboxEntry) {
     createdAt: e.createdAt,
     lastError: e.lastError ?? null,
     uncertain: e.uncertain ? 1 : 0,
+    userExt: e.userExt ?? null,
   };
 }
 
@@ -277,6 +280,7 @@ function fromRow(r: Row): OutboxEntry {
     createdAt: r.created_at,
     ...(r.last_error ? { lastError: r.last_error } : {}),
     ...(r.uncertain ? { uncertain: true } : {}),
+    ...(r.user_ext !== null ? { userExt: r.user_ext } : {}),
   };
 }
 

@@ -69,7 +69,7 @@ describe('the SQLite state store', () => {
     expect(errors.some((e) => e.startsWith('put: '))).toBe(true);
   });
 
-  it('commits what one event-loop turn wrote in one transaction, before any timer runs', async () => {
+  it('commits what one event-loop turn wrote in one transaction, at the end of the turn', async () => {
     const dir = join(tempDir('b24store-'), 'state');
     const db = openStateDb(dir);
     const store = new SqliteOutboxStore(db, (e) => {
@@ -81,7 +81,7 @@ describe('the SQLite state store', () => {
     // A second connection (the parked CLI) sees nothing until the turn ends, then both rows.
     const other = openStateDb(dir);
     expect(other.prepare('SELECT count(*) AS n FROM outbox').get()).toEqual({ n: 0 });
-    await new Promise((r) => setTimeout(r, 0));
+    await new Promise((r) => setImmediate(r)); // after the store's own end-of-turn commit, queued first
     expect(db.inTransaction).toBe(false);
     expect(other.prepare('SELECT count(*) AS n FROM outbox').get()).toEqual({ n: 2 });
     other.close();
@@ -103,7 +103,7 @@ describe('the SQLite state store', () => {
     store.putKvThisTurn('core.snapshot', snapshot, 2);
     const other = openStateDb(dir);
     expect(kvGet(other, 'core.snapshot')).toBeUndefined();
-    await new Promise((r) => setTimeout(r, 0));
+    await new Promise((r) => setImmediate(r)); // after the store's own end-of-turn commit, queued first
     expect(kvGet(other, 'core.snapshot')).toEqual({ calls: ['L1', 'L2'] });
     expect(other.prepare('SELECT count(*) AS n FROM outbox').get()).toEqual({ n: 1 });
     expect(exports).toBe(1);

@@ -4,6 +4,7 @@ import type { CallQueues } from './queues.js';
 import { toBitrixError } from './retry-policy.js';
 import type { Planned, Settler } from './settle.js';
 import type { OutboxHooks, OutboxLogger } from './types.js';
+import { resolveUsers } from './user-resolve.js';
 
 /**
  * Puts one planned batch on the wire. Its commands are written as uncertain before it leaves (after a kill -9 it may
@@ -22,6 +23,8 @@ export interface BatchSenderDeps {
   pause: (until: number) => void;
   /** A batch settled: its calls may send again. */
   next: () => void;
+  /** Extension -> Bitrix24 user now (see user-resolve.ts). */
+  resolveUser?: ((ext: string) => number | undefined) | undefined;
 }
 
 export class BatchSender {
@@ -35,6 +38,7 @@ export class BatchSender {
     const keys = new Set(planned.map((p) => p.entry.key));
     for (const k of keys) queues.queue(k).inFlight = true;
     for (const p of planned) queues.sending.add(p.entry.seq);
+    if (this.deps.resolveUser) resolveUsers(planned, commands, this.deps.resolveUser);
     for (const p of planned) store.put({ ...p.entry, uncertain: true });
     store.commit?.();
     this.inFlight++;
