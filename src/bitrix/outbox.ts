@@ -6,10 +6,10 @@ import { ParkedCommands } from './outbox/parked.js';
 import { Pump } from './outbox/pump.js';
 import { CallQueues, dependentError } from './outbox/queues.js';
 import { DEFAULT_DEDUP_MARGIN_MS, isLostRegisterReason } from './outbox/register-dedup.js';
-import { retryDelay } from './outbox/retry-policy.js';
 import { BatchSender } from './outbox/send.js';
 import { Settler } from './outbox/settle.js';
 import type { AttachHandler, OutboxHooks, OutboxLogger, Timers } from './outbox/types.js';
+import { backoffDelay } from '../util/backoff.js';
 
 export type { AttachHandler, OutboxHooks, OutboxLogger } from './outbox/types.js';
 
@@ -73,8 +73,9 @@ export class Outbox {
     this.parked = new ParkedCommands(store, logger, opts.maxParked ?? 10_000, (kind) => hooks.onDropped?.(kind));
     this.queues = new CallQueues({ store, parked: this.parked, clock, logger, hooks });
     this.admission = new AdmissionRules({ queues: this.queues, store, clock, logger, hooks, maxEntries: opts.maxEntries ?? 100_000 });
+    // ±20 % jitter: calls that failed together do not all retry in the same instant.
     const backoff = (attempts: number) =>
-      retryDelay(attempts, { initialMs: opts.initialRetryDelayMs ?? 500, maxMs: opts.maxRetryDelayMs ?? 30_000, random: opts.random ?? Math.random });
+      backoffDelay(attempts, { initialMs: opts.initialRetryDelayMs ?? 500, maxMs: opts.maxRetryDelayMs ?? 30_000, jitter: 0.2, random: opts.random ?? Math.random });
     const settler = new Settler({ queues: this.queues, store, clock, logger, hooks, backoff });
     const next = () => this.pump.run();
     const sender = new BatchSender({
