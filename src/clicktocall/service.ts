@@ -3,6 +3,7 @@ import type { AmiMessage } from '../ami/types.js';
 import type { CallbackConfig, ClickToCallConfig } from '../config/http.js';
 import type { CoreInput } from '../core/events.js';
 import type { HttpErrorCode, HttpLogger } from '../http/types.js';
+import { BoundedMap } from '../util/bounded-map.js';
 import { RecentKeys } from './dedup.js';
 import { normalizeNumber } from './number.js';
 import { channelIdFor, fillTemplate, OriginateError, type Originator } from './originate.js';
@@ -73,12 +74,16 @@ export class ClickToCall {
   private readonly recent: RecentKeys;
   /** Originates waiting for their outcome, each with a watchdog. */
   private readonly watch: OriginateWatch;
-  /** Linkedid -> the CALL_ID claim it holds until the core reports the call ended. */
-  private readonly claims = new Map<string, string>();
+  /**
+   * Linkedid -> the CALL_ID claim it holds until the core reports the call ended. Bounded like the claims
+   * themselves: the oldest hold (a call the core never ended) is pushed out and its window starts.
+   */
+  private readonly claims: BoundedMap<string, string>;
   private counter = 0;
 
   constructor(private readonly deps: ClickToCallDeps) {
     this.recent = new RecentKeys(deps.config.dedupWindowSec * 1000, deps.clock);
+    this.claims = new BoundedMap({ max: MAX_CLAIMS, clock: deps.clock, onEvict: (_linkedid, key) => this.recent.settle(key) });
     this.watch = new OriginateWatch({
       submit: deps.submit,
       ...(deps.hangup ? { hangup: deps.hangup } : {}),
@@ -106,7 +111,7 @@ export class ClickToCall {
 
     const at = this.deps.clock();
     const linkedid = channelIdFor('c2c', ev.callId, at, ++this.counter);
-    this.holdClaim(linkedid, key);
+    this.claims.set(linkedid, key);
     const start = { kind: 'clickToCall', at, linkedid, callId: ev.callId, ext, userId: ev.userId, number: num.number } as const;
     if (!this.deps.pbxAvailable()) {
       // Bitrix24 registered the call already: finish it (503) without flashing the agent's card first.
@@ -169,16 +174,6 @@ export class ClickToCall {
     if (key === undefined) return;
     this.claims.delete(linkedid);
     this.recent.settle(key);
-  }
-
-  private holdClaim(linkedid: string, key: string): void {
-    // Bounded like the claims themselves: the oldest hold (a call the core never ended) starts its window.
-    if (this.claims.size >= MAX_CLAIMS) {
-      const [oldest, oldKey] = this.claims.entries().next().value as [string, string];
-      this.claims.delete(oldest);
-      this.recent.settle(oldKey);
-    }
-    this.claims.set(linkedid, key);
   }
 
   private async callbackTarget(cb: CallbackConfig, ev: CallbackEvent): Promise<{ ext: string; channel: string; userId: number } | undefined> {
