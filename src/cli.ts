@@ -43,13 +43,29 @@ program
   });
 
 program
+  .command('auth')
+  .description('app mode: print the URL that authorises the Bitrix24 application, or exchange the code it gives')
+  .requiredOption('-c, --config <file>', 'YAML configuration file')
+  .option('--code <code>', 'the code= value Bitrix24 put in the browser\'s address bar (valid 30 s)')
+  .action(async (opts: { config: string; code?: string }) => {
+    const config = loadOrExit(opts.config);
+    const { runAuth } = await import('./app/auth-command.js');
+    process.exitCode = await runAuth(config, opts, (line) => process.stdout.write(`${line}\n`));
+  });
+
+program
   .command('demo')
   .description('run against the built-in PBX simulator (real Asterisk 22 traces) and Bitrix24 emulator')
   .option('--speed <x>', 'replay speed (1 = real time)', '20')
   .option('--trace <name...>', 'only these traces (e.g. support_ringall_answer)')
-  .action(async (opts: { speed: string; trace?: string[] }) => {
+  .option('--auth <mode>', 'webhook, or app: a local application with offline click-to-call events', 'webhook')
+  .action(async (opts: { speed: string; trace?: string[]; auth: string }) => {
+    if (opts.auth !== 'webhook' && opts.auth !== 'app') {
+      process.stderr.write('--auth must be webhook or app\n');
+      process.exit(2);
+    }
     const { runDemo } = await import('./demo/demo.js');
-    await runDemo({ speed: Number(opts.speed) || 20, ...(opts.trace ? { traces: opts.trace } : {}), print: (l) => process.stdout.write(`${l}\n`) });
+    await runDemo({ speed: Number(opts.speed) || 20, auth: opts.auth, ...(opts.trace ? { traces: opts.trace } : {}), print: (l) => process.stdout.write(`${l}\n`) });
   });
 
 function loadOrExit(file: string) {

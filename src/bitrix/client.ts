@@ -1,13 +1,15 @@
 /**
- * Bitrix24 inbound-webhook REST client: one HTTP POST per call or batch, through the local
- * leaky bucket first, envelopes turned into results or classified BitrixErrors.
+ * Bitrix24 REST client: one HTTP POST per call or batch, through the local leaky bucket first, envelopes turned
+ * into results or classified BitrixErrors. Authorised by an inbound webhook or by a local application's OAuth
+ * token (src/bitrix/auth/): the only difference on the wire is the base URL and an `auth` parameter.
  *
- * It never retries (got `retry.limit: 0`): retries have one owner, the outbox, because
- * `telephony.externalcall.register` is not idempotent and a hidden second attempt would register
- * a second call.
+ * It never retries a request the portal may have executed (got `retry.limit: 0`): retries have one owner, the
+ * outbox, because `telephony.externalcall.register` is not idempotent and a hidden second attempt would register
+ * a second call. The one exception is safe by construction: a request refused with expired_token was not
+ * executed, so it is sent once more after the token is renewed.
  *
- * The webhook URL embeds a secret (the webhook code), so only method names are logged and every
- * text that could echo the URL is scrubbed before it reaches an error or a log line.
+ * The webhook URL and the tokens are secrets, so only method names are logged and every text that could echo
+ * them is scrubbed before it reaches an error or a log line.
  */
 import defaultGot, { type Got } from 'got';
 import { assertBatchKey, assertMethodName, buildBatchCommand } from './encode.js';
@@ -19,6 +21,10 @@ import {
   type Failure,
 } from './errors.js';
 import { acquire, type LeakyBucket } from './limiter.js';
+import { AuthRequiredError, type RestAuth, type RestCredentials } from './auth/rest-auth.js';
+import { webhookAuth } from './auth/webhook-auth.js';
+
+export { redactWebhookUrl } from './auth/webhook-auth.js';
 
 /** The subset of a pino logger used here. */
 export interface BitrixLogger {
@@ -52,8 +58,10 @@ export interface BitrixClient {
 }
 
 export interface BitrixClientOptions {
+  /** How requests are authorised; or `webhookUrl` for an inbound webhook. */
+  auth?: RestAuth;
   /** `https://portal/rest/{userId}/{code}/`; the trailing slash is added if missing. */
-  webhookUrl: string;
+  webhookUrl?: string;
   /** Whole-request timeout; default 15 s (the cloud itself cuts requests at 60 s). */
   timeoutMs?: number;
   limiter: LeakyBucket;
@@ -72,29 +80,20 @@ export const DEFAULT_TIMEOUT_MS = 15_000;
 const noopLogger: BitrixLogger = { debug() {}, info() {}, warn() {}, error() {} };
 const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Keeps scheme, host and webhook user id, replaces the webhook code with `***`; safe to log. */
-export function redactWebhookUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return '***';
-  }
-  const match = /^\/rest\/([^/]+)\/[^/]+/.exec(parsed.pathname);
-  const path = match ? `/rest/${match[1]}/***/` : '/***';
-  // `host` leaves out user:password, if someone put them in the URL.
-  return `${parsed.protocol}//${parsed.host}${path}`;
+/** Blanks every secret the auth holds now (webhook URL fragments, tokens) in a text; longest first. */
+function scrubber(auth: RestAuth): (text: string) => string {
+  return (text) =>
+    auth
+      .secrets()
+      .filter((secret) => secret !== '')
+      .sort((a, b) => b.length - a.length)
+      .reduce((acc, secret) => acc.split(secret).join('***'), text);
 }
 
-/** Returns a function that blanks every secret-bearing fragment of the webhook URL in a text. */
-function secretScrubber(webhookUrl: string, endpoint: string): (text: string) => string {
-  const parsed = new URL(endpoint);
-  const code = /^\/rest\/[^/]+\/([^/]+)/.exec(parsed.pathname)?.[1];
-  const secrets = [webhookUrl, endpoint, parsed.pathname, code, parsed.password, parsed.username]
-    .filter((s): s is string => s !== undefined && s !== '' && s !== '/')
-    .sort((a, b) => b.length - a.length);
-  return (text) => secrets.reduce((acc, secret) => acc.split(secret).join('***'), text);
-}
+/** The access token was refused as expired or unknown: the only answer renewing the token can fix. */
+const RENEWABLE = new Set(['EXPIRED_TOKEN', 'INVALID_TOKEN']);
+/** A plan without REST: the admin must act on the portal's subscription, the commands wait (app mode). */
+const ACCOUNT_CODES = new Set(['PAYMENT_REQUIRED', 'ACCESS_DENIED']);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -108,15 +107,8 @@ function keyed(value: unknown): Record<string, unknown> {
 }
 
 export function createBitrixClient(opts: BitrixClientOptions): BitrixClient {
-  let parsedUrl: URL;
-  try {
-    parsedUrl = new URL(opts.webhookUrl);
-  } catch {
-    // Deliberately without the value: it is the secret.
-    throw new TypeError('webhookUrl is not a valid URL');
-  }
-  const endpoint = parsedUrl.href.endsWith('/') ? parsedUrl.href : `${parsedUrl.href}/`;
-  const scrub = secretScrubber(opts.webhookUrl, endpoint);
+  const auth = restAuthOf(opts);
+  const scrub = scrubber(auth);
   const http = opts.got ?? defaultGot;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const sleep = opts.sleep ?? realSleep;
@@ -154,15 +146,47 @@ export function createBitrixClient(opts: BitrixClientOptions): BitrixClient {
   }
 
   async function send(method: string, body: object, batchSize?: number): Promise<unknown> {
+    let creds = await credentials(method, () => auth.credentials());
+    for (let renewed = false; ; renewed = true) {
+      try {
+        return await post(method, body, creds, batchSize);
+      } catch (err) {
+        // Refused, not executed: safe to send again once, with a renewed token.
+        if (renewed || !(err instanceof BitrixError) || !isRenewable(err, creds)) throw err;
+        const expired = creds.accessToken!;
+        creds = await credentials(method, async () => {
+          await auth.renew(expired);
+          return auth.credentials();
+        });
+      }
+    }
+  }
+
+  function isRenewable(err: BitrixError, creds: RestCredentials): boolean {
+    return creds.accessToken !== undefined && err.httpStatus === 401 && RENEWABLE.has(err.code.toUpperCase());
+  }
+
+  /** Credentials, or a retryable AUTH_REQUIRED error raised here, without a request to the portal. */
+  async function credentials(method: string, get: () => Promise<RestCredentials>): Promise<RestCredentials> {
+    try {
+      return await get();
+    } catch (err) {
+      if (!(err instanceof AuthRequiredError)) throw err;
+      throw new BitrixError({ kind: 'retryable', errorCode: 'AUTH_REQUIRED', method, code: err.reason, description: err.advice });
+    }
+  }
+
+  async function post(method: string, body: object, creds: RestCredentials, batchSize?: number): Promise<unknown> {
     const waitedMs = await acquire(limiter, sleep);
     const started = now();
     let status = 0;
     try {
-      const response = await http.post(`${endpoint}${method}`, {
-        json: body,
+      const response = await http.post(`${creds.base}${method}`, {
+        // The documented way to pass an access token: the `auth` parameter (Bitrix24 REST docs, settings/oauth).
+        json: creds.accessToken === undefined ? body : { ...body, auth: creds.accessToken },
         responseType: 'text',
         throwHttpErrors: false,
-        // A redirect would resend the body (and the secret path) elsewhere; treat it as misconfiguration.
+        // A redirect would resend the body (and the secret) elsewhere; treat it as misconfiguration.
         followRedirect: false,
         retry: { limit: 0 },
         timeout: { request: timeoutMs },
@@ -174,7 +198,8 @@ export function createBitrixClient(opts: BitrixClientOptions): BitrixClient {
       report({ method, status, durationMs, waitedMs, ...(batchSize === undefined ? {} : { batchSize }) });
       return result;
     } catch (err) {
-      const error = err instanceof BitrixError ? err : createBitrixError(method, networkFailure(err, scrub));
+      let error = err instanceof BitrixError ? err : createBitrixError(method, networkFailure(err, scrub));
+      if (auth.mode === 'app') error = appModeRefusal(error);
       if (isQueryLimitExceeded(error.code)) limiter.penalize();
       const durationMs = now() - started;
       logger.warn(
@@ -243,6 +268,29 @@ export function createBitrixClient(opts: BitrixClientOptions): BitrixClient {
   }
 
   return { call, batch };
+}
+
+/**
+ * App mode: a whole request refused for its authorisation or the portal's plan waits for an admin instead of being
+ * parked (issue: "nothing is dropped, commands wait in the outbox"); a webhook's refusal is final, as before.
+ */
+function appModeRefusal(error: BitrixError): BitrixError {
+  if (error.errorCode !== 'AUTH' || (error.httpStatus !== 401 && error.httpStatus !== 403)) return error;
+  const account = ACCOUNT_CODES.has(error.code.toUpperCase());
+  return new BitrixError({
+    kind: 'retryable',
+    errorCode: account ? 'ACCOUNT' : 'AUTH_REQUIRED',
+    method: error.method,
+    code: error.code,
+    description: error.description,
+    httpStatus: error.httpStatus,
+  });
+}
+
+function restAuthOf(opts: BitrixClientOptions): RestAuth {
+  if (opts.auth) return opts.auth;
+  if (opts.webhookUrl !== undefined) return webhookAuth(opts.webhookUrl);
+  throw new TypeError('createBitrixClient needs auth or webhookUrl');
 }
 
 /** got's RequestError (and anything else thrown before a response) as a network Failure. */

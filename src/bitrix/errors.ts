@@ -19,6 +19,12 @@ export type BitrixErrorCode =
   | 'TIMEOUT'
   | 'CONTRACT'
   | 'AUTH'
+  /** App mode: no usable OAuth token (never installed, refresh token dead, app deleted): waits for an admin. */
+  | 'AUTH_REQUIRED'
+  /** App mode: the portal's plan refuses REST (PAYMENT_REQUIRED, ACCESS_DENIED "only by subscription"): waits. */
+  | 'ACCOUNT'
+  /** The portal refuses this kind of authorisation for the method (a webhook calling register/finish). */
+  | 'WRONG_AUTH_TYPE'
   | 'METHOD_NOT_FOUND';
 
 export const BITRIX_ERROR_CODES: readonly BitrixErrorCode[] = [
@@ -28,6 +34,9 @@ export const BITRIX_ERROR_CODES: readonly BitrixErrorCode[] = [
   'TIMEOUT',
   'CONTRACT',
   'AUTH',
+  'AUTH_REQUIRED',
+  'ACCOUNT',
+  'WRONG_AUTH_TYPE',
   'METHOD_NOT_FOUND',
 ];
 
@@ -96,7 +105,6 @@ const AUTH_CODES = new Set([
   'AUTHORIZATION_ERROR',
   'USER_ACCESS_ERROR',
   'ACCESS_DENIED',
-  'WRONG_AUTH_TYPE',
 ]);
 const METHOD_NOT_FOUND_CODES = new Set(['ERROR_METHOD_NOT_FOUND']);
 
@@ -123,6 +131,9 @@ export function classifyFailure(failure: Failure): Classification {
 
 function classifyEnvelope(status: number | undefined, error: string): Classification {
   const code = error.toUpperCase();
+  // Documented for register/finish/externalLine.* called with a webhook (Bitrix24 REST docs, telephony pages,
+  // since 2026-03): retrying with the same auth cannot help; app mode can.
+  if (code === 'WRONG_AUTH_TYPE') return { kind: 'fatal', errorCode: 'WRONG_AUTH_TYPE' };
   if (RATE_LIMIT_CODES.has(code)) return { kind: 'retryable', errorCode: 'RATE_LIMITED' };
   if (UNAVAILABLE_CODES.has(code)) return { kind: 'retryable', errorCode: 'PORTAL_UNAVAILABLE' };
   if (status !== undefined) {

@@ -14,29 +14,39 @@ interface PortalUser {
 export class ExtensionDirectory implements UserDirectory {
   private fromPortal = new Map<string, number>();
 
-  constructor(private overrides: Record<string, number>) {}
+  constructor(private configMap: Record<string, number>) {}
+
+  /** users.extensions of the config (they win over UF_PHONE_INNER). */
+  get overrides(): Readonly<Record<string, number>> {
+    return this.configMap;
+  }
 
   userIdFor(ext: string): number | undefined {
-    return this.overrides[ext] ?? this.fromPortal.get(ext);
+    return this.configMap[ext] ?? this.fromPortal.get(ext);
   }
 
   /** Bitrix24 user -> extension (click-to-call rings the clicking user's phone); the config's map wins. */
   extensionFor(userId: number): string | undefined {
-    for (const [ext, id] of Object.entries(this.overrides)) if (id === userId) return ext;
+    for (const [ext, id] of Object.entries(this.configMap)) if (id === userId) return ext;
     for (const [ext, id] of this.fromPortal) if (id === userId) return ext;
     return undefined;
   }
 
   setOverrides(overrides: Record<string, number>): void {
-    this.overrides = overrides;
+    this.configMap = overrides;
   }
 
   get size(): number {
-    return new Set([...Object.keys(this.overrides), ...this.fromPortal.keys()]).size;
+    return new Set([...Object.keys(this.configMap), ...this.fromPortal.keys()]).size;
   }
 
-  /** Pages through user.get (50 per page). A failed refresh keeps the previous map. */
-  async refresh(client: BitrixClient): Promise<number> {
+  /** The portal's map, as loaded (or restored from the state store). */
+  setPortalMap(map: ReadonlyMap<string, number>): void {
+    this.fromPortal = new Map(map);
+  }
+
+  /** Pages through user.get (50 per page) and returns the portal's map; a failed load changes nothing. */
+  async load(client: Pick<BitrixClient, 'call'>): Promise<Map<string, number>> {
     const next = new Map<string, number>();
     for (let start = 0, page = 0; page < 200; page++) {
       const users = await client.call<PortalUser[]>('user.get', { FILTER: { ACTIVE: true }, start });
@@ -49,7 +59,6 @@ export class ExtensionDirectory implements UserDirectory {
       if (users.length < 50) break;
       start += 50;
     }
-    this.fromPortal = next;
-    return next.size;
+    return next;
   }
 }

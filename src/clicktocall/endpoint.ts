@@ -23,6 +23,8 @@ export interface EndpointConfig {
   http: HttpServerConfig & { host: string; port: number };
   clickToCall: ClickToCallConfig;
   bitrix: { applicationToken?: string | undefined; defaultUserId: number; crmCreate: { inbound: boolean } };
+  /** App mode: events carry the installed application's token and the portal's member_id (read per request). */
+  eventAuth?: { applicationToken: () => string | undefined; memberId: () => string | undefined } | undefined;
   ari?: { url: string; username: string; password: string } | undefined;
 }
 
@@ -81,7 +83,12 @@ export async function startEndpoint(cfg: EndpointConfig, parts: EndpointParts): 
   const healthAllow = createAddressMatcher(cfg.http.allow.length > 0 ? [...cfg.http.allow, '127.0.0.0/8', '::1'] : []);
   const route = createRouter({
     ...parts.extraRoutes,
-    [`POST ${cfg.http.eventsPath}`]: createEventsRoute({ applicationToken: cfg.bitrix.applicationToken, allow, service, logger: parts.logger }),
+    [`POST ${cfg.http.eventsPath}`]: createEventsRoute({
+      ...(cfg.eventAuth ? { applicationToken: cfg.eventAuth.applicationToken, memberId: cfg.eventAuth.memberId } : { applicationToken: cfg.bitrix.applicationToken }),
+      allow,
+      service,
+      logger: parts.logger,
+    }),
     'GET /healthz': restrictTo(healthAllow, createHealthRoute(parts.health)),
   });
   const server = await startHttpServer({

@@ -17,6 +17,8 @@ export const httpServerKeys = {
   allow: z.array(z.string().refine((s) => parseAllowEntry(s) !== undefined, 'must be an IP address or a CIDR prefix')).default([]),
   /** Where Bitrix24 posts ONEXTERNALCALLSTART / ONEXTERNALCALLBACKSTART. */
   eventsPath: z.string().regex(/^\/[A-Za-z0-9._~/-]{0,200}$/, 'must be an absolute path').default('/bitrix/events'),
+  /** App mode: the local application's install callback (ONAPPINSTALL) and the OAuth redirect of `auth`. */
+  installPath: z.string().regex(/^\/[A-Za-z0-9._~/-]{0,200}$/, 'must be an absolute path').default('/bitrix/install'),
   maxBodyBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
   headersTimeoutMs: z.number().int().min(100).default(10_000),
   requestTimeoutMs: z.number().int().min(100).default(15_000),

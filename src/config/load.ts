@@ -8,6 +8,7 @@ export const SECRET_ENV = {
   'asterisk.ari.password': 'B24BRIDGE_ARI_PASSWORD',
   'bitrix.webhookUrl': 'B24BRIDGE_WEBHOOK_URL',
   'bitrix.applicationToken': 'B24BRIDGE_APPLICATION_TOKEN',
+  'bitrix.app.clientSecret': 'B24BRIDGE_APP_CLIENT_SECRET',
   'crm.lookupToken': 'B24BRIDGE_LOOKUP_TOKEN',
 } as const;
 
@@ -40,8 +41,9 @@ export function parseConfig(doc: unknown, env: Env = {}): Config {
   const root = (doc ? structuredClone(doc) : {}) as Record<string, unknown>;
   for (const [path, name] of Object.entries(SECRET_ENV)) {
     const value = env[name];
-    // The ARI password only applies when an ari section exists: ARI is optional.
-    if (value && !(path.startsWith('asterisk.ari.') && !hasPath(root, 'asterisk.ari'))) setPath(root, path, value);
+    // The ARI password and the app's secret only apply when their section exists: both are optional.
+    const section = path.startsWith('asterisk.ari.') ? 'asterisk.ari' : path.startsWith('bitrix.app.') ? 'bitrix.app' : undefined;
+    if (value && !(section !== undefined && !hasPath(root, section))) setPath(root, path, value);
   }
   const result = configSchema.safeParse(root);
   if (!result.success) {

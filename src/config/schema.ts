@@ -81,10 +81,35 @@ const asteriskSchema = z.strictObject({
     .refine(isValidRegexWithOneGroup, 'must be a valid regular expression with exactly one capture group'),
 });
 
-const bitrixSchema = z.strictObject({
-  webhookUrl: z.url().refine((u) => URL.canParse(u) && /\/rest\/\d+\/[^/]+\/?$/.test(new URL(u).pathname), {
-    message: 'must look like https://PORTAL/rest/<user id>/<webhook code>/',
+const appSchema = z.strictObject({
+  /** The local application's client_id (`local.xxxx`), shown when it was created in Bitrix24. */
+  clientId: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'must be the application\'s client_id (e.g. local.65f0...)'),
+  clientSecret: nonEmpty,
+  /** https://example.bitrix24.ru: the portal the application is installed on (installs from others are refused). */
+  portalUrl: z.url().refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol) && new URL(u).pathname.replace(/\/+$/, '') === '', {
+    message: 'must be the portal address only, like https://example.bitrix24.ru',
   }),
+  /** The OAuth server; when set it wins over the install's server_endpoint (Russian portals use their regional one). */
+  oauthUrl: z.url().optional(),
+  /** offline: Bitrix24 keeps click-to-call events for the bridge to fetch (no inbound connection); online: it POSTs them to handlerUrl. */
+  events: z.enum(['offline', 'online']).default('offline'),
+  /** How often offline events are fetched: each fetch is a request from the shared 2/s budget. */
+  eventsPollMs: z.number().int().min(200).max(60_000).default(2_000),
+  /** online: the public URL that reaches this bridge's http.eventsPath (Bitrix24's servers POST there). */
+  handlerUrl: z.url().optional(),
+});
+
+const bitrixSchema = z.strictObject({
+  /** webhook: an inbound webhook (webhookUrl); app: a local server-side application with OAuth (bitrix.app). */
+  auth: z.strictObject({ mode: z.enum(['webhook', 'app']).default('webhook') }).prefault({}),
+  /** Required in webhook mode; unused in app mode. */
+  webhookUrl: z
+    .url()
+    .refine((u) => URL.canParse(u) && /\/rest\/\d+\/[^/]+\/?$/.test(new URL(u).pathname), {
+      message: 'must look like https://PORTAL/rest/<user id>/<webhook code>/',
+    })
+    .optional(),
+  app: appSchema.optional(),
   applicationToken: nonEmpty.optional(),
   defaultUserId: z.number().int().positive(),
   rateLimit: z
@@ -108,6 +133,9 @@ const bitrixSchema = z.strictObject({
   addToChat: z.boolean().default(true),
   /** Show cards to ringing agents at all (turn off to log calls only). */
   showCards: z.boolean().default(true),
+}).superRefine((b, ctx) => {
+  // Here, not on the whole config: reported even when another section has errors too.
+  for (const p of authProblems(b)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
 });
 
 const usersSchema = z.strictObject({
@@ -172,3 +200,17 @@ export const configSchema = z.strictObject({
 }));
 
 export type Config = z.infer<typeof configSchema>;
+export type AppConfig = z.infer<typeof appSchema>;
+interface BitrixKeys {
+  auth: { mode: 'webhook' | 'app' };
+  webhookUrl?: string | undefined;
+  app?: AppConfig | undefined;
+}
+
+/** Each mode needs its own keys: a webhook URL, or the application's (and a handler URL for online events). */
+function authProblems(b: BitrixKeys): Array<{ path: string[]; message: string }> {
+  if (b.auth.mode === 'webhook') return b.webhookUrl === undefined ? [{ path: ['webhookUrl'], message: 'is required when bitrix.auth.mode is webhook' }] : [];
+  if (b.app === undefined) return [{ path: ['app'], message: 'is required when bitrix.auth.mode is app (clientId, clientSecret, portalUrl)' }];
+  if (b.app.events === 'online' && b.app.handlerUrl === undefined) return [{ path: ['app', 'handlerUrl'], message: 'is required when bitrix.app.events is online' }];
+  return [];
+}

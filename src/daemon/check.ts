@@ -1,11 +1,10 @@
 import { constants, accessSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AmiConnection } from '../ami/connection.js';
-import { createBitrixClient, redactWebhookUrl } from '../bitrix/client.js';
-import { LeakyBucket } from '../bitrix/limiter.js';
 import { ConfigError, loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { checkRecordings } from '../recordings/check.js';
+import { checkPortal } from './check-portal.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -19,8 +18,8 @@ export async function runCheck(file: string, env: Env, print: (line: string) => 
     print(`FAIL config: ${err instanceof ConfigError ? err.message : String(err)}`);
     return false;
   }
-  const results = await Promise.all([checkAmi(config), checkPortal(config)]);
-  results.push(checkStateDir(config.state.dir));
+  const [ami, portal] = await Promise.all([checkAmi(config), checkPortal(config)]);
+  const results = [ami, ...portal, checkStateDir(config.state.dir)];
   if (config.recordings.enabled) results.push(...(await checkRecordings(config.recordings, config.asterisk.ari, { stateDir: config.state.dir })));
   for (const r of results) print(r.line);
   return results.every((r) => r.ok);
@@ -38,19 +37,6 @@ async function checkAmi(config: Config): Promise<{ ok: boolean; line: string }> 
   } catch (err) {
     await ami.close().catch(() => undefined);
     return { ok: false, line: `FAIL ami: ${a.host}:${a.port} as ${a.username}: ${(err as Error).message}` };
-  }
-}
-
-async function checkPortal(config: Config): Promise<{ ok: boolean; line: string }> {
-  const client = createBitrixClient({ webhookUrl: config.bitrix.webhookUrl, timeoutMs: 10_000, limiter: new LeakyBucket({ perSecond: 2, burst: 50 }) });
-  const where = redactWebhookUrl(config.bitrix.webhookUrl);
-  try {
-    const scopes = await client.call<string[]>('scope');
-    const missing = ['telephony', 'crm', 'user'].filter((s) => !scopes.includes(s));
-    if (missing.length > 0) return { ok: false, line: `FAIL portal: ${where} answers but the webhook lacks scopes: ${missing.join(', ')}` };
-    return { ok: true, line: `PASS portal: ${where} answers; scopes ${scopes.join(', ')}` };
-  } catch (err) {
-    return { ok: false, line: `FAIL portal: ${where}: ${(err as Error).message}` };
   }
 }
 

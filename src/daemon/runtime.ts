@@ -49,9 +49,15 @@ export class Runtime {
   private readonly variables: ReadonlySet<string>;
   /** A child logger per call in flight: every line about a call carries its linkedid. Dropped when it ends. */
   private readonly callLogs = new Map<string, Logger>();
+  private readonly listeners: Array<(effect: Effect) => void> = [];
 
   constructor(private readonly opts: RuntimeOptions) {
     this.variables = new Set(opts.recordingVariables ?? []);
+  }
+
+  /** Parts built after the runtime (click-to-call) follow its effects here; they see every effect, as onEffect. */
+  subscribe(listener: (effect: Effect) => void): void {
+    this.listeners.push(listener);
   }
 
   handleAmiEvent(msg: AmiMessage): void {
@@ -95,6 +101,7 @@ export class Runtime {
   private perform(effect: Effect): void {
     const { outbox, logger, commands } = this.opts;
     this.opts.onEffect?.(effect);
+    for (const listener of this.listeners) listener(effect);
     if (this.opts.admit && !this.opts.admit(effect)) return;
     switch (effect.type) {
       case 'register':

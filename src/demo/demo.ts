@@ -12,6 +12,7 @@ import type { AmiSimulator } from '../sim/ami-simulator.js';
 import type { BitrixEmulator } from '../sim/bitrix-emulator.js';
 import { describeCommand } from './describe.js';
 import { recordedQueueState } from './queue-state.js';
+import { runAuth } from '../app/auth-command.js';
 
 /**
  * `asterisk-b24-bridge demo`: the real daemon against the built-in AMI simulator (replaying real Asterisk 22
@@ -24,7 +25,14 @@ export interface DemoOptions {
   print: (line: string) => void;
   /** Where the bundled traces live (default: the package's test/fixtures/ami). */
   traceDir?: string;
+  /**
+   * app: the portal refuses webhooks for telephony; the bridge is a local application authorised with `auth --code`
+   * and gets click-to-call as offline events (no inbound connection at all).
+   */
+  auth?: 'webhook' | 'app';
 }
+
+const DEMO_APP = { clientId: 'local.demo0000000000.00000000', clientSecret: 'demo-client-secret' };
 
 export interface DemoResult {
   requests: number;
@@ -36,11 +44,14 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const traceDir = opts.traceDir ?? fileURLToPath(new URL('../../test/fixtures/ami/', import.meta.url));
   const recordingDir = fileURLToPath(new URL('../../test/fixtures/recordings', import.meta.url));
   const names = opts.traces ?? TRACE_STORIES.map((s) => s.name);
-  const portal = await startBitrixEmulator({ users: DEMO_USERS, crm: DEMO_CRM });
+  const app = opts.auth === 'app';
+  const portal = await startBitrixEmulator({ users: DEMO_USERS, crm: DEMO_CRM, ...(app ? { app: DEMO_APP, refuseWebhookTelephony: true } : {}) });
   const pbx = await startAmiSimulator({ username: 'b24bridge', secret: 'demo-secret', queueState: recordedQueueState(traceDir) });
   const config = parseConfig({
     asterisk: { ami: { host: pbx.host, port: pbx.port, username: 'b24bridge', secret: 'demo-secret', eventFilter: true } },
-    bitrix: { webhookUrl: portal.webhookUrl, applicationToken: DEMO_TOKEN, defaultUserId: 1 },
+    bitrix: app
+      ? { auth: { mode: 'app' }, app: { ...DEMO_APP, portalUrl: portal.url, oauthUrl: portal.oauthUrl, events: 'offline', eventsPollMs: 500 }, defaultUserId: 1 }
+      : { webhookUrl: portal.webhookUrl, applicationToken: DEMO_TOKEN, defaultUserId: 1 },
     users: { extensions: {}, refreshIntervalSec: 3600 },
     state: { dir: mkdtempSync(join(tmpdir(), 'b24bridge-demo-')) },
     // The traces' recordings live in the package: map Asterisk's monitor dir there, as a mount would.
@@ -58,8 +69,15 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   });
   // Only errors: the transcript is the output (a missing demo recording is expected, not news).
   const logger = createLogger({ level: 'error', format: 'json' });
-  const bridge = await startBridge(config, { logger });
   const { print } = opts;
+  if (app) {
+    // What an admin does on a PBX behind NAT: `auth` prints the URL, the browser gives a code, `auth --code` takes it.
+    const code = await runAuth(config, { code: portal.authorizationCode() }, () => undefined);
+    if (code !== 0) throw new Error('the demo could not authorise its application');
+    print('App mode: this portal refuses webhooks for telephony; the bridge is a local application, authorised with');
+    print('`auth --code` (nothing reaches the bridge from Bitrix24), and fetches click-to-call as offline events.\n');
+  }
+  const bridge = await startBridge(config, { logger });
   print(`Bitrix24 emulator: ${portal.url}   AMI simulator: ${pbx.host}:${pbx.port}   replay speed x${opts.speed}`);
   print(`User map from user.get (UF_PHONE_INNER -> user id): ${DEMO_USERS.filter((u) => u.UF_PHONE_INNER).map((u) => `${u.UF_PHONE_INNER}->${u.ID}`).join(" ")}\n`);
   let calls = 0;
@@ -70,11 +88,15 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       const commandsBefore = portal.commands.length;
       const actionsBefore = pbx.received.length;
       print(`== ${name}: ${story?.story ?? ''}`);
-      if (name === CLICK_FROM_BITRIX24) await clickFromBitrix24(portal, pbx, bridge.endpoint.server.port, traceDir, opts.speed, print);
+      if (name === CLICK_FROM_BITRIX24 && app) await offlineClick(portal, pbx, traceDir, opts.speed, print);
+      else if (name === CLICK_FROM_BITRIX24) await clickFromBitrix24(portal, pbx, bridge.endpoint.server.port, traceDir, opts.speed, print);
       else await pbx.replay(readFileSync(`${traceDir}${name}.ami`), { speed: opts.speed });
       await bridge.outbox.drain(15_000);
       // The batch envelopes themselves are not shown: each command inside them is.
-      const cmds = portal.commands.slice(commandsBefore).filter((c) => c.method !== 'batch');
+      // Offline-event polls (app mode) run all along: counted, not listed.
+      const all = portal.commands.slice(commandsBefore).filter((c) => c.method !== 'batch');
+      const polls = all.filter((c) => c.method.startsWith('event.offline.')).length;
+      const cmds = all.filter((c) => !c.method.startsWith('event.offline.'));
       const t0 = cmds[0]?.at ?? 0;
       for (const c of cmds) print(`   +${((c.at - t0) / 1000).toFixed(3)}s ${describeCommand(c)}`);
       calls += cmds.filter((c) => c.method === 'telephony.externalcall.finish' && c.ok).length;
@@ -85,7 +107,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
           print(`   PBX <- ${String(a['Action'])} Queue=${String(a['Queue'])} Interface=${String(a['Interface'])} ${a['Action'] === 'QueuePause' ? `Paused=${String(a['Paused'])}` : `Penalty=${String(a['Penalty'])}`}`);
         }
       }
-      print(`   portal: ${portal.requests.length - requestsBefore} HTTP request(s), ${cmds.length} command(s)\n`);
+      print(`   portal: ${portal.requests.length - requestsBefore} HTTP request(s), ${cmds.length} command(s)${polls > 0 ? ` (and ${polls} offline-event poll(s))` : ''}\n`);
     }
   } finally {
     await bridge.stop(5000);
@@ -107,6 +129,17 @@ async function clickFromBitrix24(portal: BitrixEmulator, pbx: AmiSimulator, port
   const callId = await portal.sendEvent(`http://127.0.0.1:${port}/bitrix/events`, 'ONEXTERNALCALLSTART', { USER_ID: 11, PHONE_NUMBER: '555-98-76' }, { applicationToken: DEMO_TOKEN });
   const originate = await pbx.waitForAction('Originate', (a) => typeof a['ChannelId'] === 'string', 10_000);
   print(`   portal -> daemon: ONEXTERNALCALLSTART USER_ID=11 PHONE_NUMBER=555-98-76 CALL_ID=${String(callId)} (already registered by Bitrix24)`);
+  print(`   PBX <- Originate Channel=${String(originate['Channel'])} Context=${String(originate['Context'])} Exten=${String(originate['Exten'])} ChannelId=${String(originate['ChannelId'])}`);
+  const trace = readFileSync(`${traceDir}click_to_call.ami`, 'latin1').replaceAll('c2c-agent-leg-001', String(originate['ChannelId']));
+  await pbx.replay(Buffer.from(trace, 'latin1'), { speed });
+}
+
+/** The same click in app mode: Bitrix24 keeps it as an offline event; the daemon fetches it, nothing is posted to it. */
+async function offlineClick(portal: BitrixEmulator, pbx: AmiSimulator, traceDir: string, speed: number, print: (l: string) => void): Promise<void> {
+  const click = await portal.clickToCall({ userId: 11, phoneNumber: '555-98-76' });
+  print(`   portal: user 11 clicks 555-98-76; CALL_ID=${String(click.callId)} kept as an offline event for the application`);
+  const originate = await pbx.waitForAction('Originate', (a) => typeof a['ChannelId'] === 'string', 10_000);
+  print('   daemon -> portal: event.offline.get (fetched, not pushed: no inbound connection), then event.offline.clear');
   print(`   PBX <- Originate Channel=${String(originate['Channel'])} Context=${String(originate['Context'])} Exten=${String(originate['Exten'])} ChannelId=${String(originate['ChannelId'])}`);
   const trace = readFileSync(`${traceDir}click_to_call.ami`, 'latin1').replaceAll('c2c-agent-leg-001', String(originate['ChannelId']));
   await pbx.replay(Buffer.from(trace, 'latin1'), { speed });

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 
@@ -37,7 +37,10 @@ export function openStateDb(dir: string, file = 'bridge.db'): StateDb {
   let db: StateDb;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o750 });
-    db = new Database(join(dir, file));
+    const path = join(dir, file);
+    db = new Database(path);
+    // Call data and the application's OAuth tokens: the service's own user only, whatever the umask.
+    chmodSync(path, 0o600);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 2000');

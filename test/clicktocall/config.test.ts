@@ -13,6 +13,7 @@ describe('HTTP and click-to-call configuration', () => {
       port: 8090,
       allow: [],
       eventsPath: '/bitrix/events',
+      installPath: '/bitrix/install',
       maxBodyBytes: 65536,
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 15_000,

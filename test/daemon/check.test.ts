@@ -43,6 +43,7 @@ describe('the check command', () => {
       expect.stringMatching(/^PASS config: /),
       expect.stringMatching(/^PASS ami: logged in to 127\.0\.0\.1:\d+ as b24bridge/),
       expect.stringMatching(/^PASS portal: http:\/\/127\.0\.0\.1:\d+\/rest\/1\/\*\*\*\/ answers; scopes .*telephony/),
+      'PASS telephony: the portal accepts this webhook for telephony.externalcall.register/finish',
       expect.stringMatching(/^PASS state: .* does not exist yet; .* lets it be created/),
     ]);
     expect(r.output).not.toContain(SECRET);

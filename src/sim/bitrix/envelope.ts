@@ -47,13 +47,29 @@ export interface TimeInfo {
 /** System errors with fixed wire texts (§2.3). */
 export const systemErrors = {
   invalidCredentials: () => new RestError(401, 'INVALID_CREDENTIALS', 'Invalid request credentials'),
-  insufficientScope: () =>
+  /** The text names the credential: "webhook token" (apauth) or "access token" (rest/lib/oauth/auth.php). */
+  insufficientScope: (by: 'webhook' | 'app' = 'webhook') =>
     new RestError(
       401,
       'insufficient_scope',
-      'The request requires higher privileges than provided by the webhook token',
+      `The request requires higher privileges than provided by the ${by === 'app' ? 'access' : 'webhook'} token`,
     ),
   authorizationError: () => new RestError(401, 'authorization_error', 'Unable to authorize user'),
+  // Application (OAuth) auth, source rest/lib/oauth/auth.php and CRestUtil::checkAuth; OAuthException is 401.
+  noAuthFound: () => new RestError(401, 'NO_AUTH_FOUND', 'Wrong authorization data'),
+  /** Passed through from the authorization server; text as in the oauth2-php lineage (best guess). */
+  invalidToken: () => new RestError(401, 'invalid_token', 'The access token provided is invalid.'),
+  expiredToken: () => new RestError(401, 'expired_token', 'The access token provided has expired'),
+  applicationNotFound: () => new RestError(401, 'APPLICATION_NOT_FOUND', 'Application not found'),
+  /** rest/lib/authtypeexception.php. */
+  wrongAuthType: () => new RestError(403, 'WRONG_AUTH_TYPE', 'Current authorization type is denied for this method'),
+  /** rest/lib/licenseexception.php: MESSAGE, a space, then what is missing. */
+  wrongLicense: (what: string) =>
+    new RestError(403, 'WRONG_LICENSE', `This feature is not enabled for the current license: ${what}`),
+  /** rest/lib/Exceptions/ArgumentException.php: the argument name is appended to the body. */
+  argument: (message: string, argument: string) => new RestError(400, 'ERROR_ARGUMENT', message, { argument }),
+  argumentNull: (argument: string) =>
+    new RestError(400, 'ERROR_ARGUMENT', `Argument '${argument}' is null or empty`, { argument }),
   methodNotFound: () => new RestError(404, 'ERROR_METHOD_NOT_FOUND', 'Method not found!'),
   queryLimitExceeded: () => new RestError(503, 'QUERY_LIMIT_EXCEEDED', 'Too many requests'),
   batchMethodNotAllowed: () =>

@@ -30,6 +30,8 @@ export interface InternalRegisterInput {
   crmEntityId?: number | string;
   type?: number;
   show?: boolean;
+  /** REST_APP_ID of the outgoing line: null for an outgoing webhook, the app's id for an app. */
+  restAppId?: number | null;
 }
 
 export interface EventDeps {
@@ -54,6 +56,7 @@ export function registerInternal(deps: Pick<EventDeps, 'ctx'>, input: InternalRe
       // startCall passes no SHOW: the browser that clicked shows the card itself.
       show: input.show ?? false,
       via: 'internal',
+      restAppId: input.restAppId ?? null,
     },
     deps.ctx,
   );
@@ -116,24 +119,28 @@ export async function sendEvent(
   const body = buildQuery(payload);
   const record: EventRecord = { at: now, event, targetUrl, body };
   deps.events.push(record);
+  await postEvent(record, options.timeoutMs);
+  return callId;
+}
+
+/** One POST of a form-encoded event; the outcome goes on the record. No retries: the queue drops a failure (§3). */
+export async function postEvent(record: EventRecord, timeoutMs = 10_000): Promise<void> {
   try {
-    const response = await fetch(targetUrl, {
+    const response = await fetch(record.targetUrl, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body,
-      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+      body: record.body,
+      signal: AbortSignal.timeout(timeoutMs),
     });
     record.status = response.status;
     await response.arrayBuffer(); // the handler's answer is ignored
   } catch (err) {
-    // No retries: the queue logs and drops a failed delivery (§3).
     record.error = err instanceof Error ? err.message : String(err);
   }
-  return callId;
 }
 
 /** Rough stand-in for Bitrix's phone parser: digits with a leading +. */
-function toE164(phone: string): string {
+export function toE164(phone: string): string {
   const digits = stripLetters(phone).replace(/[^0-9]/g, '');
   return digits === '' ? '' : `+${digits}`;
 }

@@ -1,7 +1,12 @@
 /**
  * Fault injection: failed responses, a portal that is down (HTTP status,
- * connection reset, or a hang that never answers) and its recovery.
+ * connection reset, or a hang that never answers) and its recovery, and
+ * answers lost after the work was done (lost-answers.ts).
  */
+import { LostAnswers, type LoseAnswerOptions } from './lost-answers.js';
+import type { Params } from './php.js';
+
+export type { LoseAnswerOptions };
 
 export interface FailureSpec {
   status?: number;
@@ -23,6 +28,13 @@ export interface FaultControls {
   setUp(): void;
   /** Requests hang (no answer at all) for `ms` of emulator-clock time. */
   hangFor(ms: number): void;
+  /**
+   * Up to `n` qualifying REST requests (Infinity: until `clear`) are executed completely, then the connection is
+   * reset without an answer. Without options every REST request qualifies.
+   */
+  loseAnswers(n: number, options?: LoseAnswerOptions): void;
+  /** How many answers were lost so far. */
+  readonly lostAnswers: number;
 }
 
 export type FaultDecision =
@@ -38,8 +50,22 @@ export class Faults implements FaultControls {
   private readonly failures: Array<Required<FailureSpec>> = [];
   private readonly waiters = new Set<() => void>();
   private poll: NodeJS.Timeout | undefined;
+  private readonly lost = new LostAnswers();
 
   constructor(private readonly clock: () => number) {}
+
+  loseAnswers(n: number, options?: LoseAnswerOptions): void {
+    this.lost.add(n, options);
+  }
+
+  get lostAnswers(): number {
+    return this.lost.lost;
+  }
+
+  /** After execution: whether to reset instead of answering. */
+  loseAnswer(method: string, params: Params): boolean {
+    return this.lost.take(method, params);
+  }
 
   failNext(n: number, spec: FailureSpec = {}): void {
     const full: Required<FailureSpec> = {
@@ -93,11 +119,13 @@ export class Faults implements FaultControls {
 
   clear(): void {
     this.failures.length = 0;
+    this.lost.clear();
     this.setUp();
   }
 
   dispose(): void {
     this.failures.length = 0;
+    this.lost.clear();
     this.down = null;
     this.releaseAll();
   }

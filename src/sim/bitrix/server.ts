@@ -1,13 +1,18 @@
 /**
- * The HTTP front: faults, routing `/rest/{uid}/{code}/{method}[.json][/]`,
- * leaky bucket, webhook auth, body parsing, dispatch and the envelopes (§1–§3).
+ * The portal's HTTP front: faults, routing (`/rest/{uid}/{code}/{method}` for the inbound webhook,
+ * `/rest/{method}` for the application, `/oauth/authorize/`), leaky bucket, auth, body parsing,
+ * dispatch, lost answers and the envelopes (§1–§3).
  */
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Dispatcher } from './dispatch.js';
+import type { AuthorizeAnswer } from './app/authorize.js';
+import { authenticateApp, withoutAuthParams, type AuthOutcome } from './auth.js';
+import type { CallerAuth, Dispatcher } from './dispatch.js';
 import { RestError, successBody, systemErrors, timeInfo } from './envelope.js';
 import type { Faults } from './faults.js';
 import type { LeakyBucket } from './leaky-bucket.js';
+import type { PortalApp } from './app/portal-app.js';
 import { requestParams } from './request-params.js';
+import type { EmulatorState } from './state.js';
 import type { RequestRecord } from './types.js';
 
 export interface ServerDeps {
@@ -20,12 +25,25 @@ export interface ServerDeps {
   bucket: LeakyBucket;
   dispatcher: Dispatcher;
   requests: RequestRecord[];
+  state: EmulatorState;
+  app: PortalApp | null;
+  /** The inbound webhook's caller identity. */
+  webhookAuth: () => CallerAuth;
+  /** The `/oauth/authorize/` page. */
+  authorize: (query: URLSearchParams) => AuthorizeAnswer;
   /** authorization_error when the webhook owner is seeded as inactive. */
   ownerInactive: () => boolean;
   isClosing: () => boolean;
 }
 
-const ROUTE = /^\/rest\/([^/]+)\/([^/]+)\/([^/]+?)(?:\.json)?\/?$/;
+export type Route =
+  | { kind: 'webhook'; uid: string; code: string; method: string }
+  | { kind: 'app'; method: string }
+  | { kind: 'authorize' };
+
+const WEBHOOK_ROUTE = /^\/rest\/([^/]+)\/([^/]+)\/([^/]+?)(?:\.json)?\/?$/;
+const APP_ROUTE = /^\/rest\/([^/]+?)(?:\.json)?\/?$/;
+const AUTHORIZE_ROUTE = /^\/oauth\/authorize\/?$/;
 
 const HEADERS = {
   'Content-Type': 'application/json; charset=utf-8',
@@ -34,16 +52,20 @@ const HEADERS = {
   'X-Content-Type-Options': 'nosniff',
 };
 
-export function parseRoute(pathname: string): { uid: string; code: string; method: string } | null {
-  const m = ROUTE.exec(pathname);
-  if (!m) return null;
-  let method = m[3] ?? '';
+function decodeMethod(raw: string): string {
   try {
-    method = decodeURIComponent(method);
+    return decodeURIComponent(raw).toLowerCase();
   } catch {
-    // keep the raw segment; it simply will not name a method
+    return raw.toLowerCase(); // the raw segment simply will not name a method
   }
-  return { uid: m[1] ?? '', code: m[2] ?? '', method: method.toLowerCase() };
+}
+
+export function parseRoute(pathname: string): Route | null {
+  const hook = WEBHOOK_ROUTE.exec(pathname);
+  if (hook) return { kind: 'webhook', uid: hook[1] ?? '', code: hook[2] ?? '', method: decodeMethod(hook[3] ?? '') };
+  const app = APP_ROUTE.exec(pathname);
+  if (app) return { kind: 'app', method: decodeMethod(app[1] ?? '') };
+  return AUTHORIZE_ROUTE.test(pathname) ? { kind: 'authorize' } : null;
 }
 
 export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -57,10 +79,11 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
     at: deps.clock(),
     method: req.method ?? 'GET',
     path: url.pathname,
-    restMethod: route?.method ?? null,
+    restMethod: route && route.kind !== 'authorize' ? route.method : null,
     params: {},
     status: 0,
     response: undefined,
+    auth: null,
   };
   deps.requests.push(record);
 
@@ -85,18 +108,43 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
     return send(res, record, fault.status, html, 'text/html');
   }
   if (fault?.kind === 'fail') return send(res, record, fault.status, fault.body);
+  if (route?.kind === 'authorize') return sendAuthorize(res, record, deps.authorize(url.searchParams));
   if (!route) return sendError(res, record, systemErrors.methodNotFound());
-  // The cloud gateway counts every HTTP request, a batch being one (§3).
+  // The cloud gateway counts every HTTP request, a batch being one (§3); webhooks and the app share the bucket.
   if (!deps.bucket.tryTake()) return sendError(res, record, systemErrors.queryLimitExceeded());
-  if (route.uid !== String(deps.userId) || route.code !== deps.webhookCode) {
-    return sendError(res, record, systemErrors.invalidCredentials());
-  }
-  if (deps.ownerInactive()) return sendError(res, record, systemErrors.authorizationError());
 
-  const outcome = await deps.dispatcher.call(route.method, params, false, files);
+  const outcome = route.kind === 'webhook' ? webhookOutcome(deps, route) : authenticateApp(deps.app, deps.state, req.headers, params);
+  record.auth = outcome.record;
+  if (route.kind === 'app') record.params = withoutAuthParams(params);
   if (!outcome.ok) return sendError(res, record, outcome.error);
+
+  const result = await deps.dispatcher.call(route.method, record.params, false, outcome.auth, files);
+  if (deps.faults.loseAnswer(route.method, record.params)) {
+    record.answerLost = true;
+    record.response = result.ok ? result.reply.result : result.error.body();
+    return void req.socket.resetAndDestroy();
+  }
+  if (!result.ok) return sendError(res, record, result.error);
   const time = timeInfo(record.at, deps.clock(), deps.offsetMinutes);
-  return send(res, record, 200, successBody(outcome.reply, time));
+  return send(res, record, 200, successBody(result.reply, time));
+}
+
+function webhookOutcome(deps: ServerDeps, route: { uid: string; code: string }): AuthOutcome {
+  const record = { type: 'webhook' } as const;
+  if (route.uid !== String(deps.userId) || route.code !== deps.webhookCode) {
+    return { ok: false, error: systemErrors.invalidCredentials(), record };
+  }
+  if (deps.ownerInactive()) return { ok: false, error: systemErrors.authorizationError(), record };
+  return { ok: true, auth: deps.webhookAuth(), record };
+}
+
+function sendAuthorize(res: ServerResponse, record: RequestRecord, answer: AuthorizeAnswer): void {
+  record.status = answer.status;
+  record.response = answer.location ?? answer.html;
+  if (res.destroyed) return;
+  const headers: Record<string, string> = { 'Content-Type': 'text/html; charset=utf-8' };
+  if (answer.location) headers.Location = answer.location;
+  res.writeHead(answer.status, headers).end(answer.html ?? '');
 }
 
 function sendError(res: ServerResponse, record: RequestRecord, error: RestError): void {
@@ -113,7 +161,7 @@ function send(res: ServerResponse, record: RequestRecord, status: number, body: 
 }
 
 /** Whole body, or null when it exceeds `max` bytes (the excess is drained and dropped). */
-function readBody(req: IncomingMessage, max: number): Promise<Buffer | null> {
+export function readBody(req: IncomingMessage, max: number): Promise<Buffer | null> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;

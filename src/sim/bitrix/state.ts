@@ -50,6 +50,8 @@ export interface LineRow {
   number: string;
   name: string | null;
   crmAutoCreate: 'Y' | 'N';
+  /** Lines belong to the caller (REST_APP_ID): null for the webhook, the app's id for the app. */
+  restAppId: number | null;
 }
 
 type Counter = 'lead' | 'statistic' | 'file' | 'activity' | 'line' | 'notify' | 'task' | 'comment';
@@ -149,12 +151,16 @@ export class EmulatorState {
     return typeof callId === 'string' ? this.statistics.find((r) => r.CALL_ID === callId) : undefined;
   }
 
-  lineByNumber(number: string): LineRow | undefined {
-    return [...this.lines.values()].find((l) => l.number === number);
+  lineByNumber(number: string, restAppId: number | null = null): LineRow | undefined {
+    return [...this.lines.values()].find((l) => l.number === number && l.restAppId === restAppId);
   }
 
-  addLine(number: string, name: string | null, crmAutoCreate: 'Y' | 'N'): LineRow {
-    const line = { id: this.nextId('line'), number, name, crmAutoCreate };
+  linesOf(restAppId: number | null): LineRow[] {
+    return [...this.lines.values()].filter((l) => l.restAppId === restAppId);
+  }
+
+  addLine(number: string, name: string | null, crmAutoCreate: 'Y' | 'N', restAppId: number | null = null): LineRow {
+    const line = { id: this.nextId('line'), number, name, crmAutoCreate, restAppId };
     this.lines.set(line.id, line);
     return line;
   }

@@ -71,7 +71,52 @@ export interface EmulatorOptions {
   maxBodyBytes?: number;
   /** auth[member_id] in events. Default a fixed 32-hex string. */
   memberId?: string;
+  /** The portal's host name in auth[domain] and the authorize redirect. Default the emulator's host:port. */
+  domain?: string;
+  /** A local application is installed: OAuth server, app auth on /rest/{method}, events. Absent = webhook only. */
+  app?: AppOptions;
+  /** Refuse inbound webhooks for register/finish/externalLine.* with 403 WRONG_AUTH_TYPE (documented 2026 rule). */
+  refuseWebhookTelephony?: boolean;
+  /** Plan feature rest_offline_extended (event.offline.get with clear=0). Default true. */
+  offlineExtended?: boolean;
+  /** Port of the separate authorization server (0 = random). Default 0. */
+  oauthPort?: number;
 }
+
+export interface AppOptions {
+  clientId: string;
+  clientSecret: string;
+  /** Default 3600. */
+  accessTokenTtlSec?: number;
+  /** Default 180 days. */
+  refreshTokenTtlSec?: number;
+  /** Scopes in the app's card. Default the emulator's `scopes`. */
+  scopes?: string[];
+  /** The app's handler path: where the authorize page redirects with `code`. */
+  handlerUrl?: string;
+  /** Whether an access token keeps working until its expiry after its refresh token was used. Default true. */
+  oldAccessTokenValidAfterRefresh?: boolean;
+  /** The installing administrator; tokens are issued for this user. Default the `userId` option. */
+  userId?: number;
+  /** rest/lib/handlerhelper.php: the handler's host must contain a dot. Default false (tests use 127.0.0.1). */
+  handlerHostNeedsDot?: boolean;
+  /** REST_APP_NAME in statistics. Default 'Asterisk bridge'. */
+  name?: string;
+  /** data[VERSION] of ONAPPINSTALL. Default '1'. */
+  version?: string;
+}
+
+/** How a REST request authenticated (tokens are never stored here, only their issue order). */
+export type RequestAuth =
+  | { type: 'webhook' }
+  | {
+      type: 'app';
+      /** Issue order of the access token (see `oauth.serialOf`); null when unknown or absent. */
+      tokenSerial: number | null;
+      /** The token's refresh token had already been used: a newer pair existed. */
+      superseded: boolean;
+      outcome: 'ok' | 'missing' | 'invalid' | 'expired' | 'app-not-found' | 'user-inactive';
+    };
 
 /** Everything the HTTP server saw, in arrival order. */
 export interface RequestRecord {
@@ -80,10 +125,15 @@ export interface RequestRecord {
   path: string;
   /** Lowercased REST method, or null when the path is not a REST route. */
   restMethod: string | null;
+  /** Params as the method saw them: app auth parameters (auth, access_token, auth_connector) are removed. */
   params: Params;
   /** 0 when the connection was reset or dropped without an answer. */
   status: number;
   response: unknown;
+  /** Null for non-REST paths and requests refused before auth (faults, rate limit). */
+  auth: RequestAuth | null;
+  /** The request was executed, then the connection was reset instead of answering (`faults.loseAnswers`). */
+  answerLost?: boolean;
 }
 
 /** One executed REST method call (batch sub-commands included). */
@@ -95,6 +145,8 @@ export interface CommandRecord {
   result?: unknown;
   error?: ErrorBody;
   viaBatch: boolean;
+  /** Batch sub-commands run under the batch's auth. */
+  authType: 'webhook' | 'app';
 }
 
 export interface CreatedEntity {
@@ -125,6 +177,8 @@ export interface CallState {
   finishedBy: number | null;
   /** 'internal' = registered by Bitrix itself for click-to-call (§6.3). */
   registeredVia: 'rest' | 'internal';
+  /** REST_APP_ID: null for webhook registrations; part of the dedup key. */
+  restAppId: number | null;
 }
 
 export type StatisticRow = Record<string, unknown> & { CALL_ID: string; ID: number };

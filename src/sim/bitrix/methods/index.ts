@@ -1,5 +1,5 @@
-/** The method table: lowercased names (§1) → scope and handler. */
-import type { MethodDef } from '../dispatch.js';
+/** The method table: lowercased names (§1) → scope, handler and auth-type gate. */
+import type { AuthGate, MethodDef } from '../dispatch.js';
 import { batchMethod } from './batch.js';
 import {
   companyGetMethod,
@@ -18,6 +18,8 @@ import {
   serverTimeMethod,
   taskAddMethod,
 } from './misc.js';
+import { eventBindMethod, eventGetMethod, eventUnbindMethod } from './events.js';
+import { featureGetMethod, offlineClearMethod, offlineGetMethod, offlineListMethod } from './offline.js';
 import { hideMethod, showMethod } from './telephony-card.js';
 import { finishMethod } from './telephony-finish.js';
 import { lineAddMethod, lineDeleteMethod, lineGetMethod, lineUpdateMethod } from './telephony-lines.js';
@@ -31,23 +33,30 @@ const CRM = ['crm'];
 const USER = ['user', 'user_basic', 'user_brief'];
 
 export function methodTable(): Map<string, MethodDef> {
-  const table: Array<[string, string[] | null, MethodDef['handler']]> = [
+  const table: Array<[string, string[] | null, MethodDef['handler'], AuthGate?]> = [
     ['batch', null, batchMethod],
     ['profile', null, profileMethod],
     ['scope', null, scopeMethod],
     ['methods', null, methodsMethod],
     ['server.time', null, serverTimeMethod],
     ['app.info', null, appInfoMethod],
-    ['telephony.externalcall.register', TELEPHONY, registerMethod],
+    ['feature.get', null, featureGetMethod],
+    ['event.bind', null, eventBindMethod, 'app'],
+    ['event.unbind', null, eventUnbindMethod, 'app'],
+    ['event.get', null, eventGetMethod, 'app'],
+    ['event.offline.get', null, offlineGetMethod, 'app'],
+    ['event.offline.clear', null, offlineClearMethod, 'app'],
+    ['event.offline.list', null, offlineListMethod, 'app'],
+    ['telephony.externalcall.register', TELEPHONY, registerMethod, 'telephony'],
     ['telephony.externalcall.show', TELEPHONY, showMethod],
     ['telephony.externalcall.hide', TELEPHONY, hideMethod],
-    ['telephony.externalcall.finish', TELEPHONY, finishMethod],
+    ['telephony.externalcall.finish', TELEPHONY, finishMethod, 'telephony'],
     ['telephony.externalcall.attachrecord', TELEPHONY, attachRecordMethod],
     ['telephony.externalcall.searchcrmentities', TELEPHONY, searchCrmEntitiesMethod],
-    ['telephony.externalline.add', TELEPHONY, lineAddMethod],
-    ['telephony.externalline.update', TELEPHONY, lineUpdateMethod],
-    ['telephony.externalline.delete', TELEPHONY, lineDeleteMethod],
-    ['telephony.externalline.get', TELEPHONY, lineGetMethod],
+    ['telephony.externalline.add', TELEPHONY, lineAddMethod, 'telephony'],
+    ['telephony.externalline.update', TELEPHONY, lineUpdateMethod, 'telephony'],
+    ['telephony.externalline.delete', TELEPHONY, lineDeleteMethod, 'telephony'],
+    ['telephony.externalline.get', TELEPHONY, lineGetMethod, 'telephony'],
     ['upload', TELEPHONY, uploadMethod],
     ['user.get', USER, userGetMethod],
     ['user.current', USER, userCurrentMethod],
@@ -60,5 +69,5 @@ export function methodTable(): Map<string, MethodDef> {
     ['im.notify', ['im'], imNotifyMethod],
     ['tasks.task.add', ['task'], taskAddMethod],
   ];
-  return new Map(table.map(([name, scopes, handler]) => [name, { scopes, handler }]));
+  return new Map(table.map(([name, scopes, handler, gate]) => [name, gate ? { scopes, handler, gate } : { scopes, handler }]));
 }

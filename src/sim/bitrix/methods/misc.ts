@@ -6,6 +6,7 @@
 import { RestError, isoWithOffset } from '../envelope.js';
 import type { MethodHandler } from '../dispatch.js';
 import { isPhpArray, phpInt, phpString, upperKeys } from '../php.js';
+import { isAdmin } from './events.js';
 
 const ALL_SCOPES = ['bizproc', 'calendar', 'crm', 'department', 'disk', 'im', 'imbot', 'imopenlines', 'lists',
   'log', 'placement', 'pull', 'sonet_group', 'task', 'telephony', 'user', 'user_basic', 'user_brief'];
@@ -65,7 +66,7 @@ export const profileMethod: MethodHandler = (_params, ctx) => {
   return {
     result: {
       ID: String(ctx.ownerId),
-      ADMIN: user?.admin ?? true,
+      ADMIN: user ? isAdmin(ctx) : true,
       NAME: user?.name ?? '',
       LAST_NAME: user?.lastName ?? '',
       PERSONAL_GENDER: '',
@@ -86,7 +87,26 @@ export const serverTimeMethod: MethodHandler = (_params, ctx) => ({
   result: isoWithOffset(ctx.clock(), ctx.offsetMinutes),
 });
 
-/** With a webhook app.info answers only SCOPE and LICENSE (§1). */
-export const appInfoMethod: MethodHandler = (_params, ctx) => ({
-  result: { SCOPE: [...ctx.scopes], LICENSE: 'en_project' },
-});
+/**
+ * With a webhook app.info answers only SCOPE and LICENSE (§1); with the app's token, the app's card
+ * (source rest/classes/general/rest_provider.php appInfo; a local app's CODE is its client_id here).
+ */
+export const appInfoMethod: MethodHandler = (_params, ctx) => {
+  if (ctx.auth.type === 'webhook' || !ctx.app) return { result: { SCOPE: [...ctx.scopes], LICENSE: 'en_project' } };
+  const { config } = ctx.app;
+  return {
+    result: {
+      ID: ctx.app.id,
+      CODE: config.clientId,
+      VERSION: phpInt(config.version),
+      STATUS: 'L',
+      INSTALLED: true,
+      PAYMENT_EXPIRED: 'N',
+      DAYS: null,
+      LANGUAGE_ID: 'en',
+      LICENSE: 'en_project',
+      LICENSE_TYPE: 'project',
+      LICENSE_FAMILY: 'project',
+    },
+  };
+};

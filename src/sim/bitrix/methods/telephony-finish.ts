@@ -42,9 +42,9 @@ export const finishMethod: MethodHandler = (params, ctx) => {
     // `?:` — "" and "0" fall back to the default; any other text is stored as is.
     CALL_FAILED_CODE: phpBool(statusCode) ? statusCode : duration > 0 ? '200' : '304',
     CALL_FAILED_REASON: phpString(params.FAILED_REASON),
-    // Webhook calls have no REST app (§5.3).
-    REST_APP_ID: null,
-    REST_APP_NAME: false,
+    // Webhook calls have no REST app (§5.3); the app's calls carry its id and name.
+    REST_APP_ID: call.restAppId,
+    REST_APP_NAME: call.restAppId === null ? false : (ctx.app?.config.name ?? false),
     CRM_ACTIVITY_ID: null,
     COMMENT: null,
     ID: 0,

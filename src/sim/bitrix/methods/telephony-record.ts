@@ -71,12 +71,18 @@ function requireFinished(ctx: MethodContext, callId: unknown): void {
   if (!ctx.state.statisticByCallId(callId)) throw ctx.fail(NOT_FINISHED);
 }
 
-/** Webhook form of CRestUtil::getSpecialUrl: token = scope|base64(query)|signature. */
+/**
+ * CRestUtil::getSpecialUrl: token = scope|base64(query)|signature; a webhook gets `{webhook}/upload/?token=`,
+ * the app `{portal}/rest/upload.json?auth={access token}&token=` (so the link dies with the token).
+ */
 function uploadUrl(ctx: MethodContext, callId: string): string {
   const query = Buffer.from(`callId=${phpUrlencode(callId)}&_=${randomInt(1, 2 ** 31 - 1)}`).toString('base64');
   const signed = `telephony|${query}`;
-  const token = `${signed}|${sign(signed, ctx.tokenSecret)}`;
-  return `${ctx.webhookBase}upload/?token=${encodeURIComponent(token)}`;
+  const token = encodeURIComponent(`${signed}|${sign(signed, ctx.tokenSecret)}`);
+  if (ctx.auth.type === 'app' && ctx.auth.accessToken !== null) {
+    return `${ctx.restBase}upload.json?auth=${encodeURIComponent(ctx.auth.accessToken)}&token=${token}`;
+  }
+  return `${ctx.webhookBase}upload/?token=${token}`;
 }
 
 function sign(value: string, secret: string): string {

@@ -41,6 +41,8 @@ export interface RegisterInput {
   crmEntityId?: unknown;
   show: boolean;
   via: CallState['registeredVia'];
+  /** The caller's REST_APP_ID (null = webhook): part of the dedup key, owner of auto-created lines. */
+  restAppId: number | null;
 }
 
 export const registerMethod: MethodHandler = (params, ctx) => {
@@ -76,6 +78,7 @@ export const registerMethod: MethodHandler = (params, ctx) => {
       // `isset ? (bool) : true` — "N" shows the card, "0" does not (§1).
       show: isset(params.SHOW) ? phpBool(params.SHOW) : true,
       via: 'rest',
+      restAppId: ctx.auth.appId,
     },
     ctx,
   );
@@ -94,7 +97,8 @@ export function registerCall(
 
   const lineNumber = isset(input.lineNumber) ? phpString(input.lineNumber).trim().slice(0, 50) : '';
   // Unknown LINE_NUMBERs are auto-created for the calling app (§5.6).
-  const line = lineNumber === '' ? undefined : (state.lineByNumber(lineNumber) ?? state.addLine(lineNumber, null, 'Y'));
+  const app = input.restAppId;
+  const line = lineNumber === '' ? undefined : (state.lineByNumber(lineNumber, app) ?? state.addLine(lineNumber, null, 'Y', app));
   const externalCallId = isset(input.externalCallId) ? phpString(input.externalCallId) : null;
   const internal = state.isPortalPhone(phone);
   const now = ctx.clock();
@@ -105,6 +109,7 @@ export function registerCall(
       c.userId === input.userId &&
       c.phone === phone &&
       c.type === input.type &&
+      c.restAppId === app &&
       c.startedAt > now - DEDUP_WINDOW_MS &&
       (line === undefined || c.lineNumber === line.number) &&
       (externalCallId === null || c.externalCallId === externalCallId),
@@ -140,6 +145,7 @@ export function registerCall(
     finished: false,
     finishedBy: null,
     registeredVia: input.via,
+    restAppId: app,
   };
   state.calls.set(call.callId, call);
 

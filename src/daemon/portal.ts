@@ -1,0 +1,51 @@
+import type { RestAuth } from '../bitrix/auth/rest-auth.js';
+import { webhookAuth } from '../bitrix/auth/webhook-auth.js';
+import { createBitrixClient, type BitrixClient, type RequestInfo } from '../bitrix/client.js';
+import { LeakyBucket } from '../bitrix/limiter.js';
+import type { Config } from '../config/schema.js';
+import type { Metrics } from '../obs/metrics.js';
+import type { Logger } from '../obs/logger.js';
+import { PortalHealth } from './portal-health.js';
+
+/**
+ * The daemon's one way to Bitrix24: the shared leaky bucket (every request to the portal takes a slot: outbox
+ * batches, user map, lookups, uploads, event polling), the REST client, and what every request says about the
+ * portal's health. An idle daemon still finds out that its portal went away, with one request a minute at most.
+ */
+
+export interface Portal {
+  client: BitrixClient;
+  bucket: LeakyBucket;
+  health: PortalHealth;
+  /** One light request when the portal has been idle for a minute (for /healthz); called by a timer. */
+  probeIfIdle(): void;
+}
+
+export const PORTAL_PROBE_IDLE_MS = 60_000;
+
+export function createPortal(config: Config, deps: { client?: BitrixClient; auth?: RestAuth; logger: Logger; metrics?: Metrics; clock: () => number }): Portal {
+  const health = new PortalHealth(deps.clock);
+  const bucket = new LeakyBucket({ perSecond: config.bitrix.rateLimit.perSecond, burst: config.bitrix.rateLimit.burst }, deps.clock);
+  const onRequest = (info: RequestInfo): void => {
+    health.observe(info);
+    deps.metrics?.onRequest(info);
+  };
+  const client =
+    deps.client ??
+    createBitrixClient({
+      // The schema requires webhookUrl in webhook mode; app mode passes its own auth.
+      auth: deps.auth ?? webhookAuth(config.bitrix.webhookUrl!),
+      timeoutMs: config.bitrix.timeoutMs,
+      limiter: bucket,
+      logger: deps.logger.child({ part: 'bitrix' }),
+      onRequest,
+    });
+  return {
+    client,
+    bucket,
+    health,
+    probeIfIdle() {
+      if (health.idleFor(PORTAL_PROBE_IDLE_MS)) client.call('server.time').catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import type { BitrixClient } from '../bitrix/client.js';
+import { retryDelay } from '../bitrix/retry-policy.js';
+import type { ExtensionDirectory } from '../bitrix/user-directory.js';
+import { kvGet, kvSet, type StateDb } from '../store/db.js';
+
+/**
+ * Keeps the extension -> Bitrix24 user map current: loaded from the portal (user.get, UF_PHONE_INNER) at start and
+ * every refreshIntervalSec. The last good map is kept in the state store, so a daemon that starts while the portal
+ * is down still attributes calls to the right agents; a first load that fails is retried soon, with backoff,
+ * rather than at the next refresh.
+ */
+
+export interface UserMapLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface UserMapSyncOptions {
+  directory: ExtensionDirectory;
+  client: Pick<BitrixClient, 'call'>;
+  db: StateDb | undefined;
+  logger: UserMapLogger;
+  clock: () => number;
+  /** 0: the config's users.extensions only; the portal is never asked. */
+  refreshIntervalSec: number;
+  /** First delay before a failed first load is tried again (doubles up to a minute). */
+  firstRetryMs?: number;
+  /** The map changed (loaded, refreshed, restored): the core is told. */
+  onChange: () => void;
+}
+
+const KEY = 'users.portalMap';
+
+interface SavedMap {
+  at: number;
+  extensions: Record<string, number>;
+}
+
+export class UserMapSync {
+  private loaded = false;
+  private failures = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private refreshTimer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(private readonly opts: UserMapSyncOptions) {}
+
+  /** Restores the saved map, then loads the portal's (awaited once, so the first calls find it). */
+  async start(): Promise<void> {
+    if (this.opts.refreshIntervalSec === 0) return;
+    const saved = this.opts.db ? kvGet<SavedMap>(this.opts.db, KEY) : undefined;
+    if (saved) {
+      this.opts.directory.setPortalMap(new Map(Object.entries(saved.extensions)));
+      this.opts.logger.info({ extensions: Object.keys(saved.extensions).length, savedAt: new Date(saved.at).toISOString() }, 'user map restored from the state store');
+      this.opts.onChange();
+    }
+    await this.refresh();
+    this.refreshTimer = setInterval(() => void this.refresh(), this.opts.refreshIntervalSec * 1000);
+    this.refreshTimer.unref();
+  }
+
+  /** SIGHUP: the config's overrides changed; the portal's map is asked again (unless the portal is not used). */
+  reload(overrides: Record<string, number>): void {
+    this.opts.directory.setOverrides(overrides);
+    this.opts.onChange();
+    if (this.opts.refreshIntervalSec > 0) void this.refresh();
+  }
+
+  stop(): void {
+    clearTimeout(this.retryTimer);
+    clearInterval(this.refreshTimer);
+  }
+
+  private async refresh(): Promise<void> {
+    clearTimeout(this.retryTimer);
+    try {
+      const map = await this.opts.directory.load(this.opts.client);
+      this.opts.directory.setPortalMap(map);
+      this.loaded = true;
+      this.failures = 0;
+      this.save(map);
+      this.opts.onChange();
+      this.opts.logger.info({ extensions: map.size }, 'user map loaded from Bitrix24 (UF_PHONE_INNER)');
+    } catch (err) {
+      if (this.loaded) {
+        this.opts.logger.warn({ err }, 'could not load users from Bitrix24; keeping the previous map');
+        return;
+      }
+      const retryInMs = retryDelay(++this.failures, { initialMs: this.opts.firstRetryMs ?? 5_000, maxMs: 60_000, random: Math.random });
+      this.opts.logger.warn({ err, retryInMs }, 'could not load users from Bitrix24; keeping the previous map');
+      this.retryTimer = setTimeout(() => void this.refresh(), retryInMs);
+      this.retryTimer.unref();
+    }
+  }
+
+  private save(map: ReadonlyMap<string, number>): void {
+    if (!this.opts.db) return;
+    try {
+      kvSet(this.opts.db, KEY, { at: this.opts.clock(), extensions: Object.fromEntries(map) } satisfies SavedMap, this.opts.clock());
+    } catch (err) {
+      // The map in memory is current; only a restart during a portal outage would miss this copy.
+      this.opts.logger.warn({ err }, 'could not save the user map in the state store');
+    }
+  }
+}
