@@ -1,5 +1,5 @@
 import type { BitrixClient } from '../bitrix/client.js';
-import { retryDelay } from '../bitrix/retry-policy.js';
+import { backoffDelay } from '../util/backoff.js';
 import type { ExtensionDirectory } from '../bitrix/user-directory.js';
 import { kvGet, kvSet, type StateDb } from '../store/db.js';
 
@@ -85,7 +85,7 @@ export class UserMapSync {
         this.opts.logger.warn({ err }, 'could not load users from Bitrix24; keeping the previous map');
         return;
       }
-      const retryInMs = retryDelay(++this.failures, { initialMs: this.opts.firstRetryMs ?? 5_000, maxMs: 60_000, random: Math.random });
+      const retryInMs = backoffDelay(++this.failures, { initialMs: this.opts.firstRetryMs ?? 5_000, maxMs: 60_000, jitter: 0.2 });
       this.opts.logger.warn({ err, retryInMs }, 'could not load users from Bitrix24; keeping the previous map');
       this.retryTimer = setTimeout(() => void this.refresh(), retryInMs);
       this.retryTimer.unref();
