@@ -19,7 +19,7 @@ describe('mayHaveExecuted', () => {
     ['no route', network('EHOSTUNREACH'), false],
     ['no application token yet (raised before sending)', new BitrixError({ kind: 'retryable', errorCode: 'AUTH_REQUIRED', code: 'not_installed', description: 'x', method: 'batch' }), false],
     ['anything unexpected', toBitrixError(new Error('boom')), true],
-  ])('%s: %s', (_name, err, expected) => {
+  ])('%s', (_name, err, expected) => {
     expect(mayHaveExecuted(err)).toBe(expected);
   });
 
