@@ -9,7 +9,7 @@ import { startBitrixEmulator, type BitrixEmulator } from '../../src/sim/bitrix-e
 import { batchMethods } from '../../src/sim/bitrix/lost-answers.js';
 import { silentLogger } from '../support/logger.js';
 import { removeTempDirs, tempDir } from '../support/tmp.js';
-import { asTrace, copied, replayEvents, shifted, stamp } from '../support/trace-replay.js';
+import { asTrace, copied, replayEvents, shifted, stamp, startingNow } from '../support/trace-replay.js';
 import { TRACE_USERS } from '../support/traces.js';
 import { waitFor } from '../support/wait.js';
 
@@ -43,13 +43,9 @@ const RATE = { perSecond: 20, burst: 100 };
  */
 function busyTrace(): string {
   const events: AmiMessage[] = [];
-  const t0 = Date.now() / 1000;
   for (let k = 0; k < COPIES; k++) {
-    for (const name of TRACES) {
-      const trace = replayEvents(name);
-      // Every trace starts at t0 + 2k s: copies and traces overlap like a busy queue.
-      events.push(...shifted(copied(trace, k), t0 - stamp(trace[0]) + 2 * k));
-    }
+    // Every trace starts now + 2k s: copies and traces overlap like a busy queue.
+    for (const name of TRACES) events.push(...shifted(startingNow(copied(replayEvents(name), k)), 2 * k));
   }
   return asTrace(events.sort((a, b) => stamp(a) - stamp(b)));
 }

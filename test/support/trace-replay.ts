@@ -41,3 +41,12 @@ export function copied(events: AmiMessage[], k: number): AmiMessage[] {
     return out;
   });
 }
+
+/**
+ * The events moved so the first one happens now: CALL_START_DATE is then today's, as on a live PBX (Bitrix24
+ * recognises a repeated register only within 30 minutes of it, and the outbox repeats one only then).
+ */
+export function startingNow(events: AmiMessage[]): AmiMessage[] {
+  const first = events.map(stamp).find(Number.isFinite);
+  return first === undefined ? events : shifted(events, Date.now() / 1000 - first);
+}
