@@ -30,7 +30,7 @@ function runtime(store: OutboxStore, level: string): Runtime {
   const logger = createLogger({ level, format: 'json', destination: pino.destination({ dest: '/dev/null', sync: true }) });
   const tracker = new CallTracker({
     classifier: new ChannelClassifier({ contexts: { inbound: ['incoming'], outbound: [], internal: ['agents'] }, extensionPattern: '^(?:PJSIP|SIP|IAX2|Local)/(\\d+)' }),
-    users: { userIdFor: (e) => extensions[e] },
+    users: extensions,
     defaultUserId: 1,
     crmCreate: { inbound: true, outbound: false },
     defaultLineNumber: '',

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_LIMITS } from '../../src/core/limits.js';
 import { normalize } from '../../src/core/normalize.js';
 import { kvSet, openStateDb } from '../../src/store/db.js';
 import { traceTracker } from '../../test/support/traces.js';
@@ -68,6 +69,32 @@ for (const active of [10, 100, 500]) {
     times.push(performance.now() - t);
   }
   process.stdout.write(`${String(active).padStart(6)} calls in progress (tombstones full): save ${median(times).toFixed(2)} ms per turn with effects\n`);
+}
+// At the tracking limits (src/core/limits.ts) a snapshot is as large as it can get, whatever the AMI sends: every
+// call in progress ringing seven members fills the channel limit (a flood of one-channel calls stays smaller).
+{
+  const full = traceTracker();
+  const members = ['101', '102', '103', '104', '105', '106', '107'];
+  for (let i = 0; i < DEFAULT_LIMITS.calls; i++) {
+    const c = newCall('support', members);
+    for (const m of [...callStart(c), ...c.members.map((mm) => agentCalled(c, mm))]) {
+      const input = normalize(m, Date.now());
+      if (input) full.handle(input);
+    }
+  }
+  const times: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < 20; i++) {
+    const t = performance.now();
+    const state = full.exportState();
+    bytes = JSON.stringify(state).length;
+    kvSet(db, 'core.snapshot', state, Date.now());
+    times.push(performance.now() - t);
+  }
+  process.stdout.write(
+    `at the limits (${full.activeCalls} calls, ${full.trackedChannels} channels): snapshot ${(bytes / 1024).toFixed(0)} KiB, ` +
+      `save ${median(times).toFixed(1)} ms on the event loop\n`,
+  );
 }
 db.close();
 rmSync(dir, { recursive: true, force: true });

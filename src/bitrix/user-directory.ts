@@ -1,5 +1,4 @@
 import type { BitrixClient } from './client.js';
-import type { UserDirectory } from '../core/tracker.js';
 
 interface PortalUser {
   ID: string | number;
@@ -11,7 +10,7 @@ interface PortalUser {
  * Extension -> Bitrix24 user id: Bitrix24's UF_PHONE_INNER, refreshed periodically, with the config's
  * users.extensions on top (they win: UF_PHONE_INNER is limited to 1-4 digits, contract §7).
  */
-export class ExtensionDirectory implements UserDirectory {
+export class ExtensionDirectory {
   private fromPortal = new Map<string, number>();
 
   constructor(private configMap: Record<string, number>) {}
@@ -30,6 +29,11 @@ export class ExtensionDirectory implements UserDirectory {
     for (const [ext, id] of Object.entries(this.configMap)) if (id === userId) return ext;
     for (const [ext, id] of this.fromPortal) if (id === userId) return ext;
     return undefined;
+  }
+
+  /** The whole map, the config's entries over the portal's: what the core gets as its `userMap` input. */
+  extensions(): Record<string, number> {
+    return { ...Object.fromEntries(this.fromPortal), ...this.overrides };
   }
 
   setOverrides(overrides: Record<string, number>): void {

@@ -1,57 +1,52 @@
 import type { Call } from './call.js';
-import type { Effect } from './effects.js';
+import { transition } from './call-table.js';
+import { closeCardsBeforeFinish } from './cards.js';
+import type { Core, Turn } from './core-state.js';
 import { finishStatus, talkSeconds } from './finish-policy.js';
+import { attribute, ensureRegistered } from './register.js';
 
-/** The Bitrix24 side of a call's life: its one register and its one finish. Pure builders over a Call. */
-export interface CallEndContext {
-  defaultUserId: number;
-  crmCreate: { inbound: boolean; outbound: boolean };
-  userIdFor(ext: string, out: Effect[]): number | undefined;
+/** The end of a call: it leaves the books, and Bitrix24 gets its one finish (and its recording, if any). */
+export function endCall(core: Core, turn: Turn, call: Call): void {
+  transition(call, 'ended', turn.kind);
+  forgetCall(core, call, true);
+  finishEffects(core, turn, call);
 }
 
-/** Emits the call's register once, just before the first effect that needs its CALL_ID. */
-export function ensureRegistered(ctx: CallEndContext, call: Call, preferredUserId: number | undefined, out: Effect[]): void {
-  if (call.registered || call.direction === undefined) return;
-  call.registered = true;
-  const placer = call.placingExt === undefined ? undefined : ctx.userIdFor(call.placingExt, out);
-  const known = call.phoneNumber !== '';
-  out.push({
-    type: 'register',
-    linkedid: call.linkedid,
-    userId: (call.direction === 'outbound' ? placer : preferredUserId) ?? ctx.defaultUserId,
-    // Anonymous callers are still logged; '0' keeps Bitrix24's number check happy and creates no lead.
-    phoneNumber: known ? call.phoneNumber : '0',
-    callType: call.direction === 'outbound' ? 1 : 2,
-    lineNumber: call.lineNumber,
-    startedAt: call.startedAt,
-    crmCreate: known && ctx.crmCreate[call.direction],
-  });
+/**
+ * Takes a call out of the books: its channels (those still carrying its Linkedid) and its consultations.
+ * `tombstone`: late events of its Linkedid are ignored from now on (it ended) rather than tracked again (dropped).
+ */
+export function forgetCall(core: Core, call: Call, tombstone: boolean): void {
+  core.consultations.forgetCall(call);
+  if (tombstone) core.calls.end(call.linkedid);
+  else core.calls.drop(call.linkedid);
+  for (const id of call.channels) if (core.channels.get(id)?.linkedid === call.linkedid) core.channels.delete(id);
 }
 
 /** hide (every open card but the finisher's), finish, the recording, and the summary of a call that is over. */
-export function finishEffects(ctx: CallEndContext, call: Call, at: number, out: Effect[]): void {
+function finishEffects(core: Core, turn: Turn, call: Call): void {
   if (call.direction === undefined) return;
   const talker = call.talkingExt ?? (call.direction === 'outbound' ? call.placingExt : undefined);
-  const userId = (talker === undefined ? undefined : ctx.userIdFor(talker, out)) ?? ctx.defaultUserId;
-  ensureRegistered(ctx, call, userId, out);
-  // finish hides only the finishing user's card: every other open card is hidden first.
-  const others = [...call.cards].filter((u) => u !== userId);
-  if (others.length > 0) out.push({ type: 'hide', linkedid: call.linkedid, userIds: others });
+  const finisher = attribute(core, turn, talker);
+  const userExt = finisher.userExt !== undefined ? { userExt: finisher.userExt } : {};
+  ensureRegistered(core, turn, call, undefined, talker);
+  closeCardsBeforeFinish(turn, call, finisher.userId);
   const status = finishStatus(call);
-  const durationSec = talkSeconds(call, at);
-  out.push({ type: 'finish', linkedid: call.linkedid, userId, durationSec, status });
-  if (call.recordingPath) out.push({ type: 'attachRecording', linkedid: call.linkedid, path: call.recordingPath, endedAt: at });
-  out.push({
+  const durationSec = talkSeconds(call, turn.at);
+  turn.out.push({ type: 'finish', linkedid: call.linkedid, userId: finisher.userId, ...userExt, durationSec, status });
+  if (call.recordingPath) turn.out.push({ type: 'attachRecording', linkedid: call.linkedid, path: call.recordingPath, endedAt: turn.at });
+  turn.out.push({
     type: 'callEnded',
     linkedid: call.linkedid,
     direction: call.direction,
     phoneNumber: call.phoneNumber,
     status,
-    userId,
+    userId: finisher.userId,
+    ...userExt,
     durationSec,
     ...(call.queue !== undefined ? { queue: call.queue } : {}),
     ...(call.queueJoinedAt !== undefined
-      ? { waitSec: Math.max(0, Math.round(((call.answeredAt ?? call.queueLeftAt ?? at) - call.queueJoinedAt) / 1000)) }
+      ? { waitSec: Math.max(0, Math.round(((call.answeredAt ?? call.queueLeftAt ?? turn.at) - call.queueJoinedAt) / 1000)) }
       : {}),
     rungExtensions: [...call.rungExtensions],
     answeredBy: [...call.talkedExts],

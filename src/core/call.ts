@@ -1,33 +1,7 @@
+import type { CallPhase } from './call-table.js';
 import type { FinishStatus } from './effects.js';
 
-/**
- * One physical call, keyed by Linkedid, and the table of phases it may move through.
- * tracking: seen, direction not known yet (or internal: never registered)
- * ringing:  inbound or outbound, nobody talking yet
- * talking:  an agent and the customer were bridged at least once
- * ended:    finished (kept only as a tombstone so late events cannot start it again)
- */
-export type CallPhase = 'tracking' | 'ringing' | 'talking' | 'ended';
-
-const ALLOWED: Record<CallPhase, readonly CallPhase[]> = {
-  tracking: ['ringing', 'ended'],
-  ringing: ['talking', 'ended'],
-  talking: ['ended'],
-  ended: [],
-};
-
-export class TransitionError extends Error {
-  constructor(readonly linkedid: string, readonly from: CallPhase, readonly to: CallPhase) {
-    super(`call ${linkedid}: ${from} -> ${to} is not allowed`);
-    this.name = 'TransitionError';
-  }
-}
-
-export function transition(call: Call, to: CallPhase): void {
-  if (call.phase === to) return;
-  if (!ALLOWED[call.phase].includes(to)) throw new TransitionError(call.linkedid, call.phase, to);
-  call.phase = to;
-}
+/** One physical call, keyed by Linkedid: what the core knows about it. Its phases are in call-table.ts. */
 
 export interface RingLeg {
   ext: string;

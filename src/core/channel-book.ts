@@ -1,3 +1,4 @@
+import { RecentIds } from './recent-ids.js';
 import type { ChannelJson } from './snapshot.js';
 
 /**
@@ -18,9 +19,11 @@ export const SNAPSHOT_TOMBSTONES = 2000;
 export class ChannelBook {
   private readonly channels = new Map<string, ChannelState>();
   private readonly bridges = new Map<string, Set<string>>();
-  private readonly hungUp = new Set<string>();
+  private readonly hungUp: RecentIds;
 
-  constructor(private readonly hungUpLimit: number) {}
+  constructor(hungUpLimit: number) {
+    this.hungUp = new RecentIds(hungUpLimit);
+  }
 
   get size(): number {
     return this.channels.size;
@@ -50,7 +53,7 @@ export class ChannelBook {
   hangUp(uniqueid: string): void {
     this.leaveBridge(uniqueid);
     this.channels.delete(uniqueid);
-    remember(this.hungUp, uniqueid, this.hungUpLimit);
+    this.hungUp.add(uniqueid);
   }
 
   /** Forgets a channel without marking it hung up (its call was dropped). */
@@ -82,7 +85,7 @@ export class ChannelBook {
 
   /** Only the latest hung-up ids travel: late snapshots come within seconds, not across a restart's gap. */
   exportState(): { channels: ChannelJson[]; hungUp: string[] } {
-    return { channels: [...this.channels.entries()].map(([uniqueid, c]) => ({ uniqueid, ...c })), hungUp: [...this.hungUp].slice(-SNAPSHOT_TOMBSTONES) };
+    return { channels: [...this.channels.entries()].map(([uniqueid, c]) => ({ uniqueid, ...c })), hungUp: this.hungUp.latest(SNAPSHOT_TOMBSTONES) };
   }
 
   importState(channels: ChannelJson[], hungUp: string[]): void {
@@ -96,10 +99,4 @@ export class ChannelBook {
     }
     for (const id of hungUp) this.hungUp.add(id);
   }
-}
-
-/** Adds to a bounded set; Sets iterate in insertion order, so the first entry is the oldest. */
-export function remember(set: Set<string>, id: string, limit: number): void {
-  set.add(id);
-  if (set.size > limit) set.delete(set.values().next().value as string);
 }

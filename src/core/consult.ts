@@ -1,6 +1,6 @@
 import type { Call } from './call.js';
-import { closeCardIfIdle, endRing, startRing, type CardContext } from './cards.js';
-import type { Effect } from './effects.js';
+import { closeCardIfIdle, endRing, startRing } from './cards.js';
+import type { Core, Turn } from './core-state.js';
 
 /**
  * Attended transfers. The transferring agent's consultation is a call of its own (a new channel from the agent's
@@ -23,27 +23,33 @@ export class Consultations {
   }
 
   /** The agent's consultation dials `ext`: its card shows while it rings. */
-  start(ctx: CardContext, call: Call, legId: string, ext: string, out: Effect[]): void {
+  start(core: Core, turn: Turn, call: Call, legId: string, ext: string): void {
     this.legs.set(legId, call.linkedid);
-    startRing(ctx, call, legId, ext, out);
+    startRing(core, turn, call, legId, ext);
   }
 
   /** ANSWER: the target now talks to the agent, the card stays open. Anything else: it closes. */
-  dialEnded(ctx: CardContext, call: Call, legId: string, status: string, out: Effect[]): void {
+  dialEnded(core: Core, turn: Turn, call: Call, legId: string, status: string): void {
     const leg = call.ringing.get(legId);
     if (!leg) return;
-    if (status !== 'ANSWER') return endRing(ctx, call, legId, false, out);
+    if (status !== 'ANSWER') return endRing(core, turn, call, legId, false);
     call.ringing.delete(legId);
     call.consults.set(legId, leg);
   }
 
   /** The leg hung up: a consultation that did not become the transfer closes the target's card. */
-  hungUp(ctx: CardContext, call: Call | undefined, legId: string, out: Effect[]): void {
+  hungUp(core: Core, turn: Turn, call: Call | undefined, legId: string): void {
     this.legs.delete(legId);
     const leg = call?.consults.get(legId);
     if (!call || !leg) return;
     call.consults.delete(legId);
-    closeCardIfIdle(ctx, call, leg.userId, out);
+    closeCardIfIdle(core, turn, call, leg.userId);
+  }
+
+  /** Whether one of the call's channels is a consultation leg of a customer's call (an agent consulting). */
+  involves(call: Call): boolean {
+    for (const id of call.channels) if (this.legs.has(id)) return true;
+    return false;
   }
 
   /** The call is over: its consultation legs route nowhere any more (the map holds only live consultations). */
@@ -60,6 +66,12 @@ export class Consultations {
       }
     }
   }
+}
+
+/** The customer call a consultation leg belongs to (its own events carry the consultation's Linkedid). */
+export function consultedCall(core: Core, legId: string): Call | undefined {
+  const linkedid = core.consultations.linkedidOf(legId);
+  return linkedid === undefined ? undefined : core.calls.get(linkedid);
 }
 
 /**

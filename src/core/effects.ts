@@ -5,10 +5,18 @@
 
 export type CallType = 1 | 2 | 4; // 1 outbound, 2 inbound, 4 callback (Bitrix24 TYPE)
 
+/**
+ * `userExt` on register, finish and callEnded: the core derived the user from this extension (an outbound call's
+ * placer, an inbound call's first ringing member, the agent who talked last), but the extension mapped to no user
+ * when the effect was made, so `userId` is the default user. The delivery layer resolves it again when it sends the
+ * command: a user map that arrives later (the portal was down) still attributes the call to its agent. Absent when
+ * `userId` is the extension's own user, or when no extension was involved (a missed call nobody's card showed).
+ */
 export interface RegisterCall {
   type: 'register';
   linkedid: string;
   userId: number;
+  userExt?: string;
   phoneNumber: string;
   callType: CallType;
   lineNumber: string;
@@ -35,6 +43,7 @@ export interface FinishCall {
   type: 'finish';
   linkedid: string;
   userId: number;
+  userExt?: string;
   durationSec: number;
   status: FinishStatus;
 }
@@ -59,6 +68,16 @@ export interface UnmappedExtension {
   ext: string;
 }
 
+/**
+ * The core tracked as many calls or channels as it may (limits.ts) and evicted the oldest idle ones during this
+ * input: how many. A broken or hostile AMI costs bounded memory; the runtime counts these and logs a streak once.
+ */
+export interface Evicted {
+  type: 'evicted';
+  calls: number;
+  channels: number;
+}
+
 /** A call broke the transition table: only that call is dropped, reported once. */
 export interface CallPoisoned {
   type: 'callPoisoned';
@@ -74,6 +93,7 @@ export interface CallEnded {
   phoneNumber: string;
   status: FinishStatus;
   userId: number;
+  userExt?: string;
   durationSec: number;
   queue?: string;
   /** Seconds the caller waited in the queue before an agent answered (or until they left). */
@@ -93,6 +113,7 @@ export type Effect =
   | BindCallId
   | UnmappedExtension
   | CallPoisoned
+  | Evicted
   | CallEnded;
 
 /** Effects that become Bitrix24 commands, in order, per call. */

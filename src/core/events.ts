@@ -59,6 +59,11 @@ export type CoreInput =
    * (channels tracked when the list was asked for) can be declared gone: events may race the answer.
    */
   | (Base & { kind: 'resync'; live: ChannelSnapshot[]; known: string[] })
-  | (Base & { kind: 'timer'; id: string });
+  /**
+   * The extension -> Bitrix24 user map changed (loaded from the portal, or the config was reloaded): the whole map,
+   * which replaces the one the core had. The core keeps it in its state and snapshot, so a replay and a restart
+   * name the same users as the live run did.
+   */
+  | (Base & { kind: 'userMap'; extensions: Readonly<Record<string, number>> });
 
 export type CoreInputKind = CoreInput['kind'];

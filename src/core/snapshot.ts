@@ -1,4 +1,6 @@
 import type { Call, RingLeg } from './call.js';
+import { SNAPSHOT_TOMBSTONES } from './channel-book.js';
+import type { Core } from './core-state.js';
 
 /**
  * The core's state as plain JSON, so the daemon can finish in-flight calls after a restart (even kill -9).
@@ -29,6 +31,32 @@ export interface TrackerSnapshot {
   channels: ChannelJson[];
   ended: string[];
   hungUp: string[];
+  /** The user map the core had (absent in snapshots written before it was part of the core's state). */
+  users?: Record<string, number>;
+}
+
+/**
+ * Everything a restart needs, bounded by the tracking limits (limits.ts) and the tombstones a snapshot keeps:
+ * the daemon saves it every second and in every turn that pops a card.
+ */
+export function exportCore(core: Core): TrackerSnapshot {
+  return {
+    version: 1,
+    lastEventAt: core.lastEventAt,
+    calls: [...core.calls.values()].map(callToJson),
+    ...core.channels.exportState(),
+    ended: core.calls.endedIds(SNAPSHOT_TOMBSTONES),
+    users: core.users.toJSON(),
+  };
+}
+
+/** Into a fresh core: the calls in progress, their channels and bridges, the tombstones, the user map. */
+export function importCore(core: Core, s: TrackerSnapshot): void {
+  if (s.users) core.users.replace(s.users);
+  core.lastEventAt = s.lastEventAt;
+  core.calls.restore(s.calls.map(callFromJson), s.ended);
+  core.channels.importState(s.channels, s.hungUp);
+  core.consultations.rebuild(core.calls.values(), (id) => core.channels.get(id)?.linkedid);
 }
 
 export function callToJson(call: Call): CallJson {

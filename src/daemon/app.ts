@@ -130,7 +130,6 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
   const tracker = new CallTracker({
     recordingVariables,
     classifier,
-    users: directory,
     defaultUserId: config.bitrix.defaultUserId,
     crmCreate: config.bitrix.crmCreate,
     defaultLineNumber: config.bitrix.defaultLineNumber,
@@ -213,9 +212,13 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     clock,
     refreshIntervalSec: config.users.refreshIntervalSec,
     ...(deps.userMapRetryMs !== undefined ? { firstRetryMs: deps.userMapRetryMs } : {}),
-    onChange: () => tracker.userMapChanged(),
+    // The core names users by the map it is given (an input, kept in its snapshot): each change is fed to it.
+    onChange: () => feedUserMap(),
   });
+  const feedUserMap = (): void => runtime.handleInput({ kind: 'userMap', at: clock(), extensions: directory.extensions() });
   await userMap.start();
+  // With refreshIntervalSec 0 (config map only), or while the portal's first load is still failing.
+  feedUserMap();
   lifecycle.onStop('user map', () => userMap.stop());
 
   const ami = deps.ami ?? amiConnection(config, recordingVariables, log);

@@ -20,6 +20,9 @@ export interface RuntimeStats {
   unmappedExtensions: number;
   poisonedCalls: number;
   eventErrors: number;
+  /** Calls and channels the core let go because it tracked as many as it may (a flood from a broken AMI). */
+  evictedCalls: number;
+  evictedChannels: number;
 }
 
 export interface RuntimeOptions {
@@ -42,14 +45,17 @@ export interface RuntimeOptions {
 }
 
 const MAX_CALL_LOGGERS = 10_000;
+/** Evictions less than this apart are one streak, logged once. */
+const EVICTION_STREAK_GAP_MS = 60_000;
 
 export class Runtime {
-  readonly stats: RuntimeStats = { events: 0, cardsShown: 0, cardsHidden: 0, callsFinished: 0, unmappedExtensions: 0, poisonedCalls: 0, eventErrors: 0 };
+  readonly stats: RuntimeStats = { events: 0, cardsShown: 0, cardsHidden: 0, callsFinished: 0, unmappedExtensions: 0, poisonedCalls: 0, eventErrors: 0, evictedCalls: 0, evictedChannels: 0 };
 
   private readonly variables: ReadonlySet<string>;
   /** A child logger per call in flight: every line about a call carries its linkedid. Dropped when it ends. */
   private readonly callLogs = new Map<string, Logger>();
   private readonly listeners: Array<(effect: Effect) => void> = [];
+  private lastEvictionAt: number | undefined;
 
   constructor(private readonly opts: RuntimeOptions) {
     this.variables = new Set(opts.recordingVariables ?? []);
@@ -142,6 +148,19 @@ export class Runtime {
         this.logFor(effect.linkedid).error({ reason: effect.reason }, 'call dropped: events broke its state machine');
         this.callLogs.delete(effect.linkedid);
         return;
+      case 'evicted': {
+        this.stats.evictedCalls += effect.calls;
+        this.stats.evictedChannels += effect.channels;
+        const now = this.opts.clock();
+        if (this.lastEvictionAt === undefined || now - this.lastEvictionAt > EVICTION_STREAK_GAP_MS) {
+          logger.warn(
+            { calls: effect.calls, channels: effect.channels, limits: this.opts.tracker.limits },
+            'tracking limit reached: evicting the oldest idle calls and channels (AMI events for channels that never hang up?); logged once per streak, counted in evictedCalls/evictedChannels',
+          );
+        }
+        this.lastEvictionAt = now;
+        return;
+      }
       case 'callEnded':
         this.logFor(effect.linkedid).info(
           { direction: effect.direction, status: effect.status, userId: effect.userId, duration: effect.durationSec, queue: effect.queue },

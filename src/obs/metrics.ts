@@ -93,6 +93,7 @@ export function createMetrics(opts: MetricsOptions = {}) {
   mirror('calls_finished_total', 'Calls finished in Bitrix24 (telephony.externalcall.finish queued).', (s) => s.callsFinished);
   mirror('unmapped_extensions_total', 'Ringing extensions that map to no Bitrix24 user (no card shown to them).', (s) => s.unmappedExtensions);
   mirror('poisoned_calls_total', 'Calls dropped because their events broke the call state machine.', (s) => s.poisonedCalls);
+  mirror('evicted_total', 'Calls and channels the core stopped tracking at its limits (a flood of AMI events for channels that never hang up).', (s) => ({ calls: s.evictedCalls, channels: s.evictedChannels }), ['what']);
   mirror('cards_total', 'Call cards shown or hidden, per user.', (s) => ({ shown: s.cardsShown, hidden: s.cardsHidden }), ['action']);
   gauge('active_calls', 'Calls being tracked right now.', () => runtime?.().activeCalls);
 

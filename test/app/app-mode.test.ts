@@ -3,7 +3,15 @@ import { APP, authorise, startAppRig as appRig } from '../support/app-rig.js';
 import type { Rig } from '../support/rig.js';
 import { removeTempDirs } from '../support/tmp.js';
 import { waitFor } from '../support/wait.js';
+import { fileURLToPath } from 'node:url';
+import { DEMO_CRM } from '../../src/demo/scenarios.js';
 import { shifted, asTrace, replayEvents } from '../support/trace-replay.js';
+import { replay, traceNames } from '../support/traces.js';
+
+const RECORDINGS = fileURLToPath(new URL('../fixtures/recordings', import.meta.url));
+/** What the reviewed core makes of every trace: the number of calls Bitrix24 must finish. */
+const CALLS_PER_TRACE = traceNames().reduce((n, name) => n + replay(name).filter((e) => e.effect.type === 'finish').length, 0);
+const DEMO_CRM_PHONE = DEMO_CRM.contacts[0]!.PHONE[0]!.VALUE;
 
 /**
  * Application mode against the strict emulator with webhooks refused for telephony (the documented 2026 rule):
@@ -52,19 +60,45 @@ describe('application mode', () => {
     expect((await fetch(`${rig.base}/healthz`)).status).toBe(200);
   });
 
-  it('replays every recorded call with the application\'s token where webhooks are refused: one register and one finish each', async () => {
+  it('replays every recorded trace with the application\'s token where webhooks are refused: one register and one finish per call, the recording attached through the upload URL', { timeout: 90_000 }, async () => {
+    rig = await appRig({
+      config: () => ({
+        users: { extensions: { '201': 21, '202': 22, '203': 23 } },
+        recordings: { enabled: true, source: { type: 'mount', rewrite: { from: '/var/spool/asterisk/monitor', to: RECORDINGS } }, stableMs: 100, appearTimeoutMs: 2000, inlineMaxBytes: 0 },
+      }),
+    });
+    await authorise(rig);
+    let offset = 0;
+    for (const name of traceNames()) await rig.pbx.replay(asTrace(shifted(replayEvents(name), (offset += 600))));
+    const expected = CALLS_PER_TRACE;
+    await waitFor(() => rig!.portal.calls.size === expected && [...rig!.portal.calls.values()].every((c) => c.finished), `${expected} calls finished`, 30_000);
+    await waitFor(() => rig!.portal.records.length === 1, 'the recording attached', 30_000);
+    expect(rig.portal.records[0]).toMatchObject({ mode: 'upload', fileName: '1795263642.90.mp3' });
+    const registers = telephony(rig).filter((c) => c.method === 'telephony.externalcall.register');
+    expect(registers).toHaveLength(expected);
+    expect(new Set(registers.map((c) => c.params['EXTERNAL_CALL_ID'])).size).toBe(expected);
+    expect(new Set(telephony(rig).map((c) => c.authType))).toEqual(new Set(['app']));
+    expect(rig.portal.requests.filter((r) => r.status === 403)).toEqual([]);
+    expect(rig.bridge.outbox.parkedEntries()).toEqual([]);
+  });
+
+  it('takes a CRM callback form through offline events: registers it (TYPE 4) with the application\'s token and rings the queue, then the customer', async () => {
     rig = await appRig();
     await authorise(rig);
-    const names = ['support_ringall_answer', 'caller_abandon', 'blind_transfer', 'no_members_all_paused'];
-    let offset = 0;
-    for (const name of names) {
-      await rig.pbx.replay(asTrace(shifted(replayEvents(name), (offset += 120))));
-    }
-    await waitFor(() => rig!.portal.calls.size === names.length && [...rig!.portal.calls.values()].every((c) => c.finished), 'every call finished', 20_000);
-    const refused = rig.portal.requests.filter((r) => /WRONG_AUTH_TYPE/.test(JSON.stringify(r)));
-    expect(refused).toEqual([]);
-    const registers = telephony(rig).filter((c) => c.method === 'telephony.externalcall.register');
-    expect(registers).toHaveLength(names.length);
-    expect(new Set(registers.map((c) => c.params['EXTERNAL_CALL_ID'])).size).toBe(names.length);
+    await waitFor(() => rig!.portal.bindings.length === 2, 'the bindings');
+    await rig.portal.callback({ phoneNumber: '+7 999 000-11-22' });
+    const originate = await rig.pbx.waitForAction('Originate', undefined, 10_000);
+    expect(originate).toMatchObject({ Channel: 'Local/600@agents', Exten: '79990001122' });
+    const register = rig.portal.commands.find((c) => c.method === 'telephony.externalcall.register' && c.ok);
+    expect(register).toMatchObject({ authType: 'app', params: expect.objectContaining({ TYPE: 4, PHONE_NUMBER: '+79990001122', CRM_SOURCE: 'CALL' }) });
+  });
+
+  it('answers the dialplan\'s CRM lookups through the application\'s token', async () => {
+    rig = await appRig();
+    await authorise(rig);
+    const res = await fetch(`${rig.base}/route?number=${encodeURIComponent(DEMO_CRM_PHONE)}`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toMatch(/^\d+$/);
+    expect(rig.portal.commands.filter((c) => c.method === 'telephony.externalcall.searchcrmentities').map((c) => c.authType)).toEqual(['app']);
   });
 });

@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { AmiMessage } from '../../src/ami/types.js';
 import { newCall } from '../../src/core/call.js';
 import { Consultations } from '../../src/core/consult.js';
+import { createCore, newTurn } from '../../src/core/core-state.js';
 import type { Effect } from '../../src/core/effects.js';
 import { normalize } from '../../src/core/normalize.js';
 import type { CallTracker } from '../../src/core/tracker.js';
-import { traceTracker } from '../support/traces.js';
+import { traceOptions, traceTracker } from '../support/traces.js';
 
 /**
  * Attended transfers, as AMI messages shaped like Asterisk 22's (snapshot fields as in the recorded traces; the
@@ -257,20 +258,19 @@ describe('an attended transfer', () => {
 });
 
 describe('the consultation routing map', () => {
-  const ctx = { showCards: true, userIdFor: (ext: string) => ({ '102': 12 })[ext], ensureRegistered: () => undefined };
-
   it('holds a leg only until its hangup or the end of the call it consults on, whichever comes first', () => {
+    const core = createCore(traceOptions({ users: { '102': 12 } }));
+    const turn = newTurn('dialBegin', 0);
     const map = new Consultations();
     const call = newCall(CUSTOMER, 0);
-    const out: Effect[] = [];
-    map.start(ctx, call, 'leg.1', '102', out);
-    map.start(ctx, call, 'leg.2', '102', out);
+    map.start(core, turn, call, 'leg.1', '102');
+    map.start(core, turn, call, 'leg.2', '102');
     expect(map.size).toBe(2);
     // A hangup seen after the customer's call was already forgotten still frees its entry.
-    map.hungUp(ctx, undefined, 'leg.1', out);
+    map.hungUp(core, turn, undefined, 'leg.1');
     expect(map.linkedidOf('leg.1')).toBeUndefined();
     map.forgetCall(call);
     expect(map.size).toBe(0);
-    expect(out).toEqual([{ type: 'show', linkedid: CUSTOMER, userIds: [12] }]);
+    expect(turn.out).toEqual([{ type: 'show', linkedid: CUSTOMER, userIds: [12] }]);
   });
 });

@@ -1,23 +1,13 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Effect, FinishCall } from '../../src/core/effects.js';
-import { DEFAULT_USER, FIXTURES, replay, traceNames, TRACE_USERS, type TimedEffect } from '../support/traces.js';
-
-/** Reviewed expectations: test/fixtures/expected/<trace>.effects.jsonl, checked against the fixtures README table. */
-function expected(name: string): TimedEffect[] {
-  const text = readFileSync(`${FIXTURES}expected/${name}.effects.jsonl`, 'utf8');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as TimedEffect);
-}
+import { DEFAULT_USER, expectedEffects as expected, replay, traceNames, TRACE_USERS, type TimedEffect } from '../support/traces.js';
 
 const of = <T extends Effect['type']>(effects: TimedEffect[], type: T) =>
   effects.map((e) => e.effect).filter((e): e is Extract<Effect, { type: T }> => e.type === type);
 
 describe('every real trace through the core', () => {
   it.each(traceNames())('%s gives exactly the reviewed effects', (name) => {
-    expect(replay(name)).toEqual(expected(name));
+    expect(replay(name), '`npm run golden` rewrites the expected file and shows the difference for review').toEqual(expected(name));
   });
 
   it.each(traceNames())('%s registers each call once, finishes it once, and closes every card it opened', (name) => {

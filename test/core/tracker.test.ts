@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ENDED_RINGS_LIMIT } from '../../src/core/cards.js';
 import type { ChannelSnapshot, CoreInput } from '../../src/core/events.js';
-import { traceTracker } from '../support/traces.js';
+import { TRACE_USERS, traceTracker } from '../support/traces.js';
 
 /** Hand-built events for what the traces do not record (field names as in the Asterisk 22 traces). */
 function chan(uniqueid: string, linkedid: string, name: string, context: string, exten = '', callerIdNum = ''): ChannelSnapshot {
@@ -180,10 +180,10 @@ describe('the call tracker on hand-built events', () => {
     ];
     expect(run([{ kind: 'channel', at: 0, channel: trunk }, ...ring(phone555, 10)], tracker)).toEqual([{ type: 'unmappedExtension', ext: '555' }]);
     expect(run(ring(phone555b, 20), tracker)).toEqual([]);
-    tracker.userMapChanged();
+    run([{ kind: 'userMap', at: 25, extensions: TRACE_USERS }], tracker);
     expect(run(ring(chan('u.4', 't.1', 'PJSIP/555-00000042', 'from-internal', '555'), 30), tracker)).toEqual([{ type: 'unmappedExtension', ext: '555' }]);
     expect(run(ring(chan('u.5', 't.1', 'PJSIP/555-00000043', 'from-internal', '555'), 40), tracker)).toEqual([]);
-    tracker.userMapChanged();
+    run([{ kind: 'userMap', at: 45, extensions: TRACE_USERS }], tracker);
     expect(run(ring(phone102, 50), tracker).filter((e) => e.type === 'unmappedExtension')).toEqual([]);
   });
 

@@ -45,7 +45,7 @@ async function scrape(): Promise<Sample[]> {
 
 /** Cards the pure core shows and hides for these events, with the same users and contexts as the daemon. */
 function coreCards(events: AmiMessage[], users: Record<string, number>) {
-  const tracker = traceTracker({ users: { userIdFor: (ext) => users[ext] } });
+  const tracker = traceTracker({ users });
   const counts = { shown: 0, hidden: 0, unmapped: 0 };
   for (const msg of events) {
     const input = normalize(msg, 0);

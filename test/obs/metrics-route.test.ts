@@ -38,7 +38,7 @@ describe('GET /metrics', () => {
     let broken = true;
     metrics.observeRuntime(() => {
       if (broken) throw new Error('stats unavailable');
-      return { events: 1, cardsShown: 0, cardsHidden: 0, callsFinished: 0, unmappedExtensions: 0, poisonedCalls: 0, eventErrors: 0 };
+      return { events: 1, cardsShown: 0, cardsHidden: 0, callsFinished: 0, unmappedExtensions: 0, poisonedCalls: 0, eventErrors: 0, evictedCalls: 0, evictedChannels: 0 };
     });
     const route = metricsRoute(metrics);
     expect(await route(request('GET'))).toEqual({ status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'metrics collection failed: stats unavailable\n' });

@@ -21,6 +21,8 @@ const stats = (over: Partial<RuntimeSnapshot> = {}): RuntimeSnapshot => ({
   unmappedExtensions: 0,
   poisonedCalls: 0,
   eventErrors: 0,
+  evictedCalls: 0,
+  evictedChannels: 0,
   ...over,
 });
 
@@ -48,7 +50,7 @@ function sample(text: string, series: string): number | undefined {
 describe('createMetrics', () => {
   it('mirrors the runtime stats and active calls on each scrape', async () => {
     const m = createMetrics({ processMetrics: false });
-    let current = stats({ events: 120, cardsShown: 6, cardsHidden: 4, callsFinished: 3, unmappedExtensions: 1, poisonedCalls: 1, eventErrors: 2, activeCalls: 2 });
+    let current = stats({ events: 120, cardsShown: 6, cardsHidden: 4, callsFinished: 3, unmappedExtensions: 1, poisonedCalls: 1, eventErrors: 2, evictedCalls: 3, evictedChannels: 5, activeCalls: 2 });
     m.observeRuntime(() => current);
     let text = await m.scrape();
     expect(sample(text, 'b24bridge_ami_events_total')).toBe(120);
@@ -58,6 +60,8 @@ describe('createMetrics', () => {
     expect(sample(text, 'b24bridge_unmapped_extensions_total')).toBe(1);
     expect(sample(text, 'b24bridge_poisoned_calls_total')).toBe(1);
     expect(sample(text, 'b24bridge_ami_event_errors_total')).toBe(2);
+    expect(sample(text, 'b24bridge_evicted_total{what="calls"}')).toBe(3);
+    expect(sample(text, 'b24bridge_evicted_total{what="channels"}')).toBe(5);
     expect(sample(text, 'b24bridge_active_calls')).toBe(2);
 
     current = stats({ events: 150, cardsShown: 7, activeCalls: 0 });

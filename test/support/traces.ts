@@ -50,19 +50,24 @@ export function traceMessages(name: string): AmiMessage[] {
   return out;
 }
 
-export function traceTracker(overrides: Partial<TrackerOptions> = {}): CallTracker {
-  return new CallTracker({
+/** The options the traces were recorded for: their dialplan contexts, extension pattern and users. */
+export function traceOptions(overrides: Partial<TrackerOptions> = {}): TrackerOptions {
+  return {
     classifier: new ChannelClassifier({
       contexts: { inbound: ['from-trunk', 'incoming'], outbound: ['outbound', 'from-internal-outbound'], internal: ['from-internal', 'agents'] },
       extensionPattern: '^(?:PJSIP|SIP|IAX2|Local)/(\\d+)',
     }),
-    users: { userIdFor: (ext) => TRACE_USERS[ext] },
+    users: TRACE_USERS,
     defaultUserId: DEFAULT_USER,
     crmCreate: { inbound: true, outbound: false },
     defaultLineNumber: '',
     showCards: true,
     ...overrides,
-  });
+  };
+}
+
+export function traceTracker(overrides: Partial<TrackerOptions> = {}): CallTracker {
+  return new CallTracker(traceOptions(overrides));
 }
 
 export interface TimedEffect {
@@ -81,4 +86,21 @@ export function replay(name: string, tracker = traceTracker()): TimedEffect[] {
     for (const effect of tracker.handle(input)) out.push({ t: Math.round(input.at - t0) / 1000, effect });
   }
   return out;
+}
+
+export const EXPECTED_DIR = `${FIXTURES}expected/`;
+
+/** The reviewed effects of a trace: test/fixtures/expected/<trace>.effects.jsonl (npm run golden rewrites them). */
+export function expectedEffects(name: string): TimedEffect[] {
+  return readFileSync(`${EXPECTED_DIR}${name}.effects.jsonl`, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as TimedEffect);
+}
+
+/** What the core gives for a trace now, in the expected file's format: one timed effect per line. */
+export function effectsText(name: string): string {
+  return replay(name)
+    .map((e) => `${JSON.stringify(e)}\n`)
+    .join('');
 }

@@ -1,0 +1,106 @@
+import { afterAll, afterEach, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { formatAmiMessage, startAmiSimulator, type AmiSimulator } from '../../src/sim/ami-simulator.js';
+import { startBitrixEmulator, type BitrixEmulator } from '../../src/sim/bitrix-emulator.js';
+import { DEMO_USERS } from '../../src/demo/scenarios.js';
+import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
+import { freePort } from '../support/ports.js';
+import { removeTempDirs } from '../support/tmp.js';
+import { asTrace, replayEvents, shifted } from '../support/trace-replay.js';
+import { waitFor, waitForAsync } from '../support/wait.js';
+
+/**
+ * A broken or hostile AMI against the daemon as a process under the systemd unit's V8 limits: a million events for
+ * channels that never hang up cost bounded memory, the daemon keeps answering /healthz, a real call among them is
+ * still right, and SIGTERM still stops it within its drain limit.
+ */
+
+const UNIT = readFileSync(new URL('../../systemd/asterisk-b24-bridge.service', import.meta.url), 'utf8');
+const NODE_OPTIONS = /^Environment="NODE_OPTIONS=([^"]*)"$/m.exec(UNIT)![1]!;
+
+let portal: BitrixEmulator | undefined;
+let pbx: AmiSimulator | undefined;
+let daemon: DaemonProcess | undefined;
+afterEach(async () => {
+  await daemon?.stop('SIGKILL');
+  await pbx?.close();
+  await portal?.close();
+  daemon = pbx = portal = undefined;
+});
+afterAll(removeTempDirs);
+
+/** 10 000 events for distinct channels that never hang up, as one write. */
+function floodChunk(from: number): Buffer {
+  let out = '';
+  for (let i = from; i < from + 10_000; i++) {
+    const id = `1796000000.${i}`;
+    out +=
+      i % 2 === 0
+        ? formatAmiMessage({ Event: 'Newchannel', Privilege: 'call,all', Channel: `PJSIP/trunk-${i.toString(16)}`, ChannelState: '4', Uniqueid: id, Linkedid: id, Context: 'from-trunk', Exten: 's', CallerIDNum: `7495${i}`, CallerIDName: '' })
+        : formatAmiMessage({ Event: 'Newexten', Privilege: 'dialplan,all', Channel: `PJSIP/ivr-${i.toString(16)}`, Uniqueid: id, Linkedid: id, Context: 'ivr-main', Exten: 's', Application: 'Background', AppData: 'welcome' });
+  }
+  return Buffer.from(out, 'latin1');
+}
+
+async function metric(base: string, name: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  return [...text.matchAll(new RegExp(`^b24bridge_${name}(?:\\{[^}]*\\})? (\\d+)`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
+}
+
+function rssMb(pid: number): number {
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+  return kb / 1024;
+}
+
+it('takes a million events for channels that never hang up within bounded memory, still finishes a real call right, and stops on SIGTERM', { timeout: 240_000 }, async () => {
+  portal = await startBitrixEmulator({ users: DEMO_USERS });
+  pbx = await startAmiSimulator({ username: 'bridge', secret: 'ami-secret' });
+  const port = await freePort();
+  daemon = startDaemon(
+    {
+      asterisk: { ami: { host: pbx.host, port: pbx.port, username: 'bridge', secret: 'ami-secret', eventFilter: false } },
+      bitrix: { webhookUrl: portal.webhookUrl, defaultUserId: 1 },
+      users: { refreshIntervalSec: 900 },
+      http: { host: '127.0.0.1', port },
+      recordings: { enabled: false },
+      log: { level: 'info', format: 'json' },
+    },
+    { NODE_OPTIONS },
+  );
+  const base = `http://127.0.0.1:${port}`;
+  await waitForAsync(async () => (await fetch(`${base}/healthz`)).status === 200, 'the daemon up', 20_000);
+  const pid = daemon.child.pid!;
+
+  const total = 1_000_000;
+  for (let sent = 0; sent < total; sent += 10_000) {
+    pbx.sendRaw(floodChunk(sent));
+    // Flow control: no more than ~100k events ahead of what the daemon has read.
+    if (sent % 100_000 === 0) await waitForAsync(async () => (await metric(base, 'ami_events_total')) >= sent - 100_000, `the daemon reading the flood (${sent} sent)`, 60_000);
+  }
+  await waitForAsync(async () => (await metric(base, 'ami_events_total')) >= total, 'the whole flood read', 120_000);
+
+  // Bounded: the core keeps at most its limits, and says what it let go.
+  expect(await metric(base, 'evicted_total')).toBeGreaterThan(total / 2);
+  const started = Date.now();
+  expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  expect(Date.now() - started).toBeLessThan(2_000);
+  const rss = rssMb(pid);
+  expect(rss).toBeLessThan(200);
+  expect(daemon.output()).toMatch(/tracking limit reached/);
+  expect(daemon.output().match(/tracking limit reached/g)!.length).toBeLessThan(5);
+
+  // A real call among the flood is still right.
+  await pbx.replay(asTrace(shifted(replayEvents('support_ringall_answer'), 86_400)));
+  await waitFor(() => [...portal!.calls.values()].some((c) => c.finished), 'the real call finished', 30_000);
+  const call = [...portal.calls.values()][0]!;
+  expect(call).toMatchObject({ phone: '5551001', finishedBy: 12 });
+  expect(portal.calls.size).toBe(1);
+
+  // SIGTERM during a flood: stopped within the drain limit (10 s) and the unit's TimeoutStopSec (30 s).
+  const flooding = setInterval(() => pbx!.sendRaw(floodChunk(2_000_000 + Math.floor(Math.random() * 1e6))), 20);
+  const stopAt = Date.now();
+  const code = await daemon.stop('SIGTERM');
+  clearInterval(flooding);
+  expect(code).toBe(0);
+  expect(Date.now() - stopAt).toBeLessThan(15_000);
+});
