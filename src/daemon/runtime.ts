@@ -40,7 +40,7 @@ export interface RuntimeOptions {
   onEffects?: (effects: readonly Effect[]) => void;
   /** False: the effect is not performed (onEffect still sees it): the CRM blacklist keeps blocked callers out of Bitrix24. */
   admit?: (effect: Effect) => boolean;
-  /** Merged over registerParams(): CRM_CREATE, CRM_SOURCE, CRM_ENTITY_TYPE/ID (src/crm/leads.ts). */
+  /** The CRM's part of registerParams(): CRM_CREATE, CRM_SOURCE, CRM_ENTITY_TYPE/ID (src/crm/leads.ts). */
   registerExtras?: (effect: RegisterCall) => Record<string, unknown>;
 }
 
@@ -111,7 +111,7 @@ export class Runtime {
     if (this.opts.admit && !this.opts.admit(effect)) return;
     switch (effect.type) {
       case 'register':
-        outbox.enqueue(effect.linkedid, 'register', 'telephony.externalcall.register', { ...registerParams(effect, commands), ...this.opts.registerExtras?.(effect) }, false);
+        outbox.enqueue(effect.linkedid, 'register', 'telephony.externalcall.register', registerParams(effect, commands, this.opts.registerExtras?.(effect)), false);
         this.logFor(effect.linkedid).info({ phone: effect.phoneNumber, type: effect.callType, userId: effect.userId }, 'call registered');
         return;
       case 'show':
