@@ -291,7 +291,6 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     {
       ami,
       bitrix,
-      commands: commandOptions,
       submit: (input) => runtime.handleInput(input),
       userExtension: (userId) => directory.extensionFor(userId),
       health,
@@ -302,7 +301,6 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
         ...appMode?.routes,
         ...(m ? { 'GET /metrics': restrictTo(createAddressMatcher(config.http.metricsAllow), metricsRoute(m)) } : {}),
       },
-      crm,
     },
   );
   // The click-to-call service holds a CALL_ID and watches its Originate until the core reports the call ended.
