@@ -1,6 +1,6 @@
 import { tokenMatches, type AddressMatcher } from '../http/auth.js';
 import { errorResponse, json } from '../http/errors.js';
-import { FormError, formString, parseForm, type FormObject } from '../http/form.js';
+import { formString, isResponse, readFormPost } from '../http/form.js';
 import type { HttpLogger, HttpResponse, Route } from '../http/types.js';
 import { acceptCode, acceptInstall, type AuthorizeDeps, type AuthorizeResult } from './authorize.js';
 
@@ -26,20 +26,11 @@ export interface InstallRouteOptions {
   logger: HttpLogger;
 }
 
-const FORM = 'application/x-www-form-urlencoded';
-
 export function createInstallRoutes(path: string, opts: InstallRouteOptions): Record<string, Route> {
   return {
     [`POST ${path}`]: async (req) => {
-      if (!opts.allow.allows(req.remoteAddress)) return errorResponse('FORBIDDEN', 'address not allowed');
-      const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-      if (type !== FORM) return errorResponse('UNSUPPORTED_MEDIA_TYPE', `content type must be ${FORM}`);
-      let form: FormObject;
-      try {
-        form = parseForm(req.body.toString('utf8'));
-      } catch (err) {
-        return errorResponse('BAD_REQUEST', err instanceof FormError ? err.message : 'malformed form body');
-      }
+      const form = readFormPost(req, opts.allow);
+      if (isResponse(form)) return form;
       if (formString(form, 'event')?.toUpperCase() !== 'ONAPPINSTALL') return errorResponse('BAD_REQUEST', 'event must be ONAPPINSTALL');
       const a = (k: string) => formString(form, 'auth', k);
       const result = await acceptInstall(

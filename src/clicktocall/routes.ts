@@ -1,6 +1,6 @@
 import { tokenMatches, type AddressMatcher } from '../http/auth.js';
 import { errorResponse, json } from '../http/errors.js';
-import { FormError, formString, parseForm, type FormObject } from '../http/form.js';
+import { formString, isResponse, readFormPost } from '../http/form.js';
 import type { HttpLogger, Route } from '../http/types.js';
 import type { ClickToCall } from './service.js';
 import { startFromEvent } from './telephony-events.js';
@@ -22,23 +22,14 @@ export interface EventsRouteOptions {
   logger: HttpLogger;
 }
 
-const FORM = 'application/x-www-form-urlencoded';
-
 export function createEventsRoute(opts: EventsRouteOptions): Route {
   const expectedToken = typeof opts.applicationToken === 'function' ? opts.applicationToken : () => opts.applicationToken as string | undefined;
   if (typeof opts.applicationToken !== 'function' && !opts.applicationToken) {
     opts.logger.warn({}, 'bitrix.applicationToken is not set: every Bitrix24 event will be refused (401)');
   }
   return async (req) => {
-    if (!opts.allow.allows(req.remoteAddress)) return errorResponse('FORBIDDEN', 'address not allowed');
-    const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-    if (type !== FORM) return errorResponse('UNSUPPORTED_MEDIA_TYPE', `content type must be ${FORM}`);
-    let form: FormObject;
-    try {
-      form = parseForm(req.body.toString('utf8'));
-    } catch (err) {
-      return errorResponse('BAD_REQUEST', err instanceof FormError ? err.message : 'malformed form body');
-    }
+    const form = readFormPost(req, opts.allow);
+    if (isResponse(form)) return form;
     const memberId = opts.memberId?.();
     const tokenOk = tokenMatches(expectedToken(), formString(form, 'auth', 'application_token'));
     // Both checks always run: how long a refusal takes says nothing about which one failed.

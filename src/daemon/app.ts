@@ -1,38 +1,32 @@
-import { AmiConnection } from '../ami/connection.js';
 import type { AmiClient } from '../ami/client.js';
-import { eventFilters } from '../ami/filters.js';
 import type { BitrixClient } from '../bitrix/client.js';
 import type { CommandOptions } from '../bitrix/commands.js';
 import { acquire } from '../bitrix/limiter.js';
 import { setupRecordings } from '../recordings/setup.js';
 import type { RecordingHooks } from '../recordings/pipeline.js';
-import { FileRingBackStore } from '../ringback/store.js';
 import type { Metrics } from '../obs/metrics.js';
 import { metricsRoute } from '../obs/metrics-route.js';
 import { startEndpoint, type Endpoint } from '../clicktocall/endpoint.js';
 import { createAddressMatcher, restrictTo } from '../http/auth.js';
-import { setupCrm, type Crm } from '../crm/setup.js';
-import { RingBackService } from '../ringback/service.js';
+import type { Crm } from '../crm/setup.js';
+import type { RingBackService } from '../ringback/service.js';
 import type { OutboxStore } from '../bitrix/outbox-entry.js';
-import { Outbox, type AttachHandler } from '../bitrix/outbox.js';
-import { ExtensionDirectory } from '../bitrix/user-directory.js';
+import type { Outbox, AttachHandler } from '../bitrix/outbox.js';
+import type { ExtensionDirectory } from '../bitrix/user-directory.js';
 import type { Config } from '../config/schema.js';
-import { ChannelClassifier } from '../core/classify.js';
 import type { Effect } from '../core/effects.js';
-import { CallTracker } from '../core/tracker.js';
+import type { CallTracker } from '../core/tracker.js';
 import type { Logger } from '../obs/logger.js';
-import { startAmiResync } from './ami-resync.js';
-import { CoreState } from './core-state.js';
 import { bridgeHealth, type BridgeHealth } from './health.js';
 import { Lifecycle } from './lifecycle.js';
-import { outboxHooks } from './outbox-hooks.js';
 import { createPortal } from './portal.js';
 import { Problems } from './problems.js';
-import { ringBackNotifier } from './ringback-notify.js';
-import { Runtime } from './runtime.js';
+import type { Runtime } from './runtime.js';
 import { setupAppMode } from '../app/app-mode.js';
 import { openStateStore } from './state-store.js';
 import { UserMapSync } from './user-map.js';
+import { wireCore } from './wire-core.js';
+import { wirePbx } from './wire-pbx.js';
 
 /**
  * Wiring only: builds every part from the config in dependency order and registers how to stop it with the
@@ -125,84 +119,21 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
       });
   const attach = deps.attach ?? recordings?.attach;
 
-  const directory = new ExtensionDirectory(config.users.extensions);
-  const classifier = new ChannelClassifier({ contexts: config.asterisk.contexts, extensionPattern: config.asterisk.extensionPattern });
-  const tracker = new CallTracker({
-    recordingVariables,
-    classifier,
-    defaultUserId: config.bitrix.defaultUserId,
-    crmCreate: config.bitrix.crmCreate,
-    defaultLineNumber: config.bitrix.defaultLineNumber,
-    showCards: config.bitrix.showCards,
-  });
-  const commandOptions: CommandOptions = { addToChat: config.bitrix.addToChat };
-  const coreLog = log.child({ part: 'core' });
-  const hooks = outboxHooks({ logger: coreLog, problems, ...(m ? { metrics: m.outboxHooks() } : {}) });
-  const outbox = new Outbox({
-    client: bitrix,
+  const core = wireCore(config, {
+    state,
     store,
-    clock,
-    limiterDelay: () => portal.bucket.waitMs(),
-    logger: log.child({ part: 'outbox' }),
-    concurrency: config.outbox.concurrency,
-    attachConcurrency: config.outbox.attachConcurrency,
-    maxEntries: config.outbox.maxEntries,
-    maxRetryDelayMs: config.outbox.maxRetryDelayMs,
-    ...(attach ? { attach } : {}),
-    hooks: hooks.outbox,
-  });
-  const coreState = new CoreState({ db: state.db, store: state.store, tracker, clock, onSaveError: (err) => problems.set('store', `state store snapshot: ${err.message}`, false) });
-  // The disk is back: what came and went while it failed is written over the stale copy, snapshot included.
-  state.onRecovered(() => {
-    outbox.persistAll();
-    coreState.save();
-  });
-  // A restart (even kill -9) resumes the calls in flight from the last snapshot; the resync below repairs the gap.
-  const saved = coreState.load();
-  if (saved) {
-    tracker.importState(saved);
-    log.info({ calls: saved.calls.length }, 'resumed calls in flight from the state store');
-  }
-  const crm = setupCrm(
-    {
-      crm: config.crm,
-      numberRules: config.clickToCall.number,
-      defaultUserId: config.bitrix.defaultUserId,
-      userExtensions: () => directory.overrides,
-      httpAllow: config.http.allow,
-    },
-    {
-      client: bitrix,
-      enqueue: (key, method, params) => void outbox.enqueue(key, 'call', method, params, false),
-      userIdFor: (ext) => directory.userIdFor(ext),
-      extensionFor: (userId) => directory.extensionFor(userId),
-      logger: log.child({ part: 'crm' }),
-      clock,
-    },
-  );
-  hooks.onDelivered((entry, result) => crm.onDelivered(entry, result));
-  const runtime = new Runtime({
-    tracker,
-    outbox,
-    logger: coreLog,
-    clock,
-    commands: commandOptions,
-    recordingsEnabled: attach !== undefined,
+    portal,
+    attach,
     recordingVariables,
-    onEffect: (effect) => {
-      deps.onEffect?.(effect);
-      crm.onEffect(effect);
-    },
-    onEffects: (effects) => coreState.afterTurn(effects),
-    admit: (effect) => crm.admit(effect),
-    registerExtras: (effect) => crm.registerParams(effect),
+    clock,
+    logger: log,
+    metrics: m,
+    problems,
+    lifecycle,
+    drainLimit: () => drainLimit,
+    ...(deps.onEffect ? { onEffect: deps.onEffect } : {}),
   });
-  lifecycle.onStop('core snapshot', () => coreState.save());
-  lifecycle.onStop('outbox', async () => {
-    const drained = await outbox.drain(drainLimit);
-    if (!drained) log.warn({ waiting: outbox.depth }, 'stopping with Bitrix24 commands still waiting; they are kept for the next start');
-    outbox.stop();
-  }, () => drainLimit + 1_000);
+  const { tracker, directory, outbox, crm, runtime } = core;
 
   const userMap = new UserMapSync({
     directory,
@@ -221,58 +152,10 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
   feedUserMap();
   lifecycle.onStop('user map', () => userMap.stop());
 
-  const ami = deps.ami ?? amiConnection(config, recordingVariables, log);
-  lifecycle.onStop('AMI', () => ami.close());
-  const ringBack = new RingBackService({
-    ami,
-    store: new FileRingBackStore({ dir: config.state.dir }),
-    config: config.ringBack,
-    logger: log.child({ part: 'ringback' }),
-    clock,
-    ...(m ? { metrics: { record: m.ringback.record } } : {}),
-    notify: ringBackNotifier({
-      classifier,
-      userIdFor: (ext) => directory.userIdFor(ext),
-      enqueue: (key, params) => void outbox.enqueue(key, 'call', 'im.notify', params, false),
-      clock,
-    }),
-  });
-  await ringBack.start();
-  // A stopped bridge holds no pauses; only a crash leaves some, reconciled at the next start.
-  lifecycle.onStop('ring-back', async () => {
-    await ringBack.releaseAll(2000).catch(() => undefined);
-    ringBack.stop();
-  }, 3_000);
-  m?.ringback.observeSetAside(() => ringBack.setAsideCount());
-  m?.bindOutbox(outbox, clock);
-  m?.observeRuntime(() => ({ ...runtime.stats, activeCalls: tracker.activeCalls }));
-  m?.bindAmi(ami);
-  ami.on('event', (msg) => {
-    runtime.handleAmiEvent(msg);
-    ringBack.handleAmiEvent(msg);
-  });
-  ami.on('connected', () => void ringBack.onAmiReconnected());
-  // The connection logs its own lifecycle (connected, disconnected, framing errors, Asterisk restarts).
-  const resync = startAmiResync({
-    ami,
-    runtime,
-    tracker,
-    clock,
-    logger: log,
-    actionTimeoutMs: config.asterisk.ami.actionTimeoutMs,
-    reconnect: config.asterisk.ami.reconnect,
-    blindSince: saved?.lastEventAt,
-  });
-  lifecycle.onStop('resync', () => resync.stop());
-  lifecycle.every('core snapshot timer', 1000, () => coreState.tick(runtime.stats.events));
-  lifecycle.every('parked retry requests', 5000, () => {
-    for (const seq of state.takeRetryRequests()) outbox.retryParked(seq);
-  });
+  const pbx = await wirePbx(config, { ...(deps.ami ? { ami: deps.ami } : {}), core, recordingVariables, clock, logger: log, metrics: m, lifecycle });
+  const { ami, ringBack } = pbx;
   lifecycle.every('portal probe', 30_000, () => portal.probeIfIdle());
-  await ami.connect().catch((err: unknown) => {
-    // Not fatal: the connection keeps retrying with backoff; calls are picked up once it is back.
-    log.error({ err }, 'AMI login failed; retrying');
-  });
+  await pbx.connect();
 
   const health = (): BridgeHealth => bridgeHealth({ ami, portal: portal.health, outbox, problems, ...(appMode ? { more: () => appMode.problems() } : {}) });
   if (appMode) {
@@ -320,7 +203,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     crm,
     endpoint,
     bitrix,
-    commands: commandOptions,
+    commands: core.commands,
     ringBack,
     health,
     outbox,
@@ -336,19 +219,4 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
       await lifecycle.stop();
     },
   };
-}
-
-function amiConnection(config: Config, recordingVariables: string[], log: Logger): AmiConnection {
-  const a = config.asterisk.ami;
-  return new AmiConnection({
-    host: a.host,
-    port: a.port,
-    username: a.username,
-    secret: a.secret,
-    filters: a.eventFilter ? eventFilters(recordingVariables) : [],
-    pingIntervalMs: a.pingIntervalMs,
-    pingTimeoutMs: a.pingTimeoutMs,
-    reconnect: { initialDelayMs: a.reconnect.initialDelayMs, maxDelayMs: a.reconnect.maxDelayMs, factor: 2, jitter: 0.2 },
-    logger: log.child({ part: 'ami' }),
-  });
 }

@@ -87,6 +87,23 @@ export class ChangeBook {
     this.out.log('info', 'undone', c, c.undoCause ?? 'cooldownOver', c.restoreTo === undefined ? {} : { penalty: c.restoreTo });
   }
 
+  /**
+   * Someone paused the member before our pause landed (their event came before ours: app_queue publishes a
+   * member's pause events in the order it applies them). Autopause does exactly that: `rna()` publishes
+   * AgentRingNoAnswer, then pauses the member with `Auto-Pause`, and our QueuePause, sent on the miss, re-pauses
+   * them with our reason. The pause is theirs: we never unpause it, we put their reason back (a pause with our
+   * reason would be adopted after a restart and ended) and forget our change. Our own event, still on its way,
+   * is an echo, not a pause to adopt.
+   */
+  handBack(c: RingBackChange, reason: string, at: number): void {
+    this.drop(c);
+    this.undoneAt.set(keyOf(c), at);
+    this.ledger.strikes.delete(memberKey(c.queue, c.iface)); // the miss was dealt with by them, not us
+    this.ledger.observe(c.queue, c.iface, { paused: true, reason }, at);
+    this.out.push({ type: 'handBack', queue: c.queue, iface: c.iface, reason });
+    this.out.log('info', 'handedBack', c, 'pausedByOther', { detail: `paused with reason "${reason}" before our pause landed; their reason put back` });
+  }
+
   forget(c: RingBackChange, event: RingBackLogEvent, level: Level, cause: RingBackCause, detail?: string): void {
     this.drop(c);
     this.out.log(level, event, c, cause, detail === undefined ? {} : { detail });

@@ -19,6 +19,7 @@ export function onMemberPause(book: ChangeBook, i: Extract<RingBackInput, { kind
   const c = book.get('pause', i.queue, i.iface);
   // Our change's own reason: the configured one may have changed since (SIGHUP, restart).
   const ours = i.paused && i.reason === (c === undefined ? book.cfg.reason : book.reasonOf(c));
+  if (i.paused && !ours) pausedElsewhere(book, i);
   if (c === undefined) {
     if (ours) book.adopt(i.queue, i.iface, i.memberName, i.at, i.at + cooldownMs(0, book.cfg), 'foundInEvent');
     return;
@@ -26,6 +27,8 @@ export function onMemberPause(book: ChangeBook, i: Extract<RingBackInput, { kind
   if (!book.isVerified(c)) return; // the QueueStatus after start judges it
   if (c.phase === 'applying') {
     if (ours) book.confirm(c);
+    // Their pause was applied before ours (events come in the order Asterisk applies them): ours landed on it.
+    else if (i.paused) book.handBack(c, i.reason, i.at);
   } else if (c.phase === 'active') {
     if (ours) return;
     // A human, autopause or another tool: their pause (or unpause) now, hands off.
@@ -36,6 +39,13 @@ export function onMemberPause(book: ChangeBook, i: Extract<RingBackInput, { kind
   } else if (!ours) {
     book.forget(c, 'forgotten', 'warn', 'pausedByOther', `paused with reason "${i.reason}" while our undo was under way`);
   }
+}
+
+/** Someone else paused the member (autopause after a miss, a human): the penalty we raised has nothing left to do. */
+function pausedElsewhere(book: ChangeBook, i: Extract<RingBackInput, { kind: 'memberPause' }>): void {
+  const p = book.get('penalty', i.queue, i.iface);
+  if (p === undefined || !book.isVerified(p) || p.phase === 'undoing') return;
+  book.undo(p, 'pausedByOther', i.at);
 }
 
 export function onMemberPenalty(book: ChangeBook, i: Extract<RingBackInput, { kind: 'memberPenalty' }>): void {
@@ -53,6 +63,14 @@ export function onMemberPenalty(book: ChangeBook, i: Extract<RingBackInput, { ki
 }
 
 export function onActionResult(book: ChangeBook, i: Extract<RingBackInput, { kind: 'actionResult' }>): void {
+  if (i.op === 'handBack') {
+    // The change is already forgotten; a failure only means their reason still reads as ours.
+    if (i.outcome !== 'ok') {
+      const who = { queue: i.queue, iface: i.iface, memberName: '', policy: 'pause' as const };
+      book.out.log('warn', 'failed', who, 'actionFailed', { detail: `giving their pause back: ${i.message ?? i.outcome}` });
+    }
+    return;
+  }
   const c = book.get(i.op === 'pause' || i.op === 'unpause' ? 'pause' : 'penalty', i.queue, i.iface);
   if (c === undefined) return;
   const detail = i.message ?? `${i.op}: ${i.outcome}`;

@@ -130,8 +130,9 @@ export class RingBackPolicy {
     }
     this.misses.delete(mk);
     const seen = book.ledger.observed.get(mk);
-    if (cfg.policy === 'pause' && seen?.paused === true) {
-      // Pausing again would overwrite their reason, and our undo would then end their pause.
+    if (seen?.paused === true) {
+      // Paused already (autopause pauses for this very miss, and its event may come first): pausing again would
+      // overwrite their reason and our undo would end their pause; a penalty on a paused member does nothing.
       book.out.log('info', 'skipped', who, 'alreadyPaused', { detail: `paused with reason "${seen.reason ?? ''}"` });
     } else if (cfg.policy === 'penalty' && seen?.penalty === undefined) {
       // Restoring a guess would change an admin's setting: only a penalty Asterisk has shown us is put back.

@@ -16,7 +16,7 @@ export interface RingBackLogger {
 export type CountedEvent = Exclude<RingBackLogEvent, 'skipped'>;
 
 export interface RingBackMetrics {
-  /** One per change applied, undone, failed, forgotten (someone else took over), adopted or uncertain. */
+  /** One per change applied, undone, failed, forgotten (someone else took over), handed back, adopted or uncertain. */
   record(event: CountedEvent, labels: { queue: string; policy: RingBackPolicyName; cause: RingBackCause }): void;
 }
 
@@ -35,6 +35,7 @@ const MESSAGES: Record<RingBackLogEvent, [pause: string, penalty: string]> = {
   undone: ['ring-back: our pause undone', 'ring-back: member penalty restored'],
   failed: ['ring-back: queue action refused, nothing to undo', 'ring-back: queue action refused, nothing to undo'],
   forgotten: ['ring-back: pause no longer ours to undo, left alone', 'ring-back: penalty no longer ours to undo, left alone'],
+  handedBack: ['ring-back: member was paused by someone else first (autopause?); their pause and reason given back', 'ring-back: member was paused by someone else; our penalty put back'],
   adopted: ['ring-back: found a pause with our reason and no record of it', 'ring-back: found a change with no record of it'],
   uncertain: ['ring-back: queue action outcome unknown', 'ring-back: queue action outcome unknown'],
   skipped: ['ring-back: missed ring not acted on', 'ring-back: missed ring not acted on'],

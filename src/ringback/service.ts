@@ -178,6 +178,8 @@ export class RingBackService {
         return this.send('pause', e.queue, e.iface, queuePause({ queue: e.queue, interface: e.iface, paused: true, reason: e.reason }));
       case 'unpause':
         return this.send('unpause', e.queue, e.iface, queuePause({ queue: e.queue, interface: e.iface, paused: false }));
+      case 'handBack':
+        return this.send('handBack', e.queue, e.iface, queuePause({ queue: e.queue, interface: e.iface, paused: true, reason: e.reason }));
       case 'setPenalty': {
         const op = e.purpose === 'raise' ? 'raisePenalty' : 'restorePenalty';
         if (op === 'raisePenalty' && !this.saveOk) return this.refuse(op, e.queue, e.iface);

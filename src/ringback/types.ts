@@ -24,7 +24,8 @@ export interface QueueInfo {
 }
 
 /** What the service asked Asterisk to do, for results. */
-export type ActionOp = 'pause' | 'unpause' | 'raisePenalty' | 'restorePenalty';
+/** handBack: a pause someone else made before ours landed, given back with their reason (see ChangeBook.handBack). */
+export type ActionOp = 'pause' | 'unpause' | 'raisePenalty' | 'restorePenalty' | 'handBack';
 /** failed = Asterisk said no, refused = not sent (state not saved): nothing happened. timeout/disconnected = we do not know. */
 export type ActionOutcome = 'ok' | 'failed' | 'refused' | 'timeout' | 'disconnected';
 
@@ -71,7 +72,7 @@ export type RingBackCause =
   | 'foundAtReconcile'
   | 'foundInEvent';
 
-export type RingBackLogEvent = 'applied' | 'undone' | 'failed' | 'forgotten' | 'adopted' | 'uncertain' | 'skipped';
+export type RingBackLogEvent = 'applied' | 'undone' | 'failed' | 'forgotten' | 'handedBack' | 'adopted' | 'uncertain' | 'skipped';
 
 export type RingBackEffect =
   /** Save `policy.snapshot()` now, before the actions that follow (they are recorded as intended first). */
@@ -79,6 +80,8 @@ export type RingBackEffect =
   | { type: 'pause'; queue: string; iface: string; reason: string; cooldownMs: number }
   | { type: 'unpause'; queue: string; iface: string; cause: RingBackCause }
   | { type: 'setPenalty'; queue: string; iface: string; penalty: number; purpose: 'raise' | 'restore'; restoreTo?: number }
+  /** QueuePause Paused=true with `reason`: the member's own pause, whose reason our pause overwrote, put back. */
+  | { type: 'handBack'; queue: string; iface: string; reason: string }
   /** Replaces a timer with the same id. */
   | { type: 'scheduleTimer'; id: string; at: number }
   | { type: 'cancelTimer'; id: string }

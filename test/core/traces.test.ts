@@ -1,17 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import type { Effect, FinishCall } from '../../src/core/effects.js';
+import { replayTrace } from '../support/restart-replay.js';
 import { DEFAULT_USER, expectedEffects as expected, replay, traceNames, TRACE_USERS, type TimedEffect } from '../support/traces.js';
+import { ISSUE_14_CORE_CASES } from './issue14-cases.js';
 
 const of = <T extends Effect['type']>(effects: TimedEffect[], type: T) =>
   effects.map((e) => e.effect).filter((e): e is Extract<Effect, { type: T }> => e.type === type);
 
 describe('every real trace through the core', () => {
-  it.each(traceNames())('%s gives exactly the reviewed effects', (name) => {
-    expect(replay(name), '`npm run golden` rewrites the expected file and shows the difference for review').toEqual(expected(name));
+  // Issue 14's cases 1-3 are held to what Bitrix24 must see, in issue14-traces.test.ts.
+  const exact = traceNames().filter((n) => !ISSUE_14_CORE_CASES.includes(n));
+
+  it.each(exact)('%s gives exactly the reviewed effects', async (name) => {
+    expect(await replayTrace(name), '`npm run golden` rewrites the expected file and shows the difference for review').toEqual(expected(name));
   });
 
-  it.each(traceNames())('%s registers each call once, finishes it once, and closes every card it opened', (name) => {
-    const effects = replay(name);
+  it.each(traceNames())('%s registers each call once, finishes it once, and closes every card it opened', async (name) => {
+    const effects = await replayTrace(name);
     const registers = of(effects, 'register').map((e) => e.linkedid);
     const finishes = of(effects, 'finish').map((e) => e.linkedid);
     expect(new Set(registers).size).toBe(registers.length);

@@ -6,7 +6,13 @@ import { join } from 'node:path';
 import { createBitrixClient, type BitrixClient } from '../../src/bitrix/client.js';
 import { LeakyBucket } from '../../src/bitrix/limiter.js';
 import type { OutboxEntry } from '../../src/bitrix/outbox-entry.js';
+import { recordingsSchema } from '../../src/config/recordings.js';
+import { attachRecordFile } from '../../src/recordings/attach.js';
 import { findExecutable } from '../../src/recordings/ffmpeg.js';
+import { createLimit } from '../../src/recordings/limit.js';
+import { createLocator, type Locator } from '../../src/recordings/locate.js';
+import { createAttachHandler, type FailureReason } from '../../src/recordings/pipeline.js';
+import { transcodeToMp3 } from '../../src/recordings/transcode.js';
 import { startBitrixEmulator, type BitrixEmulator } from '../../src/sim/bitrix-emulator.js';
 
 // The tests transcode and decode for real: ffmpeg (with ffprobe) must be installed (apt-get install ffmpeg).
@@ -85,12 +91,57 @@ export function memoryLogger() {
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
+export interface HarnessOptions {
+  ffmpegPath?: string | undefined;
+  keepOriginals?: boolean;
+  locate?: Locator;
+  timeoutMs?: number;
+  stableMs?: number;
+  growingMaxTries?: number;
+}
+
+/** The real pipeline (local files unless `locate` says otherwise, the real ffmpeg, uploads to `client`), counted. */
+export function pipelineHandler(client: Pick<BitrixClient, 'call'>, workDir: string, opts: HarnessOptions = {}) {
+  const logger = memoryLogger();
+  const counts = { attached: [] as Array<{ format: string; mode: string }>, failed: [] as FailureReason[], missing: 0, empty: 0, transcodes: 0 };
+  const settings = recordingsSchema.parse({
+    stableMs: opts.stableMs ?? 60,
+    appearTimeoutMs: 300,
+    transcodeTimeoutMs: opts.timeoutMs ?? 60_000,
+    tmpDir: workDir,
+    keepOriginals: opts.keepOriginals ?? true,
+    growingMaxTries: opts.growingMaxTries ?? 5,
+  });
+  const handler = createAttachHandler({
+    settings,
+    workDir,
+    locate: opts.locate ?? createLocator({ type: 'local' }),
+    ffmpegPath: 'ffmpegPath' in opts ? opts.ffmpegPath : FFMPEG,
+    transcode: (input, output, o) => (counts.transcodes++, transcodeToMp3(input, output, o)),
+    attach: (req) => attachRecordFile({ client, inlineMaxBytes: settings.inlineMaxBytes, timeoutMs: 10_000 }, req),
+    limit: createLimit(1),
+    logger,
+    hooks: {
+      onAttached: (i) => void counts.attached.push({ format: i.format, mode: i.mode }),
+      onFailed: (r) => void counts.failed.push(r),
+      onMissing: () => void counts.missing++,
+      onEmpty: () => void counts.empty++,
+    },
+  });
+  return { handler, logger, counts };
+}
+
 export interface Portal {
   emu: BitrixEmulator;
   client: BitrixClient;
   /** Registers and finishes a call, as the outbox would before an attach; returns its CALL_ID. */
   finishedCall(): Promise<string>;
   close(): Promise<void>;
+}
+
+/** A client of the emulated portal with no rate limit of its own. */
+export function portalClient(webhookUrl: string): BitrixClient {
+  return createBitrixClient({ webhookUrl, limiter: new LeakyBucket({ perSecond: 1000, burst: 10_000 }), timeoutMs: 10_000 });
 }
 
 export async function startPortal(): Promise<Portal> {
@@ -103,7 +154,7 @@ export async function startPortal(): Promise<Portal> {
       { ID: 13, NAME: 'Agent', LAST_NAME: 'Three', ACTIVE: true, UF_PHONE_INNER: '103' },
     ],
   });
-  const client = createBitrixClient({ webhookUrl: emu.webhookUrl, limiter: new LeakyBucket({ perSecond: 1000, burst: 10_000 }), timeoutMs: 10_000 });
+  const client = portalClient(emu.webhookUrl);
   let n = 0;
   return {
     emu,

@@ -1,13 +1,10 @@
-import { chmod, copyFile, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { chmod, chown, copyFile, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { recordingsSchema } from '../../src/config/recordings.js';
-import { attachRecordFile } from '../../src/recordings/attach.js';
-import { createLimit } from '../../src/recordings/limit.js';
 import { createLocator, UnreadableError, type Locator } from '../../src/recordings/locate.js';
-import { createAttachHandler, type FailureReason } from '../../src/recordings/pipeline.js';
-import { transcodeToMp3 } from '../../src/recordings/transcode.js';
-import { attachEntry as entry, decodedSeconds, FFMPEG, FIXTURE_WAV, memoryLogger, sineWav, startPortal, tempDir, wavHeader, type Portal } from './helpers.js';
+import { attachEntry as entry, decodedSeconds, FIXTURE_WAV, pipelineHandler, sineWav, startPortal, tempDir, wavHeader, type HarnessOptions, type Portal } from './helpers.js';
 
 let portal: Portal;
 let spool: string;
@@ -19,38 +16,37 @@ beforeEach(async () => {
 });
 afterEach(async () => portal.close());
 
-function harness(
-  opts: { ffmpegPath?: string | undefined; keepOriginals?: boolean; locate?: Locator; timeoutMs?: number; stableMs?: number; growingMaxTries?: number } = {},
-) {
-  const logger = memoryLogger();
-  const counts = { attached: [] as Array<{ format: string; mode: string }>, failed: [] as FailureReason[], missing: 0, empty: 0, transcodes: 0 };
-  const settings = recordingsSchema.parse({
-    stableMs: opts.stableMs ?? 60,
-    appearTimeoutMs: 300,
-    transcodeTimeoutMs: opts.timeoutMs ?? 60_000,
-    tmpDir: tmp,
-    keepOriginals: opts.keepOriginals ?? true,
-    growingMaxTries: opts.growingMaxTries ?? 5,
-  });
-  const handler = createAttachHandler({
-    settings,
-    workDir: tmp,
-    locate: opts.locate ?? createLocator({ type: 'local' }),
-    ffmpegPath: 'ffmpegPath' in opts ? opts.ffmpegPath : FFMPEG,
-    transcode: (input, output, o) => (counts.transcodes++, transcodeToMp3(input, output, o)),
-    attach: (req) => attachRecordFile({ client: portal.client, inlineMaxBytes: settings.inlineMaxBytes, timeoutMs: 10_000 }, req),
-    limit: createLimit(1),
-    logger,
-    hooks: {
-      onAttached: (i) => void counts.attached.push({ format: i.format, mode: i.mode }),
-      onFailed: (r) => void counts.failed.push(r),
-      onMissing: () => void counts.missing++,
-      onEmpty: () => void counts.empty++,
-    },
-  });
-  return { handler, logger, counts };
+/** The real pipeline (locator, transcode, attach) in front of the emulated portal, work dir `tmp`. */
+const harness = (opts: HarnessOptions = {}) => pipelineHandler(portal.client, tmp, opts);
+
+/** Debian's nobody (and nogroup): a user with no access to a file only its owner may read. */
+const NOBODY = 65534;
+const asRoot = process.getuid?.() === 0;
+const CHILD = fileURLToPath(new URL('./attach-child.ts', import.meta.url));
+
+interface ChildRun {
+  uid: number;
+  groups: number[];
+  counts: ReturnType<typeof harness>['counts'];
+  logs: Array<{ level: string; msg: string; reason?: string }>;
 }
 
+/** One attach by the real pipeline in a process of its own: as nobody when the tests run as root, else as the tests' user. */
+function attachAsDaemonUser(path: string, callId: string): Promise<ChildRun> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, portal.emu.webhookUrl, tmp, path, callId], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // libuv drops the supplementary groups (root's) before it sets the ids, as setpriv --clear-groups does.
+    ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {}),
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as ChildRun) : reject(new Error(`attach-child exited ${code}: ${err}`))));
+  });
+}
 
 async function recording(name: string, bytes?: Buffer): Promise<string> {
   const path = join(spool, name);
@@ -144,7 +140,7 @@ describe('a recording through the pipeline (the failure table)', () => {
 
   it('attaches a valid WAV as it is when ffmpeg runs past its timeout', async () => {
     const slow = join(tmp, '..', `slow-ffmpeg-${process.pid}`);
-    await writeFile(slow, `#!/bin/sh\ncase "$*" in *" -i "*) exec sleep 30;; *) exec ${FFMPEG} "$@";; esac\n`);
+    await writeFile(slow, `#!/bin/sh\nexec sleep 30\n`);
     await chmod(slow, 0o755);
     const { handler, counts } = harness({ ffmpegPath: slow, timeoutMs: 1000 });
     await handler(entry(await recording('a.wav')), await portal.finishedCall());
@@ -173,12 +169,26 @@ describe('a recording through the pipeline (the failure table)', () => {
     expect(counts.attached).toEqual([{ format: 'mp3', mode: 'base64' }]);
   });
 
-  it.skipIf(process.getuid?.() === 0)('counts a file the daemon may not read as unreadable', async () => {
-    const { handler, counts } = harness();
-    const path = await recording('secret.wav');
-    await chmod(path, 0o000);
-    await handler(entry(path), await portal.finishedCall());
-    expect(counts.failed).toEqual(['unreadable']);
+  it('counts a file the daemon’s user may not read as unreadable, and attaches a readable one from the same place', async () => {
+    const readable = await recording('1795263642.90.wav');
+    const secret = await recording('secret.wav');
+    await chmod(secret, 0o000);
+    if (asRoot) {
+      // Root reads anything: the daemon runs as nobody, who may enter the spool and write its work dir.
+      await chmod(spool, 0o755);
+      await chown(tmp, NOBODY, NOBODY);
+    }
+    const shown = await attachAsDaemonUser(readable, await portal.finishedCall());
+    expect(shown.counts.attached).toEqual([{ format: 'mp3', mode: 'base64' }]);
+    expect(portal.emu.records).toHaveLength(1);
+
+    const denied = await attachAsDaemonUser(secret, await portal.finishedCall());
+    expect(denied.uid).toBe(asRoot ? NOBODY : process.getuid?.());
+    if (asRoot) expect(denied.groups).toEqual([NOBODY]);
+    expect(denied.counts.failed).toEqual(['unreadable']);
+    expect(denied.counts.attached).toEqual([]);
+    expect(denied.logs).toContainEqual({ level: 'error', msg: 'recording: cannot read the file; call left without a record', reason: 'unreadable' });
+    expect(portal.emu.records).toHaveLength(1);
   });
 
   it('counts a file the locator cannot read as unreadable, without retrying', async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ringBackConfig } from '../../src/config/ringback.js';
 import { RingBackPolicy, timerIdOf } from '../../src/ringback/policy.js';
 import type { MemberSnapshot, RingBackEffect, RingBackInput } from '../../src/ringback/types.js';
-import { OUR_REASON } from './support.js';
+import { isAction, OUR_REASON } from './support.js';
 
 /** The policy's rules, one at a time, with hand-made inputs. Times are in ms from 0. */
 
@@ -65,7 +65,7 @@ function setUp(overrides: Parameters<typeof ringBackConfig>[0] = {}) {
   return policy;
 }
 
-const actionsOf = (effects: RingBackEffect[]) => effects.filter((e) => e.type === 'pause' || e.type === 'unpause' || e.type === 'setPenalty');
+const actionsOf = (effects: RingBackEffect[]) => effects.filter(isAction);
 const logsOf = (effects: RingBackEffect[]) => effects.flatMap((e) => (e.type === 'log' && e.level !== 'debug' ? [[e.event, e.cause]] : []));
 
 /** Miss, Success, and Asterisk's own QueueMemberPause: the pause stands. */
@@ -187,14 +187,16 @@ describe('undo', () => {
 });
 
 describe('a pause taken over while ours waits for its event', () => {
-  it('is dropped, not unpaused, when the member was paused with another reason after our change', () => {
+  // app_queue publishes a member's pause events in the order it applies them: their event before ours means their
+  // pause came first and ours landed on it, overwriting their reason (autopause-policy.test.ts has the autopause case).
+  it('is handed back with their reason, not unpaused, when their pause event comes before ours', () => {
     const policy = setUp();
     policy.handle(miss(0));
     policy.handle(result(1, 'pause', 'ok')); // our own QueueMemberPause has not come yet
-    policy.handle(pauseEvent(2 * S, true, 'lunch'));
-    const effects = policy.handle(timer(60 * S));
-    expect(actionsOf(effects)).toEqual([]);
-    expect(logsOf(effects)).toEqual([['forgotten', 'pausedByOther']]);
+    const effects = policy.handle(pauseEvent(2 * S, true, 'lunch'));
+    expect(actionsOf(effects)).toEqual([{ type: 'handBack', queue: 'sales', iface: A, reason: 'lunch' }]);
+    expect(logsOf(effects)).toEqual([['handedBack', 'pausedByOther']]);
+    expect(actionsOf(policy.handle(timer(60 * S)))).toEqual([]);
     expect(policy.snapshot().changes).toEqual([]);
   });
 

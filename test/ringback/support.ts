@@ -31,9 +31,14 @@ export interface TimedEffect {
   effect: RingBackEffect;
 }
 
-export type Answer = (effect: Extract<RingBackEffect, { type: 'pause' | 'unpause' | 'setPenalty' }>) => ActionOutcome | undefined;
+type ActionEffect = Extract<RingBackEffect, { type: 'pause' | 'unpause' | 'setPenalty' | 'handBack' }>;
 
-function opOf(e: Extract<RingBackEffect, { type: 'pause' | 'unpause' | 'setPenalty' }>): ActionOp {
+export type Answer = (effect: ActionEffect) => ActionOutcome | undefined;
+
+/** The effects that are AMI actions. */
+export const isAction = (e: RingBackEffect): e is ActionEffect => e.type === 'pause' || e.type === 'unpause' || e.type === 'setPenalty' || e.type === 'handBack';
+
+function opOf(e: ActionEffect): ActionOp {
   if (e.type === 'setPenalty') return e.purpose === 'raise' ? 'raisePenalty' : 'restorePenalty';
   return e.type;
 }
@@ -54,7 +59,7 @@ export function drive(policy: RingBackPolicy, inputs: RingBackInput[], opts: { a
         out.push({ t: Math.round(i.at - t0) / 1000, at: i.at, effect });
         if (effect.type === 'scheduleTimer') timers.set(effect.id, effect.at);
         else if (effect.type === 'cancelTimer') timers.delete(effect.id);
-        else if (effect.type === 'pause' || effect.type === 'unpause' || effect.type === 'setPenalty') {
+        else if (isAction(effect)) {
           const outcome = answer(effect);
           if (outcome !== undefined) pending.push({ kind: 'actionResult', at: i.at, op: opOf(effect), queue: effect.queue, iface: effect.iface, outcome });
         }

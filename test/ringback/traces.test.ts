@@ -131,7 +131,7 @@ describe('every trace', () => {
       const policy = new RingBackPolicy(ringBackConfig({ policy: policyName, cooldownSec: 3 }));
       const timed = drive(policy, traceInputs(name));
       const made = actions(timed).filter((e) => e.effect.type === 'pause' || (e.effect.type === 'setPenalty' && e.effect.purpose === 'raise'));
-      const ended = effectsOf(timed, 'log').filter((l) => ['undone', 'forgotten', 'failed'].includes(l.effect.event));
+      const ended = effectsOf(timed, 'log').filter((l) => ['undone', 'forgotten', 'failed', 'handedBack'].includes(l.effect.event));
       const adopted = effectsOf(timed, 'log').filter((l) => l.effect.event === 'adopted');
       expect(ended.length, `${name} ${policyName}`).toBe(made.length + adopted.length);
       expect(policy.snapshot().changes).toEqual([]);

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { AmiFramer } from '../../src/ami/framer.js';
 import type { AmiMessage } from '../../src/ami/types.js';
@@ -10,15 +10,26 @@ import { CallTracker, type TrackerOptions } from '../../src/core/tracker.js';
 export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 export const AMI_DIR = `${FIXTURES}ami/`;
 
-/** The extensions of the traces' agents mapped to Bitrix24 users (1xx -> 1x, 2xx -> 2x). */
-export const TRACE_USERS: Record<string, number> = { '101': 11, '102': 12, '103': 13, '201': 21, '202': 22, '203': 23 };
+/** The extensions of the traces' agents mapped to Bitrix24 users (1xx -> 1x, 2xx -> 2x, 3xx -> 3x). */
+export const TRACE_USERS: Record<string, number> = { '101': 11, '102': 12, '103': 13, '201': 21, '202': 22, '203': 23, '301': 31, '302': 32, '303': 33 };
 export const DEFAULT_USER = 1;
 
+/** Every recorded scenario; a scenario recorded over several AMI connections is one name (see traceSessions). */
 export function traceNames(): string[] {
   return readdirSync(AMI_DIR)
-    .filter((f) => f.endsWith('.ami'))
+    .filter((f) => f.endsWith('.ami') && !/\.\d+\.ami$/.test(f))
     .map((f) => f.slice(0, -4))
     .sort();
+}
+
+/**
+ * The connections a scenario was recorded over: `<name>.ami`, then `<name>.2.ami`, ... (the daemon killed and
+ * started again, or its AMI link dropped: each later file is what Asterisk sent on the next login).
+ */
+export function traceSessions(name: string): string[] {
+  const out = [name];
+  while (existsSync(`${AMI_DIR}${name}.${out.length + 1}.ami`)) out.push(`${name}.${out.length + 1}`);
+  return out;
 }
 
 export function traceBytes(name: string): Buffer {

@@ -67,21 +67,14 @@ export class AppAuth implements RestAuth {
   /** A new pair from the install callback or the authorisation code: written, then used. */
   install(grant: TokenGrant & { domain: string; memberId: string; applicationToken?: string }): AppTokens {
     const previous = this.newest();
-    const now = this.opts.clock();
-    const tokens: AppTokens = {
-      accessToken: grant.accessToken,
-      refreshToken: grant.refreshToken,
-      expiresAt: now + grant.expiresInSec * 1000,
-      issuedAt: now,
-      clientEndpoint: grant.clientEndpoint,
-      ...(grant.serverEndpoint !== undefined ? { serverEndpoint: grant.serverEndpoint } : {}),
+    // An authorisation code carries no application_token: the install's is kept for checking events.
+    const applicationToken = grant.applicationToken ?? previous?.applicationToken;
+    const tokens = this.pairFrom(grant, {
       domain: grant.domain,
       memberId: grant.memberId,
-      // An authorisation code carries no application_token: the install's is kept for checking events.
-      ...((grant.applicationToken ?? previous?.applicationToken) !== undefined ? { applicationToken: grant.applicationToken ?? previous?.applicationToken } : {}),
-      ...(grant.scope !== undefined ? { scope: grant.scope } : {}),
+      ...(applicationToken !== undefined ? { applicationToken } : {}),
       generation: (previous?.generation ?? 0) + 1,
-    };
+    });
     this.opts.store.save(tokens);
     this.adopt(tokens);
     return tokens;
@@ -134,6 +127,21 @@ export class AppAuth implements RestAuth {
     }
   }
 
+  /** A pair as it came from the OAuth server, over what it does not say (installation, generation). */
+  private pairFrom(grant: TokenGrant, base: Pick<AppTokens, 'domain' | 'memberId' | 'generation'> & Partial<AppTokens>): AppTokens {
+    const now = this.opts.clock();
+    return {
+      ...base,
+      accessToken: grant.accessToken,
+      refreshToken: grant.refreshToken,
+      expiresAt: now + grant.expiresInSec * 1000,
+      issuedAt: now,
+      clientEndpoint: grant.clientEndpoint,
+      ...(grant.serverEndpoint !== undefined ? { serverEndpoint: grant.serverEndpoint } : {}),
+      ...(grant.scope !== undefined ? { scope: grant.scope } : {}),
+    };
+  }
+
   private async refresh(): Promise<void> {
     const held = this.usable();
     const base = this.opts.oauthUrl ?? oauthBaseFrom(held.serverEndpoint) ?? DEFAULT_OAUTH_URL;
@@ -151,18 +159,7 @@ export class AppAuth implements RestAuth {
       this.opts.logger.error({ reason: err.error, description: err.description }, `Bitrix24 application needs an admin: ${advice}; commands wait in the outbox`);
       throw new AuthRequiredError(err.error, advice);
     }
-    const now = this.opts.clock();
-    const next: AppTokens = {
-      ...held,
-      accessToken: grant.accessToken,
-      refreshToken: grant.refreshToken,
-      expiresAt: now + grant.expiresInSec * 1000,
-      issuedAt: now,
-      clientEndpoint: grant.clientEndpoint,
-      ...(grant.serverEndpoint !== undefined ? { serverEndpoint: grant.serverEndpoint } : {}),
-      ...(grant.scope !== undefined ? { scope: grant.scope } : {}),
-      generation: held.generation + 1,
-    };
+    const next = this.pairFrom(grant, { ...held, generation: held.generation + 1 });
     try {
       // Before use: the old refresh token is spent, so this pair must survive a kill -9 from now on.
       this.opts.store.save(next);
