@@ -96,7 +96,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
           allow: createAddressMatcher(config.http.allow),
         })
       : undefined;
-  const portal = createPortal(config, { ...(deps.bitrix ? { client: deps.bitrix } : {}), ...(appMode ? { auth: appMode.auth } : {}), logger: log, ...(m ? { metrics: m } : {}), clock });
+  const portal = createPortal(config, { ...(deps.bitrix ? { client: deps.bitrix } : {}), ...(appMode ? { auth: appMode.auth } : {}), state, logger: log, ...(m ? { metrics: m } : {}), clock });
   const bitrix = portal.client;
 
   const recordingVariables = [...new Set(['MIXMONITOR_FILENAME', config.recordings.pathVariable])];

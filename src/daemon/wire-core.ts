@@ -83,6 +83,8 @@ export function wireCore(config: Config, deps: CoreDeps): CoreParts {
     maxRetryDelayMs: config.outbox.maxRetryDelayMs,
     ...(deps.attach ? { attach: deps.attach } : {}),
     hooks: hooks.outbox,
+    // A call made while an extension had no user is attributed when its command leaves, by the map known then.
+    resolveUser: (ext) => directory.userIdFor(ext),
   });
   const coreState = new CoreState({ db: deps.state.db, store: deps.state.store, tracker, clock, onSaveError: (err) => problems.set('store', `state store snapshot: ${err.message}`, false) });
   // The disk is back: what came and went while it failed is written over the stale copy, snapshot included.
