@@ -53,6 +53,11 @@ export interface OutboxOptions {
    * then) gets the user's id as USER_ID when it maps by the time the command first leaves.
    */
   resolveUser?: (ext: string) => number | undefined;
+  /**
+   * While true (the user map has not loaded yet, and is expected to), such a command waits instead of leaving with
+   * the default user: the portal coming back must not race the map that names the agent.
+   */
+  holdUnresolved?: () => boolean;
 }
 
 export interface EnqueueOptions {
@@ -102,6 +107,7 @@ export class Outbox {
       concurrency: opts.concurrency ?? 2,
       maxBatch: opts.maxBatch ?? 50,
       dedupMarginMs: opts.dedupMarginMs ?? DEFAULT_DEDUP_MARGIN_MS,
+      holdUnresolved: opts.holdUnresolved,
     });
 
     const saved = store.load();

@@ -21,6 +21,8 @@ export interface Portal {
   health: PortalHealth;
   /** One light request when the portal has been idle for a minute (for /healthz); called by a timer. */
   probeIfIdle(): void;
+  /** Told after every request the portal answered (whatever it said): it is reachable again. */
+  onAnswer(listener: () => void): void;
 }
 
 export const PORTAL_PROBE_IDLE_MS = 60_000;
@@ -32,9 +34,11 @@ export function createPortal(
   const health = new PortalHealth(deps.clock);
   // Starts where the previous run left the portal's bucket (even after a kill -9), so its first burst meets no 503.
   const bucket = openLimiter(deps.state.db, deps.state.turnWriter, config.bitrix.rateLimit, deps.clock);
+  const answered: Array<() => void> = [];
   const onRequest = (info: RequestInfo): void => {
     health.observe(info);
     deps.metrics?.onRequest(info);
+    if (health.reachable) for (const listener of answered) listener();
   };
   const client =
     deps.client ??
@@ -53,5 +57,6 @@ export function createPortal(
     probeIfIdle() {
       if (health.idleFor(PORTAL_PROBE_IDLE_MS)) client.call('server.time').catch(() => undefined);
     },
+    onAnswer: (listener) => void answered.push(listener),
   };
 }

@@ -53,4 +53,15 @@ describe('the batch planner', () => {
     expect(plan.stale).toEqual([stale]);
     expect(plan.entries.map((p) => p.entry)).toEqual([fresh]);
   });
+
+  it('holds a command whose user is not known yet, with the rest of its call, and says when to look again', () => {
+    const held = (e: OutboxEntry) => (e.userExt !== undefined ? 1_100 : undefined);
+    const waiting = queue([entry('register', { userExt: '102' }), entry('show')]);
+    const other = queue([entry('register'), entry('show')]);
+    const plan = planBatch([waiting, other], 100, 50, () => true, held);
+    expect(plan.entries.map((p) => p.entry)).toEqual(other.entries);
+    expect(plan.earliest).toBe(1_100);
+    // Once the map is known the hold is lifted and it leaves.
+    expect(planBatch([waiting], 1_200, 50, () => true, held).entries.map((p) => p.entry.kind)).toEqual(['register', 'show']);
+  });
 });

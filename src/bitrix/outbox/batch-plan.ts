@@ -25,7 +25,14 @@ export interface BatchPlan {
  * the call must still be unfinished, so that Bitrix24 answers the repeated register with the same call (it
  * recognises repeats of unfinished calls only). It waits for the CALL_ID, one request later. Pure.
  */
-export function planBatch(queues: Iterable<PlannableQueue>, now: number, max: number, mayResend: (e: OutboxEntry) => boolean = () => true): BatchPlan {
+export function planBatch(
+  queues: Iterable<PlannableQueue>,
+  now: number,
+  max: number,
+  mayResend: (e: OutboxEntry) => boolean = () => true,
+  /** A command held back for now (its user is not known yet), with when to look again. */
+  heldUntil: (e: OutboxEntry) => number | undefined = () => undefined,
+): BatchPlan {
   const commands: BatchCommand[] = [];
   const entries: BatchPlan['entries'] = [];
   const stale: OutboxEntry[] = [];
@@ -40,6 +47,11 @@ export function planBatch(queues: Iterable<PlannableQueue>, now: number, max: nu
         break;
       }
       if (entry.kind === 'attach' || (entry.needsCallId && callId === undefined && entry.kind !== 'register')) break;
+      const held = heldUntil(entry);
+      if (held !== undefined && held > now) {
+        earliest = Math.min(earliest ?? Infinity, held);
+        break;
+      }
       if (entry.kind === 'finish' && registerHere) break;
       if (entry.kind === 'register' && !mayResend(entry)) {
         stale.push(entry);

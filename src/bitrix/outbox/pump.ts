@@ -25,7 +25,12 @@ export interface PumpDeps {
   maxBatch: number;
   /** How long before Bitrix24 stops recognising a repeated register the outbox stops repeating it. */
   dedupMarginMs: number;
+  /** While true, a command whose user is not known yet (userExt) waits for the user map, looked at every second. */
+  holdUnresolved?: (() => boolean) | undefined;
 }
+
+/** How often a command held for its user looks again. */
+const HOLD_RECHECK_MS = 1_000;
 
 export class Pump {
   private pausedUntil = 0;
@@ -55,7 +60,9 @@ export class Pump {
     while (sender.inFlight < this.deps.concurrency) {
       const now = clock();
       if (now < this.pausedUntil) return this.wake(this.pausedUntil);
-      const { commands, entries, earliest, stale } = planBatch(queues.values(), now, this.deps.maxBatch, (e) => mayResend(e, now, this.deps.dedupMarginMs));
+      const hold = this.deps.holdUnresolved;
+      const heldUntil = (e: { userExt?: string; uncertain?: boolean }) => (hold && e.userExt !== undefined && !e.uncertain && hold() ? now + HOLD_RECHECK_MS : undefined);
+      const { commands, entries, earliest, stale } = planBatch(queues.values(), now, this.deps.maxBatch, (e) => mayResend(e, now, this.deps.dedupMarginMs), heldUntil);
       for (const e of stale) queues.park(e, lostRegisterReason(e));
       if (commands.length === 0) {
         if (earliest !== undefined) this.wake(earliest);
