@@ -1,6 +1,6 @@
 /**
- * telephony.externalLine.add / update / get / delete (§5.6). Lines belong to the
- * caller's REST_APP_ID: null for the webhook, the app's id under app auth.
+ * telephony.externalLine.add / update / get / delete (docs/reference/bitrix24-telephony.md#external-lines).
+ * Lines belong to the caller's REST_APP_ID: null for the webhook, the app's id under app auth.
  */
 import type { MethodHandler } from '../dispatch.js';
 import { isset, phpString } from '../php.js';
