@@ -13,7 +13,7 @@ import { resolveUserId } from './telephony-register.js';
 export const finishMethod: MethodHandler = (params, ctx) => {
   const userId = resolveUserId(params, ctx.state);
   if (userId === false) throw ctx.fail('USER_ID or USER_PHONE_INNER should be set');
-  // A JSON number or a missing CALL_ID is rejected with a real code (src VI-REST).
+  // A JSON number or a missing CALL_ID is rejected with a real code (source voximplant/classes/general/vi_rest.php).
   const callId = params.CALL_ID;
   if (typeof callId !== 'string') throw new RestError(400, 'INVALID_ARGUMENT', 'CALL_ID must be a string');
   const call = ctx.state.liveCall(callId);
