@@ -7,6 +7,7 @@ import { startBitrixEmulator, type BitrixEmulator } from '../../src/sim/bitrix-e
 import { openStateDb } from '../../src/store/db.js';
 import { startDaemon, tempDir, waitFor, type DaemonProcess } from '../support/daemon-process.js';
 import { canMountTmpfs, fillUp, mountTmpfs } from '../support/tmpfs.js';
+import { asTrace, replayEvents, startingNow } from '../support/trace-replay.js';
 import { splitTrace, traceBytes } from '../support/traces.js';
 
 /**
@@ -127,7 +128,8 @@ describe('faults, with the daemon as a real process', () => {
     portal!.faults.setDown('reset');
     setTimeout(() => portal!.faults.hangFor(1500), 800);
     setTimeout(() => portal!.faults.setUp(), 3000);
-    await pbx!.replay(traceBytes('blind_transfer'), { speed: 8 });
+    // Dated today: a register a reset may have let through is repeated only within Bitrix24's 30 minutes.
+    await pbx!.replay(asTrace(startingNow(replayEvents('blind_transfer'))), { speed: 8 });
     await waitFor(() => telephony('finish').some((c) => c.ok), 25_000, 'the finish');
     expectDeliveredOnce(1, state);
     expect(telephony('finish').find((c) => c.ok)!.params).toMatchObject({ USER_ID: '13', STATUS_CODE: '200' });
