@@ -45,7 +45,7 @@ export class ChannelClassifier {
   }
 }
 
-/** A phone number as Bitrix24 stores it: only digits, '+', '#', '*' (contract §5.1 stripLetters, minus , and ;). */
+/** A phone number as Bitrix24 stores it: only digits, '+', '#', '*' (docs/reference/bitrix24-telephony.md#phone-number, minus , and ;). */
 export function cleanNumber(raw: string): string {
   return raw.replace(/[^0-9+#*]/g, '');
 }

@@ -43,7 +43,7 @@ export interface HideCard {
   userIds: number[];
 }
 
-/** Bitrix24 STATUS_CODE values we send (the contract's list). */
+/** Bitrix24 STATUS_CODE values we send (docs/reference/bitrix24-telephony.md#status-codes). */
 export type FinishStatus = '200' | '304' | '486' | '603' | '603-S' | '480' | '503';
 
 export interface FinishCall {

@@ -10,7 +10,7 @@ import { traceOptions, traceTracker } from '../support/traces.js';
 
 /**
  * Attended transfers, as AMI messages shaped like Asterisk 22's (snapshot fields as in the recorded traces; the
- * AttendedTransfer fields as in reference/asterisk-ami.md §2.2: OrigTransferer*, SecondTransferer*, DestType,
+ * AttendedTransfer fields as in docs/reference/asterisk-ami.md#transfers: OrigTransferer*, SecondTransferer*, DestType,
  * Transferee*, TransferTarget*). The traces record only a blind transfer, so these are built by hand: agent 101
  * (user 11) answers a direct-dialled customer, consults 102 (user 12) on a call of its own, then transfers or not.
  */
