@@ -1,47 +1,36 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
-import { startAmiSimulator, type AmiSimulator } from '../../src/sim/ami-simulator.js';
-import { startBitrixEmulator, type BitrixEmulator } from '../../src/sim/bitrix-emulator.js';
-import { DEMO_USERS } from '../../src/demo/scenarios.js';
-import { CLI, runCli, startDaemon, waitFor, type DaemonProcess } from '../support/daemon-process.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AmiSimulator } from '../../src/sim/ami-simulator.js';
+import type { BitrixEmulator } from '../../src/sim/bitrix-emulator.js';
+import { runCli, type DaemonProcess } from '../support/daemon-process.js';
+import { AMI_SECRET, startProcessRig, type ProcessRig } from '../support/process-rig.js';
 import { traceBytes } from '../support/traces.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * The built daemon as a real process, an AMI simulator serving real traces over TCP, and the strict Bitrix24
  * emulator: the emulator must see exactly the right commands, and bad input must not hurt.
  */
 
+let rig: ProcessRig | undefined;
 let pbx: AmiSimulator | undefined;
 let portal: BitrixEmulator | undefined;
 let daemon: DaemonProcess | undefined;
 
-beforeAll(() => {
-  if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` (npm test does it first)');
-});
-
 afterEach(async () => {
-  await daemon?.stop('SIGKILL');
-  await pbx?.close();
-  await portal?.close();
-  daemon = pbx = portal = undefined;
+  await rig?.close();
+  rig = daemon = pbx = portal = undefined;
 });
 
 async function setUp(): Promise<void> {
-  portal = await startBitrixEmulator({ users: DEMO_USERS });
-  pbx = await startAmiSimulator({ username: 'b24bridge', secret: 'ami-s3cret' });
-  daemon = startDaemon(
-    {
-      asterisk: { ami: { host: pbx.host, port: pbx.port, username: 'b24bridge', pingIntervalMs: 1000, reconnect: { initialDelayMs: 100, maxDelayMs: 500 } } },
-      bitrix: { applicationToken: 'tok', defaultUserId: 1 },
-      users: { extensions: {} },
-      http: { host: '127.0.0.1', port: 0 },
-      log: { level: 'debug', format: 'json' },
-    },
+  rig = await startProcessRig();
+  ({ pbx, portal } = rig);
+  daemon = await rig.start(
     // Secrets come from the environment: they must reach neither the config file nor a log line.
-    { B24BRIDGE_AMI_SECRET: 'ami-s3cret', B24BRIDGE_WEBHOOK_URL: portal.webhookUrl },
+    { asterisk: { ami: { secret: undefined, reconnect: { initialDelayMs: 100, maxDelayMs: 500 } } }, bitrix: { webhookUrl: undefined, applicationToken: 'tok' }, users: { extensions: {} } },
+    { B24BRIDGE_AMI_SECRET: AMI_SECRET, B24BRIDGE_WEBHOOK_URL: rig.portal.webhookUrl },
   );
-  await waitFor(() => pbx!.received.filter((a) => a['Action'] === 'Filter').length === 2, 10_000, 'both AMI filters');
-  await waitFor(() => portal!.commands.some((c) => c.method === 'user.get'), 10_000, 'the user map load');
+  await waitFor(() => pbx!.received.filter((a) => a['Action'] === 'Filter').length === 2, 'both AMI filters', 10_000);
+  await waitFor(() => portal!.commands.some((c) => c.method === 'user.get'), 'the user map load', 10_000);
 }
 
 function mergeShows(seen: Array<{ method: string; params: Record<string, unknown> }>) {
@@ -70,7 +59,7 @@ describe('the daemon as a process', () => {
       'Variable: (MIXMONITOR_FILENAME)[^A-Za-z_]',
     ]);
     await pbx!.replay(traceBytes('support_ringall_answer'), { speed: 5 });
-    await waitFor(() => portal!.commands.some((c) => c.method === 'telephony.externalcall.finish'), 10_000, 'finish');
+    await waitFor(() => portal!.commands.some((c) => c.method === 'telephony.externalcall.finish'), 'finish', 10_000);
     const seen = telephony(portal!);
     expect(seen.every((c) => c.ok)).toBe(true);
     // The members ring within 2 ms; the outbox gathers them into one show unless the machine is so loaded
@@ -91,7 +80,7 @@ describe('the daemon as a process', () => {
     expect(portal!.statistics).toHaveLength(1);
     // At most four HTTP requests for the call itself (three when the shows share the register's batch).
     expect(portal!.requests.filter((r) => r.restMethod === 'batch').length).toBeLessThanOrEqual(4);
-    expect(daemon!.output()).not.toContain('ami-s3cret');
+    expect(daemon!.output()).not.toContain(AMI_SECRET);
     expect(daemon!.output()).not.toContain(portal!.webhookUrl.split('/rest/')[1]!.split('/')[1]!);
   });
 
@@ -103,7 +92,7 @@ describe('the daemon as a process', () => {
     pbx!.emitEvent({ Event: 'Hangup', Channel: 'PJSIP/999-00000001', Uniqueid: 'x.1', Linkedid: 'x.1', Context: 'from-internal', Cause: '16' });
     portal!.faults.failNext(2, { status: 503, error: 'QUERY_LIMIT_EXCEEDED', error_description: 'Too many requests' });
     await pbx!.replay(traceBytes('caller_abandon'), { speed: 10 });
-    await waitFor(() => portal!.commands.some((c) => c.method === 'telephony.externalcall.finish'), 20_000, 'finish after retries');
+    await waitFor(() => portal!.commands.some((c) => c.method === 'telephony.externalcall.finish'), 'finish after retries', 20_000);
     const seen = telephony(portal!);
     expect(seen.filter((c) => c.method === 'register')).toHaveLength(1);
     expect(seen.filter((c) => c.method === 'finish')).toEqual([expect.objectContaining({ ok: true, params: expect.objectContaining({ USER_ID: '1', STATUS_CODE: '304' }) })]);
@@ -121,7 +110,7 @@ describe('the daemon as a process', () => {
     const owner = portal!.state.users.get(1)!;
     portal!.state.users.delete(1);
     await pbx!.replay(traceBytes('no_members_all_paused'), { speed: 20 });
-    await waitFor(() => /command parked/.test(daemon!.output()), 15_000, 'a parked command');
+    await waitFor(() => /command parked/.test(daemon!.output()), 'a parked command', 15_000);
     const seen = telephony(portal!);
     // The finish rode in the register's batch with a reference to its CALL_ID: both fail, both are parked.
     expect(seen.map((c) => [c.method, c.ok])).toEqual([
@@ -134,7 +123,7 @@ describe('the daemon as a process', () => {
     expect(daemon!.alive()).toBe(true);
 
     // The admin lists them, fixes the portal, and asks for a retry: both go out, in order, once.
-    const env = { B24BRIDGE_AMI_SECRET: 'ami-s3cret', B24BRIDGE_WEBHOOK_URL: portal!.webhookUrl };
+    const env = { B24BRIDGE_AMI_SECRET: AMI_SECRET, B24BRIDGE_WEBHOOK_URL: portal!.webhookUrl };
     const listed = await runCli(['parked', '--config', daemon!.configFile], env);
     expect(listed.code).toBe(0);
     expect(listed.output).toMatch(/telephony\.externalcall\.register\tCONTRACT: User is not found or is not active/);
@@ -142,7 +131,7 @@ describe('the daemon as a process', () => {
     portal!.state.users.set(1, owner);
     expect((await runCli(['parked', '--config', daemon!.configFile, '--retry', '999'], env)).code).toBe(1);
     expect((await runCli(['parked', '--config', daemon!.configFile, '--retry-all'], env)).code).toBe(0);
-    await waitFor(() => portal!.commands.some((c) => c.method.endsWith('finish') && c.ok), 15_000, 'the retried finish');
+    await waitFor(() => portal!.commands.some((c) => c.method.endsWith('finish') && c.ok), 'the retried finish', 15_000);
     expect(telephony(portal!).map((c) => [c.method, c.ok])).toEqual([
       ['register', false],
       ['finish', false],

@@ -1,12 +1,14 @@
-import { copyFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_USERS } from '../../src/demo/scenarios.js';
-import { startAmiSimulator, type AmiSimulator } from '../../src/sim/ami-simulator.js';
-import { startBitrixEmulator, type BitrixEmulator, type CommandRecord } from '../../src/sim/bitrix-emulator.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AmiSimulator } from '../../src/sim/ami-simulator.js';
+import type { BitrixEmulator, CommandRecord } from '../../src/sim/bitrix-emulator.js';
 import { decodedSeconds, FIXTURE_WAV, sineWav } from '../recordings/helpers.js';
-import { CLI, startDaemon, tempDir, waitFor, type DaemonProcess } from '../support/daemon-process.js';
+import type { DaemonProcess } from '../support/daemon-process.js';
+import { startProcessRig, type ProcessRig } from '../support/process-rig.js';
+import { tempDir } from '../support/tmp.js';
 import { traceBytes } from '../support/traces.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 /**
  * The `recording` trace through the built daemon as a process: MixMonitor's path is rewritten to a spool
@@ -14,19 +16,14 @@ import { traceBytes } from '../support/traces.js';
  * exactly one record, on the call's CALL_ID, after its finish, whatever the portal does meanwhile.
  */
 
+let rig: ProcessRig | undefined;
 let pbx: AmiSimulator | undefined;
 let portal: BitrixEmulator | undefined;
 let daemon: DaemonProcess | undefined;
 
-beforeAll(() => {
-  if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` (npm test does it first)');
-});
-
 afterEach(async () => {
-  await daemon?.stop('SIGKILL');
-  await pbx?.close();
-  await portal?.close();
-  daemon = pbx = portal = undefined;
+  await rig?.close();
+  rig = daemon = pbx = portal = undefined;
 });
 
 /** A spool holding `wav` where the trace's MixMonitor wrote the caller side; returns the state dir. */
@@ -34,21 +31,18 @@ async function setUp(wav: (spool: string) => void, stableMs = 300): Promise<stri
   const spool = tempDir('b24bridge-spool-');
   wav(join(spool, '1795263642.90.wav'));
   const state = join(tempDir(), 'state');
-  portal = await startBitrixEmulator({ users: DEMO_USERS });
-  pbx = await startAmiSimulator({ username: 'b24bridge', secret: 'ami-s3cret' });
-  daemon = startDaemon({
-    asterisk: { ami: { host: pbx.host, port: pbx.port, username: 'b24bridge', secret: 'ami-s3cret', pingIntervalMs: 1000, reconnect: { initialDelayMs: 100, maxDelayMs: 400 } } },
-    bitrix: { webhookUrl: portal.webhookUrl, defaultUserId: 1, timeoutMs: 5000 },
+  rig = await startProcessRig();
+  ({ pbx, portal } = rig);
+  daemon = await rig.start({
+    bitrix: { timeoutMs: 5000 },
     outbox: { maxRetryDelayMs: 500 },
     state: { dir: state },
-    log: { level: 'debug', format: 'json' },
     recordings: {
       stableMs,
       appearTimeoutMs: 10_000,
       source: { type: 'mount', rewrite: { from: '/var/spool/asterisk/monitor', to: spool } },
     },
   });
-  await waitFor(() => pbx!.received.some((a) => a['Action'] === 'CoreShowChannels'), 15_000, 'the daemon to log in and resync');
   return state;
 }
 
@@ -71,13 +65,13 @@ function expectOneRecordAfterFinish(fileName: string): Buffer {
 }
 
 /** Lets a stray second attach show up before the test says there was only one. */
-const settle = () => new Promise((r) => setTimeout(r, 1500));
+const settle = () => sleep(1500);
 
 describe('the recording trace through the daemon process', () => {
   it('attaches exactly one MP3 of the caller side to the right CALL_ID after the finish, and leaves its work dir empty', { timeout: 60_000 }, async () => {
     const state = await setUp((path) => copyFileSync(FIXTURE_WAV, path));
     await pbx!.replay(traceBytes('recording'), { speed: 5 });
-    await waitFor(() => portal!.records.length > 0, 30_000, 'the record');
+    await waitFor(() => portal!.records.length > 0, 'the record', 30_000);
     await settle();
     const mp3 = expectOneRecordAfterFinish('1795263642.90.mp3');
     expect(portal!.commands.filter(ok('attachrecord'))).toHaveLength(1);
@@ -90,12 +84,12 @@ describe('the recording trace through the daemon process', () => {
     // A longer stable wait: the portal goes down between the finish and the attach.
     await setUp((path) => copyFileSync(FIXTURE_WAV, path), 2000);
     await pbx!.replay(traceBytes('recording'), { speed: 5 });
-    await waitFor(() => portal!.commands.some(ok('finish')), 30_000, 'the finish');
+    await waitFor(() => portal!.commands.some(ok('finish')), 'the finish', 30_000);
     portal!.faults.setDown(503);
     const refused = () => portal!.requests.filter((r) => r.restMethod === 'telephony.externalcall.attachrecord' && r.status === 503).length;
-    await waitFor(() => refused() >= 2, 30_000, 'two refused attach tries');
+    await waitFor(() => refused() >= 2, 'two refused attach tries', 30_000);
     portal!.faults.setUp();
-    await waitFor(() => portal!.records.length > 0, 30_000, 'the record');
+    await waitFor(() => portal!.records.length > 0, 'the record', 30_000);
     await settle();
     const mp3 = expectOneRecordAfterFinish('1795263642.90.mp3');
     expect(portal!.commands.filter(ok('attachrecord'))).toHaveLength(1);
@@ -116,9 +110,9 @@ describe('the recording trace through the daemon process', () => {
       return push(...items);
     };
     await pbx!.replay(traceBytes('recording'), { speed: 5 });
-    await waitFor(() => portal!.requests.some((r) => r.restMethod === 'upload' && r.status === 503), 90_000, 'the refused upload POST');
+    await waitFor(() => portal!.requests.some((r) => r.restMethod === 'upload' && r.status === 503), 'the refused upload POST', 90_000);
     portal!.faults.setUp();
-    await waitFor(() => portal!.records.length > 0, 60_000, 'the record');
+    await waitFor(() => portal!.records.length > 0, 'the record', 60_000);
     await settle();
     const mp3 = expectOneRecordAfterFinish('1795263642.90.mp3');
     expect(portal!.records[0]!.mode).toBe('upload');
