@@ -1,38 +1,23 @@
-import { afterAll, afterEach, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { afterEach, expect, it } from 'vitest';
 import { runCheck } from '../../src/daemon/check.js';
-import { startAmiSimulator, type AmiSimulator } from '../../src/sim/ami-simulator.js';
-import { startBitrixEmulator, type BitrixEmulator } from '../../src/sim/bitrix-emulator.js';
-import { DEMO_USERS } from '../../src/demo/scenarios.js';
+import type { BitrixEmulator } from '../../src/sim/bitrix-emulator.js';
 import { runCli } from '../support/daemon-process.js';
 import { APP } from '../support/app-rig.js';
-import { removeTempDirs, tempDir } from '../support/tmp.js';
+import { startProcessRig, type ProcessRig } from '../support/process-rig.js';
 
 /** `check` in app mode: one line each for the tokens, the scopes and how offline events can be read; no secret printed. */
 
+let rig: ProcessRig | undefined;
 let portal: BitrixEmulator | undefined;
-let pbx: AmiSimulator | undefined;
 afterEach(async () => {
-  await pbx?.close();
-  await portal?.close();
-  portal = pbx = undefined;
+  await rig?.close();
+  rig = portal = undefined;
 });
-afterAll(removeTempDirs);
 
 async function configFile(o: { offlineExtended: boolean }): Promise<string> {
-  portal = await startBitrixEmulator({ users: DEMO_USERS, app: APP, refuseWebhookTelephony: true, offlineExtended: o.offlineExtended });
-  pbx = await startAmiSimulator({ username: 'bridge', secret: 'ami-secret' });
-  const dir = tempDir();
-  const file = join(dir, 'config.yaml');
-  const config = {
-    asterisk: { ami: { host: pbx.host, port: pbx.port, username: 'bridge', secret: 'ami-secret' } },
-    bitrix: { auth: { mode: 'app' }, app: { ...APP, portalUrl: portal.url, oauthUrl: portal.oauthUrl }, defaultUserId: 1 },
-    state: { dir: join(dir, 'state') },
-  };
-  writeFileSync(file, stringify(config));
-  return file;
+  rig = await startProcessRig({ portal: { app: APP, refuseWebhookTelephony: true, offlineExtended: o.offlineExtended } });
+  portal = rig.portal;
+  return rig.configFile({ bitrix: { webhookUrl: undefined, auth: { mode: 'app' }, app: { ...APP, portalUrl: portal.url, oauthUrl: portal.oauthUrl } } });
 }
 
 it.each([

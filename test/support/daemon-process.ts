@@ -24,6 +24,14 @@ function requireBuild(): void {
   if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` (npm test does it first)');
 }
 
+/** Writes `config` as YAML to a fresh temp dir; `state.dir` defaults to `state` beside it. Returns the file. */
+export function writeConfig(config: Record<string, unknown>): string {
+  const dir = tempDir('b24bridge-e2e-');
+  const file = join(dir, 'config.yaml');
+  writeFileSync(file, stringify({ ...config, state: (config['state'] as object | undefined) ?? { dir: join(dir, 'state') } }));
+  return file;
+}
+
 export interface RunOptions {
   /** Put before the command line (e.g. `nsenter ...` to run it where a namespaced tmpfs is mounted). */
   wrap?: string[];
@@ -41,10 +49,7 @@ function command(args: string[], o: RunOptions): [string, string[]] {
  */
 export function startDaemon(config: Record<string, unknown>, env: Record<string, string> = {}, o: RunOptions = {}): DaemonProcess {
   requireBuild();
-  const dir = tempDir('b24bridge-e2e-');
-  const file = join(dir, 'config.yaml');
-  const withState = { ...config, state: (config['state'] as object | undefined) ?? { dir: join(dir, 'state') } };
-  writeFileSync(file, stringify(withState));
+  const file = writeConfig(config);
   const child = spawn(...command(['run', '--config', file], o), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

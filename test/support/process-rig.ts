@@ -1,7 +1,7 @@
 import { DEMO_USERS } from '../../src/demo/scenarios.js';
 import { startAmiSimulator, type AmiSimulator, type AmiSimulatorOptions } from '../../src/sim/ami-simulator.js';
 import { startBitrixEmulator, type BitrixEmulator, type EmulatorOptions } from '../../src/sim/bitrix-emulator.js';
-import { startDaemon, type DaemonProcess, type RunOptions } from './daemon-process.js';
+import { startDaemon, writeConfig, type DaemonProcess, type RunOptions } from './daemon-process.js';
 import { merge } from './rig.js';
 import { waitFor } from './wait.js';
 
@@ -19,6 +19,8 @@ export interface ProcessRig {
   pbx: AmiSimulator;
   /** The config a daemon gets: the rig's, with `extra` merged over it (deep; an undefined value removes a key). */
   config(extra?: Record<string, unknown>): Record<string, unknown>;
+  /** That config written to a file, for the CLI's other commands (check, auth, parked). */
+  configFile(extra?: Record<string, unknown>): string;
   /** Starts a daemon and waits for its login and resync; env may carry secrets. */
   start(extra?: Record<string, unknown>, env?: Record<string, string>, run?: RunOptions): Promise<DaemonProcess>;
   /** Every daemon started, in order. */
@@ -52,6 +54,7 @@ export async function startProcessRig(o: ProcessRigOptions = {}): Promise<Proces
     pbx,
     daemons,
     config,
+    configFile: (extra = {}) => writeConfig(config(extra)),
     async start(extra = {}, env = {}, run = {}) {
       const before = resyncs();
       const daemon = startDaemon(config(extra), env, run);
