@@ -1,23 +1,16 @@
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { runCheck } from '../../src/daemon/check.js';
-import type { BitrixEmulator } from '../../src/sim/bitrix-emulator.js';
 import { runCli } from '../support/daemon-process.js';
 import { APP } from '../support/app-rig.js';
-import { startProcessRig, type ProcessRig } from '../support/process-rig.js';
+import { processRigPerTest } from '../support/process-rig.js';
 
 /** `check` in app mode: one line each for the tokens, the scopes and how offline events can be read; no secret printed. */
 
-let rig: ProcessRig | undefined;
-let portal: BitrixEmulator | undefined;
-afterEach(async () => {
-  await rig?.close();
-  rig = portal = undefined;
-});
+const { start, portal } = processRigPerTest();
 
 async function configFile(o: { offlineExtended: boolean }): Promise<string> {
-  rig = await startProcessRig({ portal: { app: APP, refuseWebhookTelephony: true, offlineExtended: o.offlineExtended } });
-  portal = rig.portal;
-  return rig.configFile({ bitrix: { webhookUrl: undefined, auth: { mode: 'app' }, app: { ...APP, portalUrl: portal.url, oauthUrl: portal.oauthUrl } } });
+  const rig = await start({ portal: { app: APP, refuseWebhookTelephony: true, offlineExtended: o.offlineExtended } });
+  return rig.configFile({ bitrix: { webhookUrl: undefined, auth: { mode: 'app' }, app: { ...APP, portalUrl: rig.portal.url, oauthUrl: rig.portal.oauthUrl } } });
 }
 
 it.each([
@@ -29,11 +22,11 @@ it.each([
   expect(await runCheck(file, {}, (l) => before.push(l))).toBe(false);
   expect(before).toContain('FAIL app: not authorised (not_installed): install the local application on the portal (its install callback reaches http.installPath) or run: asterisk-b24-bridge auth --config FILE');
 
-  const auth = await runCli(['auth', '--config', file, '--code', portal!.authorizationCode()]);
+  const auth = await runCli(['auth', '--config', file, '--code', portal().authorizationCode()]);
   expect(auth.code).toBe(0);
   const after: string[] = [];
   expect(await runCheck(file, {}, (l) => after.push(l))).toBe(true);
-  const host = new URL(portal!.url).host;
+  const host = new URL(portal().url).host;
   expect(after).toEqual(
     expect.arrayContaining([
       `PASS portal: ${host} answers; scopes telephony, crm, user, im, task`,

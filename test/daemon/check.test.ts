@@ -1,21 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkStateDir } from '../../src/daemon/check.js';
 import { runCli, writeConfig } from '../support/daemon-process.js';
-import { AMI_SECRET, startProcessRig, type ProcessRig } from '../support/process-rig.js';
+import { AMI_SECRET, processRigPerTest } from '../support/process-rig.js';
 
 /** `check --config FILE`: one PASS/FAIL line per item, exit 1 on any FAIL, and never a secret on screen. */
 
-let rig: ProcessRig | undefined;
-
-afterEach(async () => {
-  await rig?.close();
-  rig = undefined;
-});
+const { start } = processRigPerTest();
 
 const SECRET = AMI_SECRET;
 
 async function check(overrides: { secret?: string; scopes?: string[] } = {}) {
-  rig = await startProcessRig({ portal: overrides.scopes ? { scopes: overrides.scopes } : {} });
+  const rig = await start({ portal: overrides.scopes ? { scopes: overrides.scopes } : {} });
   const file = rig.configFile({ asterisk: { ami: { secret: overrides.secret ?? SECRET } }, recordings: { enabled: false } });
   const result = await runCli(['check', '--config', file]);
   return { ...result, lines: result.output.trim().split('\n'), code: result.code, webhookCode: rig.portal.webhookUrl.split('/').at(-2)! };

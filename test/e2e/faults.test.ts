@@ -1,11 +1,9 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AmiSimulator } from '../../src/sim/ami-simulator.js';
-import type { BitrixEmulator } from '../../src/sim/bitrix-emulator.js';
 import { openStateDb } from '../../src/store/db.js';
 import { runCli, startDaemon, type DaemonProcess, type RunOptions } from '../support/daemon-process.js';
-import { startProcessRig, type ProcessRig } from '../support/process-rig.js';
+import { processRigPerTest } from '../support/process-rig.js';
 import { tempDir } from '../support/tmp.js';
 import { fillUp, namespacedTmpfs } from '../support/tmpfs.js';
 import { splitTrace, traceBytes } from '../support/traces.js';
@@ -16,30 +14,23 @@ import { sleep, waitFor, waitForAsync } from '../support/wait.js';
  * once, every card hidden or finished, every finish delivered once.
  */
 
-let rig: ProcessRig | undefined;
-let pbx: AmiSimulator | undefined;
-let portal: BitrixEmulator | undefined;
-const daemons: DaemonProcess[] = [];
-
 const mounts: Array<() => void> = [];
-
-afterEach(async () => {
-  for (const d of daemons.splice(0)) await d.stop('SIGKILL');
-  await rig?.close();
+afterEach(() => {
   for (const umount of mounts.splice(0)) umount();
-  rig = pbx = portal = undefined;
 });
+// Registered after the unmounting: after-hooks run last-registered first, so the daemons are gone by then.
+const rigs = processRigPerTest();
+const { pbx, portal } = rigs;
 
 const config = (stateDir: string) => ({ bitrix: { timeoutMs: 1000 }, outbox: { maxRetryDelayMs: 500 }, state: { dir: stateDir } });
 
 /** A daemon on `stateDir`, once it has logged in and resynced with Asterisk. */
 function start(stateDir: string, run: RunOptions = {}): Promise<DaemonProcess> {
-  return rig!.start(config(stateDir), {}, run);
+  return rigs.rig().start(config(stateDir), {}, run);
 }
 
 async function setUp(): Promise<void> {
-  rig = await startProcessRig();
-  ({ pbx, portal } = rig);
+  await rigs.start();
 }
 
 /** The daemon's /healthz answer. */
@@ -57,7 +48,7 @@ const logLines = (d: DaemonProcess) =>
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 function telephony(method: string) {
-  return portal!.commands.filter((c) => c.method === `telephony.externalcall.${method}`);
+  return portal().commands.filter((c) => c.method === `telephony.externalcall.${method}`);
 }
 
 /** A daemon on a fresh state dir sees a whole missed call while the portal answers 503: its commands wait. */
@@ -65,8 +56,8 @@ async function callEndedWhilePortalDown(): Promise<{ state: string; first: Daemo
   await setUp();
   const state = join(tempDir(), 'state');
   const first = await start(state);
-  portal!.faults.setDown(503);
-  await pbx!.replay(traceBytes('no_members_all_paused'), { speed: 20 });
+  portal().faults.setDown(503);
+  await pbx().replay(traceBytes('no_members_all_paused'), { speed: 20 });
   await waitFor(() => /call finished/.test(first.output()), 'the call to end', 10_000);
   return { state, first };
 }
@@ -94,7 +85,7 @@ function expectDeliveredOnce(expectedCalls: number, stateDir?: string): void {
     }
   }
   for (const id of callIds) {
-    const call = portal!.calls.get(id)!;
+    const call = portal().calls.get(id)!;
     expect(call.finished).toBe(true);
     const open = [...call.shownTo].filter((u) => !call.hiddenFor.has(u) && u !== call.finishedBy);
     expect(open, `cards left open on ${id}`).toEqual([]);
@@ -107,15 +98,15 @@ describe('faults, with the daemon as a real process', () => {
     await setUp();
     const state = join(tempDir(), 'state');
     await start(state);
-    portal!.faults.setDown(503);
-    await pbx!.replay(traceBytes('support_ringall_answer'), { speed: 10 });
-    await pbx!.replay(traceBytes('caller_abandon'), { speed: 10 });
+    portal().faults.setDown(503);
+    await pbx().replay(traceBytes('support_ringall_answer'), { speed: 10 });
+    await pbx().replay(traceBytes('caller_abandon'), { speed: 10 });
     await sleep(500);
     expect(telephony('register').filter((c) => c.ok)).toHaveLength(0);
-    portal!.faults.setUp();
+    portal().faults.setUp();
     await waitFor(() => telephony('finish').filter((c) => c.ok).length === 2, 'both finishes', 20_000).catch((e: unknown) => {
-      console.log('DAEMON', daemons[0]!.output().split('\n').filter((l) => /outbox|bitrix|call/.test(l)).map((l) => l.slice(0, 400)).join('\n'));
-      console.log('PORTAL', JSON.stringify(portal!.requests.map((r) => [r.at, r.restMethod, r.status])));
+      console.log('DAEMON', rigs.daemon().output().split('\n').filter((l) => /outbox|bitrix|call/.test(l)).map((l) => l.slice(0, 400)).join('\n'));
+      console.log('PORTAL', JSON.stringify(portal().requests.map((r) => [r.at, r.restMethod, r.status])));
       throw e;
     });
     expectDeliveredOnce(2, state);
@@ -128,10 +119,10 @@ describe('faults, with the daemon as a real process', () => {
     await setUp();
     const state = join(tempDir(), 'state');
     await start(state);
-    portal!.faults.setDown('reset');
-    setTimeout(() => portal!.faults.hangFor(1500), 800);
-    setTimeout(() => portal!.faults.setUp(), 3000);
-    await pbx!.replay(traceBytes('blind_transfer'), { speed: 8 });
+    portal().faults.setDown('reset');
+    setTimeout(() => portal().faults.hangFor(1500), 800);
+    setTimeout(() => portal().faults.setUp(), 3000);
+    await pbx().replay(traceBytes('blind_transfer'), { speed: 8 });
     await waitFor(() => telephony('finish').some((c) => c.ok), 'the finish', 25_000);
     expectDeliveredOnce(1, state);
     expect(telephony('finish').find((c) => c.ok)!.params).toMatchObject({ USER_ID: '13', STATUS_CODE: '200' });
@@ -143,10 +134,10 @@ describe('faults, with the daemon as a real process', () => {
     await start(state);
     // Cut AMI while the members ring; the caller abandons while the daemon is blind.
     const [ringing, rest] = splitTrace('caller_abandon', (m) => m['Event'] === 'QueueCallerAbandon');
-    await pbx!.replay(ringing, { speed: 20 });
+    await pbx().replay(ringing, { speed: 20 });
     await waitFor(() => telephony('show').length > 0, 'the cards', 10_000);
-    pbx!.dropConnections();
-    await pbx!.replay(rest, { speed: Infinity }); // sent to nobody: the daemon is reconnecting
+    pbx().dropConnections();
+    await pbx().replay(rest, { speed: Infinity }); // sent to nobody: the daemon is reconnecting
     await waitFor(() => telephony('finish').some((c) => c.ok), 'the finish after resync', 15_000);
     expectDeliveredOnce(1, state);
     expect(telephony('finish')[0]!.params).toMatchObject({ USER_ID: '1', STATUS_CODE: '304' });
@@ -158,12 +149,12 @@ describe('faults, with the daemon as a real process', () => {
     const state = join(tempDir(), 'state');
     const first = await start(state);
     const [before, after] = splitTrace('support_ringall_answer', (m) => m['Event'] === 'BridgeLeave');
-    await pbx!.replay(before, { speed: 10 });
+    await pbx().replay(before, { speed: 10 });
     await waitFor(() => telephony('hide').length > 0, 'the answer', 10_000);
     await sleep(1300); // one snapshot period
     expect(await first.stop('SIGKILL')).toBe(null);
     const second = await start(state);
-    await pbx!.replay(after, { speed: 10 });
+    await pbx().replay(after, { speed: 10 });
     await waitFor(() => telephony('finish').some((c) => c.ok), 'the finish', 10_000);
     expectDeliveredOnce(1, state);
     expect(telephony('finish')[0]!.params).toMatchObject({ USER_ID: '12', STATUS_CODE: '200', DURATION: '5' });
@@ -175,12 +166,12 @@ describe('faults, with the daemon as a real process', () => {
     const state = join(tempDir(), 'state');
     const first = await start(state);
     const [ringing, rest] = splitTrace('caller_abandon', (m) => m['Event'] === 'QueueCallerAbandon');
-    const replaying = pbx!.replay(ringing, { speed: 5 });
+    const replaying = pbx().replay(ringing, { speed: 5 });
     await waitFor(() => telephony('register').some((c) => c.ok), 'the register', 10_000);
     await sleep(30); // its answer read, not a whole snapshot period
     expect(await first.stop('SIGKILL')).toBe(null);
     await replaying;
-    await pbx!.replay(rest, { speed: Infinity }); // the caller hangs up while the daemon is down
+    await pbx().replay(rest, { speed: Infinity }); // the caller hangs up while the daemon is down
     const second = await start(state);
     await waitFor(() => telephony('finish').some((c) => c.ok), 'the finish after the restart', 15_000);
     expectDeliveredOnce(1, state);
@@ -190,7 +181,7 @@ describe('faults, with the daemon as a real process', () => {
   it('sends again, after a restart, what was waiting when the daemon was killed', async () => {
     const { state, first } = await callEndedWhilePortalDown();
     await first.stop('SIGKILL');
-    portal!.faults.setUp();
+    portal().faults.setUp();
     await start(state);
     await waitFor(() => telephony('finish').some((c) => c.ok), 'the finish', 15_000);
     expectDeliveredOnce(1, state);
@@ -202,7 +193,7 @@ describe('faults, with the daemon as a real process', () => {
     expect(await first.stop('SIGTERM')).toBe(0);
     expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(9_000); // it tried for its 10 s drain
     expect(first.output()).toMatch(/still waiting; they are kept for the next start/);
-    portal!.faults.setUp();
+    portal().faults.setUp();
     await start(state);
     await waitFor(() => telephony('finish').some((c) => c.ok), 'the finish', 15_000);
     expectDeliveredOnce(1, state);
@@ -218,18 +209,18 @@ describe('faults, with the daemon as a real process', () => {
     const first = await start(state, inside);
     const finished = () => telephony('finish').filter((c) => c.ok).length;
     const failures = () => first.output().match(/state store write failed/g)?.length ?? 0;
-    await pbx!.replay(traceBytes('support_ringall_answer'), { speed: 10 });
+    await pbx().replay(traceBytes('support_ringall_answer'), { speed: 10 });
     await waitFor(() => finished() === 1, 'the first finish', 20_000);
 
     const filler = fillUp(disk.dir);
-    await pbx!.replay(traceBytes('caller_abandon'), { speed: 10 });
+    await pbx().replay(traceBytes('caller_abandon'), { speed: 10 });
     await waitFor(() => finished() === 2, 'the finish while the disk is full', 20_000);
     // The daemon's log line comes over its stdout, which this process may read after the portal saw the finish.
     await waitFor(() => failures() > 0, 'the line that says the state store write failed', 20_000);
     expect(first.alive()).toBe(true);
 
     rmSync(filler);
-    await pbx!.replay(traceBytes('no_members_all_paused'), { speed: 10 });
+    await pbx().replay(traceBytes('no_members_all_paused'), { speed: 10 });
     await waitFor(() => finished() === 3, 'the finish once space is back', 20_000);
     await waitFor(() => /state store writable again/.test(first.output()), 'the recovery', 20_000);
     // One line for the whole streak of failed writes.
@@ -249,8 +240,8 @@ describe('faults, with the daemon as a real process', () => {
 
   it('refuses an unusable state dir with a clear message and exit code 78, so systemd does not loop', async () => {
     await setUp();
-    const d = startDaemon(rig!.config(config('/dev/null/state')));
-    daemons.push(d);
+    const d = startDaemon(rigs.rig().config(config('/dev/null/state')));
+    rigs.rig().daemons.push(d);
     expect(await d.stop('SIGCONT')).toBe(78);
     expect(d.output()).toMatch(/state directory \/dev\/null\/state is not usable \(ENOTDIR\)/);
   });

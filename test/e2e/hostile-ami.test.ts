@@ -1,7 +1,7 @@
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { formatAmiMessage } from '../../src/sim/ami-simulator.js';
-import { startProcessRig, type ProcessRig } from '../support/process-rig.js';
+import { processRigPerTest } from '../support/process-rig.js';
 import { parseMetrics, valueOf } from '../support/prometheus.js';
 import { asTrace, replayEvents, shifted } from '../support/trace-replay.js';
 import { waitFor, waitForAsync } from '../support/wait.js';
@@ -15,11 +15,7 @@ import { waitFor, waitForAsync } from '../support/wait.js';
 const UNIT = readFileSync(new URL('../../systemd/asterisk-b24-bridge.service', import.meta.url), 'utf8');
 const NODE_OPTIONS = /^Environment="NODE_OPTIONS=([^"]*)"$/m.exec(UNIT)![1]!;
 
-let rig: ProcessRig | undefined;
-afterEach(async () => {
-  await rig?.close();
-  rig = undefined;
-});
+const { start } = processRigPerTest();
 
 /** 10 000 events for distinct channels that never hang up, as one write. */
 function floodChunk(from: number): Buffer {
@@ -44,7 +40,7 @@ function rssMb(pid: number): number {
 }
 
 it('takes a million events for channels that never hang up within bounded memory, still finishes a real call right, and stops on SIGTERM', { timeout: 240_000 }, async () => {
-  rig = await startProcessRig();
+  const rig = await start();
   const { portal, pbx } = rig;
   const daemon = await rig.start(
     { asterisk: { ami: { eventFilter: false, pingIntervalMs: undefined, reconnect: undefined } }, users: { refreshIntervalSec: 900 }, recordings: { enabled: false }, log: { level: 'info' } },

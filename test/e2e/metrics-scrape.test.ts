@@ -1,10 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AmiMessage } from '../../src/ami/types.js';
 import { normalize } from '../../src/core/normalize.js';
 import { DEMO_USERS } from '../../src/demo/scenarios.js';
 import { recordedQueueState } from '../ringback/support.js';
-import type { DaemonProcess } from '../support/daemon-process.js';
-import { startProcessRig, type ProcessRig } from '../support/process-rig.js';
+import { processRigPerTest } from '../support/process-rig.js';
 import { parseMetrics, valueOf, type Sample } from '../support/prometheus.js';
 import { asTrace, replayEvents } from '../support/trace-replay.js';
 import { TRACE_USERS, traceTracker } from '../support/traces.js';
@@ -18,16 +17,10 @@ import { sleep, waitFor } from '../support/wait.js';
 const IFACE_201 = 'Local/201@agents/n';
 const CONTEXTS = { inbound: ['from-trunk', 'incoming'], outbound: ['outbound', 'from-internal-outbound'], internal: ['from-internal', 'agents'] };
 
-let rig: ProcessRig | undefined;
-let daemon: DaemonProcess | undefined;
-
-afterEach(async () => {
-  await rig?.close();
-  rig = daemon = undefined;
-});
+const { start, daemon } = processRigPerTest();
 
 async function scrape(): Promise<Sample[]> {
-  const res = await fetch(`${daemon!.httpBase()!}/metrics`);
+  const res = await fetch(`${daemon().httpBase()!}/metrics`);
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
   return parseMetrics(await res.text());
@@ -52,16 +45,16 @@ function coreCards(events: AmiMessage[], users: Record<string, number>) {
 describe('GET /metrics from the running daemon', () => {
   it('after ringback_fixed_pause: AMI events, cards, active calls, REST requests by method and status, ring-back changes', async () => {
     // 203 (Fedor) is not on this portal: its rings count as an unmapped extension.
-    rig = await startProcessRig({ portal: { users: DEMO_USERS.filter((u) => u.ID !== '23') }, pbx: { queueState: recordedQueueState() } });
+    const rig = await start({ portal: { users: DEMO_USERS.filter((u) => u.ID !== '23') }, pbx: { queueState: recordedQueueState() } });
     const { portal, pbx } = rig;
-    daemon = await rig.start({
+    await rig.start({
       asterisk: { ami: { reconnect: undefined }, contexts: CONTEXTS },
       bitrix: { timeoutMs: 2000 },
       outbox: { maxRetryDelayMs: 300 },
       ringBack: { cooldownSec: 1.5 },
       log: { level: 'info' },
     });
-    await waitFor(() => daemon!.httpBase(), 'the daemon to say it started', 15_000);
+    await waitFor(() => daemon().httpBase(), 'the daemon to say it started', 15_000);
     await waitFor(() => pbx.received.some((a) => a['Action'] === 'QueueStatus'), 'the ring-back reconcile', 5000);
 
     // The recorder's own QueuePause echoes are left out: the daemon is the fix here, the simulator answers its actions.
@@ -73,7 +66,7 @@ describe('GET /metrics from the running daemon', () => {
     // During the main call, 201 paused.
     await pbx.replay(asTrace(events.slice(0, cut)), { speed: 20 });
     await pbx.waitForAction('QueuePause', (a) => a['Interface'] === IFACE_201 && a['Paused'] === 'true', 5000);
-    await waitFor(() => /member paused after a missed ring/.test(daemon!.output()), 'the pause applied', 3000);
+    await waitFor(() => /member paused after a missed ring/.test(daemon().output()), 'the pause applied', 3000);
     const during = await scrape();
     expect(valueOf(during, 'b24bridge_active_calls')).toBe(1);
     expect(valueOf(during, 'b24bridge_ringback_members_set_aside')).toBe(1);
@@ -83,7 +76,7 @@ describe('GET /metrics from the running daemon', () => {
     // The rest of the call, then the cooldown (1.5 s) ends: the pause is undone.
     await pbx.replay(asTrace(events.slice(cut)), { speed: 20 });
     await pbx.waitForAction('QueuePause', (a) => a['Interface'] === IFACE_201 && a['Paused'] === 'false', 5000);
-    await waitFor(() => /our pause undone/.test(daemon!.output()), 'the undo', 3000);
+    await waitFor(() => /our pause undone/.test(daemon().output()), 'the undo', 3000);
     await waitFor(() => portal!.commands.filter((c) => c.method === 'telephony.externalcall.finish' && c.ok).length === 3, 'three finishes', 10_000);
     await sleep(300); // let the last responses be counted
     const after = await scrape();

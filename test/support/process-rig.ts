@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 import { DEMO_USERS } from '../../src/demo/scenarios.js';
 import { startAmiSimulator, type AmiSimulator, type AmiSimulatorOptions } from '../../src/sim/ami-simulator.js';
 import { startBitrixEmulator, type BitrixEmulator, type EmulatorOptions } from '../../src/sim/bitrix-emulator.js';
@@ -67,6 +68,43 @@ export async function startProcessRig(o: ProcessRigOptions = {}): Promise<Proces
       for (const d of daemons.splice(0)) await d.stop('SIGKILL');
       await pbx.close();
       await portal.close();
+    },
+  };
+}
+
+export interface RigPerTest {
+  /** Starts this test's rig; it is closed after the test. */
+  start(o?: ProcessRigOptions): Promise<ProcessRig>;
+  rig(): ProcessRig;
+  pbx(): AmiSimulator;
+  portal(): BitrixEmulator;
+  /** The daemon this test started last. */
+  daemon(): DaemonProcess;
+}
+
+/** One rig per test of the file that calls this (at its top level): started by the test, closed after it. */
+export function processRigPerTest(): RigPerTest {
+  let current: ProcessRig | undefined;
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  const rig = (): ProcessRig => {
+    if (current === undefined) throw new Error('no rig started in this test');
+    return current;
+  };
+  return {
+    async start(o) {
+      current = await startProcessRig(o);
+      return current;
+    },
+    rig,
+    pbx: () => rig().pbx,
+    portal: () => rig().portal,
+    daemon: () => {
+      const last = rig().daemons.at(-1);
+      if (last === undefined) throw new Error('no daemon started in this test');
+      return last;
     },
   };
 }

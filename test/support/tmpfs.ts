@@ -25,6 +25,7 @@ export interface NamespacedTmpfs {
  */
 export function namespacedTmpfs(size: string): NamespacedTmpfs {
   requireTool('unshare');
+  requireTool('nsenter');
   const mountPoint = tempDir('b24tmpfs-');
   // The holder: `tail --pid` exits with this process, so a crashed test leaves no namespace behind.
   const script = 'mount -t tmpfs -o "size=$1" tmpfs "$2" && { tail --pid="$3" -f /dev/null </dev/null >/dev/null 2>&1 & echo $!; }';

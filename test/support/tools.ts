@@ -9,14 +9,17 @@ const PACKAGE = {
   'systemd-analyze': 'systemd',
   'systemd-notify': 'systemd',
   unshare: 'util-linux',
+  nsenter: 'util-linux',
+  newuidmap: 'uidmap',
   ffmpeg: 'ffmpeg',
 } as const;
 
 export type Tool = keyof typeof PACKAGE;
 
-export function requireTool(tool: Tool, args: string[] = ['--version']): void {
-  const res = spawnSync(tool, args, { stdio: 'ignore' });
+/** `args`: a run that must exit 0; 'on-path' for a program with no such run (newuidmap), which need only be found. */
+export function requireTool(tool: Tool, args: string[] | 'on-path' = ['--version']): void {
+  const res = args === 'on-path' ? spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }) : spawnSync(tool, args, { stdio: 'ignore' });
   if (res.error === undefined && res.status === 0) return;
-  const why = res.error ? res.error.message : `\`${tool} ${args.join(' ')}\` exited with ${res.status}`;
+  const why = res.error ? res.error.message : args === 'on-path' ? 'not on PATH' : `\`${tool} ${args.join(' ')}\` exited with ${res.status}`;
   throw new Error(`${tool} is needed by this test and is not usable here (${why}): .ci/run installs it with the Debian package ${PACKAGE[tool]} (apt-get install ${PACKAGE[tool]})`);
 }

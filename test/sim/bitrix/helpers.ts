@@ -36,7 +36,8 @@ export interface Reply {
   headers: Headers;
 }
 
-async function reply(response: Response): Promise<Reply> {
+/** A response read as JSON where it is JSON, as text where not. */
+export async function reply(response: Response): Promise<Reply> {
   const text = await response.text();
   let body: unknown = text;
   try {
