@@ -11,6 +11,7 @@ import {
 } from './client.js';
 import { AmiFramer } from './framer.js';
 import { field, type AmiMessage, type FramerOutput } from './types.js';
+import { backoffDelay } from '../util/backoff.js';
 
 /** The part of net.Socket we use, so tests can hand in any duplex. */
 export interface AmiSocket {
@@ -250,8 +251,7 @@ export class AmiConnection extends EventEmitter<AmiClientEvents> implements AmiC
   private scheduleReconnect(): void {
     const attempt = ++this.attempt;
     const { initialDelayMs, maxDelayMs, factor, jitter } = this.backoff;
-    const base = Math.min(maxDelayMs, initialDelayMs * factor ** (attempt - 1));
-    const delayMs = Math.max(0, Math.round(base * (1 + jitter * (2 * (this.opts.random ?? Math.random)() - 1))));
+    const delayMs = backoffDelay(attempt, { initialMs: initialDelayMs, maxMs: maxDelayMs, factor, jitter, random: this.opts.random ?? Math.random });
     this.log.info({ attempt, delayMs }, 'AMI reconnecting');
     this.safeEmit('reconnecting', { attempt, delayMs });
     this.reconnectTimer = setTimeout(() => {

@@ -3,7 +3,7 @@ import { oauthServer } from '../bitrix/auth/oauth-server.js';
 import { sqliteTokenStore } from '../bitrix/auth/sqlite-token-store.js';
 import { REFRESH_TOKEN_WARN_MS, type AppTokens, type TokenStore } from '../bitrix/auth/tokens.js';
 import type { BitrixClient } from '../bitrix/client.js';
-import { retryDelay } from '../bitrix/retry-policy.js';
+import { backoffDelay } from '../util/backoff.js';
 import { startFromEvent } from '../clicktocall/telephony-events.js';
 import type { ClickToCall } from '../clicktocall/service.js';
 import type { AppConfig } from '../config/schema.js';
@@ -89,7 +89,7 @@ export function setupAppMode(opts: AppModeOptions): AppMode {
       logger.info({ ...changes, delivery: delivery.kind }, 'Bitrix24 click-to-call events bound');
     } catch (err) {
       bindingProblem = `could not bind the click-to-call events (${(err as Error).message}); retrying`;
-      const retryInMs = retryDelay(++bindFailures, { initialMs: 2_000, maxMs: 60_000, random: Math.random });
+      const retryInMs = backoffDelay(++bindFailures, { initialMs: 2_000, maxMs: 60_000, jitter: 0.2 });
       logger.warn({ err, retryInMs }, 'could not bind Bitrix24 click-to-call events; retrying');
       bindTimer = setTimeout(() => void bind(), retryInMs);
       bindTimer.unref();

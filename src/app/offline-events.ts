@@ -1,6 +1,6 @@
 import type { BitrixClient } from '../bitrix/client.js';
 import { BitrixError } from '../bitrix/errors.js';
-import { retryDelay } from '../bitrix/retry-policy.js';
+import { backoffDelay } from '../util/backoff.js';
 import type { EventOutcome } from '../clicktocall/telephony-events.js';
 
 /**
@@ -80,7 +80,7 @@ export class OfflineEventPoller {
     if (this.stopped) return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
-      void this.pollNow().then(() => this.schedule(this.failures === 0 ? this.opts.pollMs : retryDelay(this.failures, { initialMs: this.opts.pollMs, maxMs: 60_000, random: Math.random })));
+      void this.pollNow().then(() => this.schedule(this.failures === 0 ? this.opts.pollMs : backoffDelay(this.failures, { initialMs: this.opts.pollMs, maxMs: 60_000, jitter: 0.2 })));
     }, ms);
     this.timer.unref();
   }

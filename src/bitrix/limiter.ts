@@ -14,6 +14,16 @@ export interface LeakyBucketOptions {
   burst: number;
   /** Slots kept free for others sharing the bucket; default 2. */
   safety?: number;
+  /** The level at a moment (what a previous run saved): the bucket starts there, drained since. */
+  initial?: BucketLevel;
+  /** After every counted request and every penalty: the level changed (the daemon saves it, limiter-state.ts). */
+  onChange?: () => void;
+}
+
+/** The bucket's level at a moment (ms). */
+export interface BucketLevel {
+  level: number;
+  at: number;
 }
 
 export type Clock = () => number;
@@ -29,6 +39,7 @@ export class LeakyBucket {
   // `lastAt` may lie in the future: reservations are handed out in order ahead of time.
   private levelAt = 0;
   private lastAt: number | undefined;
+  private readonly onChange: (() => void) | undefined;
 
   constructor(opts: LeakyBucketOptions, clock: Clock = Date.now) {
     const safety = opts.safety ?? DEFAULT_SAFETY;
@@ -39,6 +50,12 @@ export class LeakyBucket {
     this.burst = opts.burst;
     this.capacity = opts.burst - safety;
     this.clock = clock;
+    this.onChange = opts.onChange;
+    if (opts.initial && Number.isFinite(opts.initial.level) && Number.isFinite(opts.initial.at) && opts.initial.level > 0) {
+      this.levelAt = Math.min(opts.initial.level, this.burst);
+      // A clock that went back since must not put the level in the future (it would hold requests back).
+      this.lastAt = Math.min(opts.initial.at, clock());
+    }
   }
 
   /**
@@ -55,6 +72,7 @@ export class LeakyBucket {
     const sendAt = now + wait;
     this.levelAt = this.level(sendAt) + 1;
     this.lastAt = sendAt;
+    this.onChange?.();
     return wait;
   }
 
@@ -80,6 +98,12 @@ export class LeakyBucket {
     const at = Math.max(now, this.lastAt ?? now);
     this.levelAt = Math.max(this.level(at), this.burst);
     this.lastAt = at;
+    this.onChange?.();
+  }
+
+  /** The level now, reservations ahead included: what a restart must start from. */
+  snapshot(now: number = this.clock()): BucketLevel {
+    return { level: this.level(now), at: now };
   }
 }
 

@@ -19,6 +19,11 @@ export interface OutboxEntry {
   lastError?: string;
   /** An earlier attempt may have reached the portal (timeout, reset): never merged away or assumed unsent. */
   uncertain?: boolean;
+  /**
+   * The extension USER_ID stands in for: it mapped to no Bitrix24 user when the command was made (USER_ID is then
+   * bitrix.defaultUserId). Looked up again before the command is first sent (OutboxOptions.resolveUser).
+   */
+  userExt?: string;
 }
 
 export interface ParkedEntry extends OutboxEntry {

@@ -1,6 +1,5 @@
 import type { AmiClient } from '../ami/client.js';
 import type { BitrixClient } from '../bitrix/client.js';
-import type { CommandOptions } from '../bitrix/commands.js';
 import type { ClickToCallConfig, HttpServerConfig } from '../config/http.js';
 import type { CoreInput } from '../core/events.js';
 import { createAddressMatcher, restrictTo } from '../http/auth.js';
@@ -10,7 +9,7 @@ import { startHttpServer, type RunningHttpServer } from '../http/server.js';
 import type { HttpLogger, Route } from '../http/types.js';
 import { ariOriginator } from './ari.js';
 import { amiHangup, amiOriginator, type Originator } from './originate.js';
-import { callbackRegistrar, responsibleLookup, type RegisterHooks } from './portal.js';
+import { responsibleLookup } from './portal.js';
 import { createEventsRoute } from './routes.js';
 import { ClickToCall } from './service.js';
 
@@ -22,7 +21,7 @@ import { ClickToCall } from './service.js';
 export interface EndpointConfig {
   http: HttpServerConfig & { host: string; port: number };
   clickToCall: ClickToCallConfig;
-  bitrix: { applicationToken?: string | undefined; defaultUserId: number; crmCreate: { inbound: boolean } };
+  bitrix: { applicationToken?: string | undefined; defaultUserId: number };
   /** App mode: events carry the installed application's token and the portal's member_id (read per request). */
   eventAuth?: { applicationToken: () => string | undefined; memberId: () => string | undefined } | undefined;
   ari?: { url: string; username: string; password: string } | undefined;
@@ -31,7 +30,6 @@ export interface EndpointConfig {
 export interface EndpointParts {
   ami: AmiClient;
   bitrix: BitrixClient;
-  commands: CommandOptions;
   /** runtime.handleInput */
   submit: (input: CoreInput) => void;
   /** Bitrix24 user -> extension (reverse user map). */
@@ -41,8 +39,6 @@ export interface EndpointParts {
   clock?: () => number;
   /** More routes (`'GET /metrics': ...`) mounted on the same server. */
   extraRoutes?: Record<string, Route>;
-  /** The CRM features (crm/setup.ts): callbacks are registered here, not by the outbox, and get the same params. */
-  crm?: RegisterHooks;
 }
 
 export interface Endpoint {
@@ -65,7 +61,6 @@ export async function startEndpoint(cfg: EndpointConfig, parts: EndpointParts): 
     originator,
     userExtension: parts.userExtension,
     submit: parts.submit,
-    registerCallback: callbackRegistrar(parts.bitrix, parts.commands, cfg.bitrix.crmCreate.inbound, parts.crm),
     responsibleFor: responsibleLookup(parts.bitrix),
     pbxAvailable: () => parts.ami.isConnected,
     // Over AMI even when originating with ARI: AMI is how the daemon follows (and so sees late) channels.

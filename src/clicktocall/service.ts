@@ -3,6 +3,7 @@ import type { AmiMessage } from '../ami/types.js';
 import type { CallbackConfig, ClickToCallConfig } from '../config/http.js';
 import type { CoreInput } from '../core/events.js';
 import type { HttpErrorCode, HttpLogger } from '../http/types.js';
+import { BoundedMap } from '../util/bounded-map.js';
 import { RecentKeys } from './dedup.js';
 import { normalizeNumber } from './number.js';
 import { channelIdFor, fillTemplate, OriginateError, type Originator } from './originate.js';
@@ -27,19 +28,9 @@ export interface CallbackEvent {
   lineNumber?: string;
 }
 
-/** What the wiring registers in Bitrix24 for a callback (TYPE 4); resolves with the new CALL_ID. */
-export interface CallbackRegistration {
-  linkedid: string;
-  userId: number;
-  phoneNumber: string;
-  lineNumber: string;
-  startedAt: number;
-  crmEntityType?: string;
-  crmEntityId?: number;
-}
-
 export type StartResult =
-  | { ok: true; linkedid: string; callId: string }
+  /** `callId` for a click (Bitrix24's); a callback's comes later, when its register is delivered. */
+  | { ok: true; linkedid: string; callId?: string }
   | { ok: false; code: HttpErrorCode; message: string };
 
 export interface ClickToCallDeps {
@@ -48,8 +39,6 @@ export interface ClickToCallDeps {
   userExtension: (userId: number) => string | undefined;
   /** runtime.handleInput */
   submit: (input: CoreInput) => void;
-  /** Callbacks register before ringing; without it ONEXTERNALCALLBACKSTART is NOT_CONFIGURED. */
-  registerCallback?: (r: CallbackRegistration) => Promise<string>;
   /** ASSIGNED_BY_ID of a CRM entity, for callback target 'responsible'. */
   responsibleFor?: (entityType: string, entityId: number) => Promise<number | undefined>;
   /** Whether the PBX can take an originate now (ami.isConnected): nothing is shown or registered for nothing. */
@@ -73,12 +62,16 @@ export class ClickToCall {
   private readonly recent: RecentKeys;
   /** Originates waiting for their outcome, each with a watchdog. */
   private readonly watch: OriginateWatch;
-  /** Linkedid -> the CALL_ID claim it holds until the core reports the call ended. */
-  private readonly claims = new Map<string, string>();
+  /**
+   * Linkedid -> the CALL_ID claim it holds until the core reports the call ended. Bounded like the claims
+   * themselves: the oldest hold (a call the core never ended) is pushed out and its window starts.
+   */
+  private readonly claims: BoundedMap<string, string>;
   private counter = 0;
 
   constructor(private readonly deps: ClickToCallDeps) {
     this.recent = new RecentKeys(deps.config.dedupWindowSec * 1000, deps.clock);
+    this.claims = new BoundedMap({ max: MAX_CLAIMS, clock: deps.clock, onEvict: (_linkedid, key) => this.recent.settle(key) });
     this.watch = new OriginateWatch({
       submit: deps.submit,
       ...(deps.hangup ? { hangup: deps.hangup } : {}),
@@ -106,7 +99,7 @@ export class ClickToCall {
 
     const at = this.deps.clock();
     const linkedid = channelIdFor('c2c', ev.callId, at, ++this.counter);
-    this.holdClaim(linkedid, key);
+    this.claims.set(linkedid, key);
     const start = { kind: 'clickToCall', at, linkedid, callId: ev.callId, ext, userId: ev.userId, number: num.number } as const;
     if (!this.deps.pbxAvailable()) {
       // Bitrix24 registered the call already: finish it (503) without flashing the agent's card first.
@@ -120,41 +113,41 @@ export class ClickToCall {
     return this.dial(linkedid, ev.callId, channel, cfg.context, { ...num, ext });
   }
 
-  /** ONEXTERNALCALLBACKSTART: no CALL_ID yet; register a TYPE 4 call, then ring the target, then the customer. */
+  /**
+   * ONEXTERNALCALLBACKSTART: no CALL_ID yet. The core registers the callback (TYPE 4) like any call, so its register
+   * goes through the outbox with everything every register gets: marked once, retried with backoff, repeated only
+   * while Bitrix24 recognises the repeat, parked on a contract error, the CRM's params and the delivered listeners.
+   * The target rings at once: it waits neither for the portal's answer nor on a portal that is slow or down (the
+   * card pops when the register is delivered), and the call is followed and finished as every call is. Bitrix24's
+   * CALL_ID is not known when the Originate leaves, so a callback's channels carry no B24_CALL_ID.
+   */
   async startCallback(ev: CallbackEvent): Promise<StartResult> {
     const cb = this.deps.config.callback;
-    if (!cb || !this.deps.registerCallback) return fail('NOT_CONFIGURED', 'callbacks are not configured (clickToCall.callback)');
+    if (!cb) return fail('NOT_CONFIGURED', 'callbacks are not configured (clickToCall.callback)');
     const num = normalizeNumber(ev.phoneNumber, this.deps.config.number);
     if (!num.ok) return fail('INVALID_NUMBER', `data[PHONE_NUMBER]: ${num.reason}`);
     const target = await this.callbackTarget(cb, ev);
     if (!target) return fail('UNKNOWN_USER', 'the responsible user has no extension and no callback queue is configured');
     const key = `callback:${num.number}`;
     if (!this.recent.claim(key)) return fail('DUPLICATE', 'a callback to this number was just started');
-    // Checked before registering: a call registered while the PBX is down would only be finished as failed.
+    // Checked before the core hears of it: a call registered while the PBX is down would only be finished as failed.
     if (!this.deps.pbxAvailable()) {
       this.recent.release(key);
       return fail('PBX_UNAVAILABLE', 'Asterisk is not connected');
     }
     const at = this.deps.clock();
     const linkedid = channelIdFor('cb', key, at, ++this.counter);
-    let callId: string;
-    try {
-      callId = await this.deps.registerCallback({
-        linkedid,
-        userId: target.userId,
-        phoneNumber: num.number,
-        lineNumber: ev.lineNumber ?? '',
-        startedAt: at,
-        ...(ev.crmEntityType && ev.crmEntityId ? { crmEntityType: ev.crmEntityType, crmEntityId: ev.crmEntityId } : {}),
-      });
-    } catch (err) {
-      this.recent.release(key);
-      this.deps.logger.error({ err, linkedid }, 'callback not registered in Bitrix24; nothing was rung');
-      return fail('PORTAL_UNAVAILABLE', 'Bitrix24 could not register the callback');
-    }
-    if (!CALL_ID.test(callId)) return fail('INTERNAL', 'Bitrix24 returned a malformed CALL_ID');
-    this.deps.submit({ kind: 'clickToCall', at, linkedid, callId, ext: target.ext, userId: target.userId, number: num.number });
-    return this.dial(linkedid, callId, target.channel, cb.context ?? this.deps.config.context, { ...num, ext: target.ext });
+    this.deps.submit({
+      kind: 'clickToCall',
+      at,
+      linkedid,
+      ext: target.ext,
+      userId: target.userId,
+      number: num.number,
+      lineNumber: ev.lineNumber ?? '',
+      ...(ev.crmEntityType && ev.crmEntityId ? { crmEntity: { type: ev.crmEntityType, id: ev.crmEntityId } } : {}),
+    });
+    return this.dial(linkedid, undefined, target.channel, cb.context ?? this.deps.config.context, { ...num, ext: target.ext });
   }
 
   /** OriginateResponses and channel events of our pending Originates. */
@@ -169,16 +162,6 @@ export class ClickToCall {
     if (key === undefined) return;
     this.claims.delete(linkedid);
     this.recent.settle(key);
-  }
-
-  private holdClaim(linkedid: string, key: string): void {
-    // Bounded like the claims themselves: the oldest hold (a call the core never ended) starts its window.
-    if (this.claims.size >= MAX_CLAIMS) {
-      const [oldest, oldKey] = this.claims.entries().next().value as [string, string];
-      this.claims.delete(oldest);
-      this.recent.settle(oldKey);
-    }
-    this.claims.set(linkedid, key);
   }
 
   private async callbackTarget(cb: CallbackConfig, ev: CallbackEvent): Promise<{ ext: string; channel: string; userId: number } | undefined> {
@@ -196,10 +179,10 @@ export class ClickToCall {
     return { ext: cb.queueExten, channel: `Local/${cb.queueExten}@${cb.queueContext}`, userId: cb.userId ?? this.deps.defaultUserId };
   }
 
-  private async dial(linkedid: string, callId: string, channel: string, context: string, n: { number: string; dial: string; ext: string }): Promise<StartResult> {
+  private async dial(linkedid: string, callId: string | undefined, channel: string, context: string, n: { number: string; dial: string; ext: string }): Promise<StartResult> {
     const cfg = this.deps.config;
     this.watch.track(linkedid, cfg.timeoutMs + WATCHDOG_MARGIN_MS);
-    const log = { linkedid, callId, channel, context };
+    const log = { linkedid, ...(callId !== undefined ? { callId } : {}), channel, context };
     try {
       const { actionId } = await this.deps.originator.originate({
         channel,
@@ -211,17 +194,18 @@ export class ClickToCall {
         otherChannelId: `${linkedid}-2`,
         // B24_CALL_ID is inherited by every channel of the call ("__"): recordings and logs can be named by it.
         // B24_EXT (the first leg's extension) lets the customer context set the caller ID the trunk sends.
-        variables: { __B24_CALL_ID: callId, B24_EXT: n.ext },
+        variables: { ...(callId !== undefined ? { __B24_CALL_ID: callId } : {}), B24_EXT: n.ext },
       });
       if (actionId !== undefined) this.watch.queued(linkedid, actionId);
       this.deps.logger.info(log, 'click-to-call originated');
-      return { ok: true, linkedid, callId };
+      return { ok: true, linkedid, ...(callId !== undefined ? { callId } : {}) };
     } catch (err) {
       const e = err instanceof OriginateError ? err : new OriginateError('INTERNAL', 'originate failed unexpectedly');
       // A timeout may still ring people later for a call finished here: the watch hangs our ChannelId up.
       if (e.mayStillRun) this.watch.timedOut(linkedid);
       else this.watch.failed(linkedid);
-      // Bitrix24 has the call registered: finish it now (503) rather than leave a card open forever.
+      // Bitrix24 has the call registered (or will have, once its register is delivered): finish it now (503) rather
+      // than leave a card open forever.
       this.deps.submit({ kind: 'originateFailed', at: this.deps.clock(), linkedid, reason: REASON_UNAVAILABLE });
       this.deps.logger.warn({ ...log, code: e.code, message: e.message }, 'click-to-call not originated; call finished as failed');
       return fail(e.code, e.message);

@@ -10,7 +10,8 @@ import type { ClickToCall, StartResult } from './service.js';
  * CRM_ENTITY_ID, LINE_NUMBER and no CALL_ID.
  */
 
-export type EventOutcome = { ok: true; event: string; callId: string; linkedid: string } | { ok: false; code: HttpErrorCode; message: string };
+/** `callId`: a click's (Bitrix24 registered it); a callback has none yet (the outbox registers it). */
+export type EventOutcome = { ok: true; event: string; callId?: string; linkedid: string } | { ok: false; code: HttpErrorCode; message: string };
 
 /** Reads one `data[...]` field as a string (form values are strings; offline EVENT_DATA may hold numbers). */
 export type EventField = (name: string) => string | undefined;
@@ -50,7 +51,7 @@ async function callbackStart(field: EventField, service: Pick<ClickToCall, 'star
 
 function outcome(event: string, r: StartResult): EventOutcome {
   if (!r.ok) return { ok: false, code: r.code, message: r.message };
-  return { ok: true, event, callId: r.callId, linkedid: r.linkedid };
+  return { ok: true, event, linkedid: r.linkedid, ...(r.callId !== undefined ? { callId: r.callId } : {}) };
 }
 
 function positiveInt(s: string | undefined): number | undefined {

@@ -1,4 +1,4 @@
-import { newCall } from './call.js';
+import { newCall, type Call } from './call.js';
 import { endCall } from './call-end.js';
 import { transition } from './call-table.js';
 import { openCard } from './cards.js';
@@ -9,7 +9,9 @@ import { makeRoomForCall } from './limits.js';
 
 /**
  * Click-to-call: Bitrix24 registered the call already (the CALL_ID comes with the click), so the core binds it and
- * never registers; the clicking user's card shows at once. Its Originate may fail before any channel exists.
+ * never registers; the clicking user's card shows at once. A callback comes without a CALL_ID: the core registers
+ * it (TYPE 4, for the user it rings first), so it goes through the outbox like every register. Its Originate may
+ * fail before any channel exists.
  */
 export function onClickToCall(core: Core, turn: Turn, input: Extract<CoreInput, { kind: 'clickToCall' }>): void {
   if (core.calls.isEnded(input.linkedid) || core.calls.has(input.linkedid)) return;
@@ -22,9 +24,26 @@ export function onClickToCall(core: Core, turn: Turn, input: Extract<CoreInput, 
   call.registered = true;
   call.placingExt = input.ext;
   call.phoneNumber = input.number;
+  call.lineNumber = input.lineNumber ?? '';
   core.calls.add(call);
-  turn.out.push({ type: 'bindCallId', linkedid: input.linkedid, callId: input.callId });
+  if (input.callId !== undefined) turn.out.push({ type: 'bindCallId', linkedid: input.linkedid, callId: input.callId });
+  else registerCallback(core, turn, call, input);
   if (input.card !== false) openCard(core, turn, call, input.userId);
+}
+
+/** A callback is the customer's request, so it creates a lead as an inbound call would (bitrix.crmCreate.inbound). */
+function registerCallback(core: Core, turn: Turn, call: Call, input: Extract<CoreInput, { kind: 'clickToCall' }>): void {
+  turn.out.push({
+    type: 'register',
+    linkedid: call.linkedid,
+    userId: input.userId,
+    phoneNumber: call.phoneNumber,
+    callType: 4,
+    lineNumber: call.lineNumber,
+    startedAt: call.startedAt,
+    crmCreate: call.phoneNumber !== '' && core.crmCreate.inbound,
+    ...(input.crmEntity ? { crmEntity: input.crmEntity } : {}),
+  });
 }
 
 export function onOriginateFailed(core: Core, turn: Turn, input: Extract<CoreInput, { kind: 'originateFailed' }>): void {

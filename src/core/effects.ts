@@ -22,6 +22,13 @@ export interface RegisterCall {
   lineNumber: string;
   startedAt: number;
   crmCreate: boolean;
+  /** The CRM entity the call belongs to, known before it started (a callback form's): Bitrix24 binds it as is. */
+  crmEntity?: CrmBinding;
+}
+
+export interface CrmBinding {
+  type: string;
+  id: number;
 }
 
 export interface ShowCard {

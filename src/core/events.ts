@@ -1,3 +1,5 @@
+import type { CrmBinding } from './effects.js';
+
 /**
  * Normalized domain events: what the core understands, independent of AMI spelling.
  * Every input carries `at` (ms since epoch) from the AMI Timestamp header, so a trace replays identically.
@@ -48,10 +50,22 @@ export type CoreInput =
     })
   | (Base & { kind: 'varSet'; channel: ChannelSnapshot; variable: string; value: string })
   /**
-   * Bitrix24 already registered this call (click-to-call): reuse its CALL_ID, never register again. `card: false`:
-   * show no card (the call is about to be finished as failed, e.g. Asterisk is down).
+   * The bridge rings `ext` first, then `number`. With `callId`, Bitrix24 already registered the call
+   * (ONEXTERNALCALLSTART): reuse it, never register again. Without, it is a callback (ONEXTERNALCALLBACKSTART) that
+   * the core registers like any call, TYPE 4, for `userId`, on `lineNumber`, bound to the form's `crmEntity`.
+   * `card: false`: show no card (the call is about to be finished as failed, e.g. Asterisk is down).
    */
-  | (Base & { kind: 'clickToCall'; linkedid: string; callId: string; ext: string; userId: number; number: string; card?: false })
+  | (Base & {
+      kind: 'clickToCall';
+      linkedid: string;
+      callId?: string;
+      ext: string;
+      userId: number;
+      number: string;
+      card?: false;
+      lineNumber?: string;
+      crmEntity?: CrmBinding;
+    })
   /** The originate of a click-to-call failed before any channel existed (OriginateResponse Failure). */
   | (Base & { kind: 'originateFailed'; linkedid: string; reason: number })
   /**

@@ -1,4 +1,5 @@
 import type { BitrixClient } from '../bitrix/client.js';
+import { BoundedMap } from '../util/bounded-map.js';
 import type { CrmNumber } from './number.js';
 
 /**
@@ -62,24 +63,20 @@ const TRUTHY = new Set(['1', 'y', 'yes', 'true']);
 
 export class CrmLookup {
   readonly stats: LookupStats = { requests: 0, hits: 0, deadlines: 0, failures: 0 };
-  private readonly cache = new Map<string, { result: Known; expiresAt: number }>();
+  /** Number -> the portal's answer until its TTL; bounded (expired answers go first, then the oldest). */
+  private readonly cache: BoundedMap<string, Known>;
   private readonly inFlight = new Map<string, Promise<LookupResult>>();
   private coolUntil = 0;
   private readonly timers: { setTimeout: typeof setTimeout; clearTimeout: typeof clearTimeout };
 
   constructor(private readonly opts: CrmLookupOptions) {
     this.timers = opts.timers ?? { setTimeout, clearTimeout };
+    this.cache = new BoundedMap({ max: opts.maxEntries ?? 10_000, clock: opts.clock });
   }
 
   /** The cached answer, without asking the portal. */
   peek(n: CrmNumber): Known | undefined {
-    const hit = this.cache.get(n.key);
-    if (!hit) return undefined;
-    if (this.opts.clock() >= hit.expiresAt) {
-      this.cache.delete(n.key);
-      return undefined;
-    }
-    return hit.result;
+    return this.cache.get(n.key);
   }
 
   /** The cached CRM entity, if any: what registration binds the call to. */
@@ -163,14 +160,8 @@ export class CrmLookup {
 
   private remember(key: string, result: Known): void {
     const ttl = result.kind === 'found' ? this.opts.ttlMs : this.opts.negativeTtlMs;
-    this.cache.delete(key);
-    if (ttl <= 0) return;
-    // Bounded: the oldest answer goes first (Map keeps insertion order).
-    if (this.cache.size >= (this.opts.maxEntries ?? 10_000)) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
-    }
-    this.cache.set(key, { result, expiresAt: this.opts.clock() + ttl });
+    if (ttl <= 0) this.cache.delete(key);
+    else this.cache.set(key, result, this.opts.clock() + ttl);
   }
 }
 

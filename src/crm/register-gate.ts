@@ -1,5 +1,6 @@
 import type { Effect } from '../core/effects.js';
 import type { CrmNumber } from './number.js';
+import { BoundedMap } from '../util/bounded-map.js';
 
 /**
  * Keeps blocked callers out of Bitrix24 (crm.blacklist.skipRegistration): an inbound call from a blocked number is
@@ -23,9 +24,12 @@ export interface RegisterGateOptions {
 const BITRIX_TYPES = new Set(['register', 'show', 'hide', 'finish', 'attachRecording', 'bindCallId']);
 
 export class RegisterGate {
-  private readonly skipped = new Set<string>();
+  /** Entries never expire: a call's entry goes at its callEnded, or as the oldest when the bound is reached. */
+  private readonly skipped: BoundedMap<string, true>;
 
-  constructor(private readonly opts: RegisterGateOptions) {}
+  constructor(private readonly opts: RegisterGateOptions) {
+    this.skipped = new BoundedMap({ max: opts.maxCalls ?? 10_000, clock: Date.now });
+  }
 
   /** False: do not perform this effect. */
   admit(effect: Effect): boolean {
@@ -52,10 +56,6 @@ export class RegisterGate {
   }
 
   private remember(linkedid: string): void {
-    if (this.skipped.size >= (this.opts.maxCalls ?? 10_000)) {
-      const oldest = this.skipped.values().next().value;
-      if (oldest !== undefined) this.skipped.delete(oldest);
-    }
-    this.skipped.add(linkedid);
+    this.skipped.set(linkedid, true);
   }
 }

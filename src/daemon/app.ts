@@ -96,7 +96,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
           allow: createAddressMatcher(config.http.allow),
         })
       : undefined;
-  const portal = createPortal(config, { ...(deps.bitrix ? { client: deps.bitrix } : {}), ...(appMode ? { auth: appMode.auth } : {}), logger: log, ...(m ? { metrics: m } : {}), clock });
+  const portal = createPortal(config, { ...(deps.bitrix ? { client: deps.bitrix } : {}), ...(appMode ? { auth: appMode.auth } : {}), state, logger: log, ...(m ? { metrics: m } : {}), clock });
   const bitrix = portal.client;
 
   const recordingVariables = [...new Set(['MIXMONITOR_FILENAME', config.recordings.pathVariable])];
@@ -119,6 +119,8 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
       });
   const attach = deps.attach ?? recordings?.attach;
 
+  // Built after the core (it feeds the core's user-map input); the outbox asks it whether to wait for the map.
+  let userMap: UserMapSync | undefined;
   const core = wireCore(config, {
     state,
     store,
@@ -131,11 +133,12 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     problems,
     lifecycle,
     drainLimit: () => drainLimit,
+    awaitingUserMap: () => userMap?.awaitingFirstMap() ?? true,
     ...(deps.onEffect ? { onEffect: deps.onEffect } : {}),
   });
   const { tracker, directory, outbox, crm, runtime } = core;
 
-  const userMap = new UserMapSync({
+  userMap = new UserMapSync({
     directory,
     client: bitrix,
     db: state.db,
@@ -147,10 +150,11 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     onChange: () => feedUserMap(),
   });
   const feedUserMap = (): void => runtime.handleInput({ kind: 'userMap', at: clock(), extensions: directory.extensions() });
+  portal.onAnswer(() => userMap?.portalAnswered());
   await userMap.start();
   // With refreshIntervalSec 0 (config map only), or while the portal's first load is still failing.
   feedUserMap();
-  lifecycle.onStop('user map', () => userMap.stop());
+  lifecycle.onStop('user map', () => userMap?.stop());
 
   const pbx = await wirePbx(config, { ...(deps.ami ? { ami: deps.ami } : {}), core, recordingVariables, clock, logger: log, metrics: m, lifecycle });
   const { ami, ringBack } = pbx;
@@ -174,7 +178,6 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     {
       ami,
       bitrix,
-      commands: core.commands,
       submit: (input) => runtime.handleInput(input),
       userExtension: (userId) => directory.extensionFor(userId),
       health,
@@ -185,7 +188,6 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
         ...appMode?.routes,
         ...(m ? { 'GET /metrics': restrictTo(createAddressMatcher(config.http.metricsAllow), metricsRoute(m)) } : {}),
       },
-      crm,
     },
   );
   // The click-to-call service holds a CALL_ID and watches its Originate until the core reports the call ended.
@@ -213,7 +215,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     directory,
     tracker,
     reload(next: Config) {
-      userMap.reload(next.users.extensions);
+      userMap?.reload(next.users.extensions);
       ringBack.reconfigure(next.ringBack);
     },
     async stop(drainMs = 10_000) {

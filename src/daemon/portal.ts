@@ -1,7 +1,9 @@
 import type { RestAuth } from '../bitrix/auth/rest-auth.js';
 import { webhookAuth } from '../bitrix/auth/webhook-auth.js';
 import { createBitrixClient, type BitrixClient, type RequestInfo } from '../bitrix/client.js';
-import { LeakyBucket } from '../bitrix/limiter.js';
+import type { LeakyBucket } from '../bitrix/limiter.js';
+import { openLimiter } from '../store/limiter-state.js';
+import type { StateStore } from './state-store.js';
 import type { Config } from '../config/schema.js';
 import type { Metrics } from '../obs/metrics.js';
 import type { Logger } from '../obs/logger.js';
@@ -19,16 +21,24 @@ export interface Portal {
   health: PortalHealth;
   /** One light request when the portal has been idle for a minute (for /healthz); called by a timer. */
   probeIfIdle(): void;
+  /** Told after every request the portal answered (whatever it said): it is reachable again. */
+  onAnswer(listener: () => void): void;
 }
 
 export const PORTAL_PROBE_IDLE_MS = 60_000;
 
-export function createPortal(config: Config, deps: { client?: BitrixClient; auth?: RestAuth; logger: Logger; metrics?: Metrics; clock: () => number }): Portal {
+export function createPortal(
+  config: Config,
+  deps: { client?: BitrixClient; auth?: RestAuth; state: Pick<StateStore, 'db' | 'turnWriter'>; logger: Logger; metrics?: Metrics; clock: () => number },
+): Portal {
   const health = new PortalHealth(deps.clock);
-  const bucket = new LeakyBucket({ perSecond: config.bitrix.rateLimit.perSecond, burst: config.bitrix.rateLimit.burst }, deps.clock);
+  // Starts where the previous run left the portal's bucket (even after a kill -9), so its first burst meets no 503.
+  const bucket = openLimiter(deps.state.db, deps.state.turnWriter, config.bitrix.rateLimit, deps.clock);
+  const answered: Array<() => void> = [];
   const onRequest = (info: RequestInfo): void => {
     health.observe(info);
     deps.metrics?.onRequest(info);
+    if (health.reachable) for (const listener of answered) listener();
   };
   const client =
     deps.client ??
@@ -47,5 +57,6 @@ export function createPortal(config: Config, deps: { client?: BitrixClient; auth
     probeIfIdle() {
       if (health.idleFor(PORTAL_PROBE_IDLE_MS)) client.call('server.time').catch(() => undefined);
     },
+    onAnswer: (listener) => void answered.push(listener),
   };
 }

@@ -1,3 +1,5 @@
+import { backoffDelay } from '../util/backoff.js';
+
 /**
  * Runs the resync after every (re)connect and, when it fails (CoreShowChannels timed out, a list cut short),
  * tries again with backoff for as long as the connection stays up: waiting for the next reconnect could leave
@@ -52,8 +54,7 @@ export class ResyncRetry {
       if (tries > 1 && gen === this.generation) this.opts.logger.info({ tries }, 'resync with Asterisk succeeded after retries');
     } catch (err) {
       if (gen !== this.generation || !this.opts.isConnected()) return;
-      const initial = this.opts.initialDelayMs ?? 1000;
-      const delay = Math.min(this.opts.maxDelayMs ?? 30_000, initial * 2 ** (tries - 1));
+      const delay = backoffDelay(tries, { initialMs: this.opts.initialDelayMs ?? 1000, maxMs: this.opts.maxDelayMs ?? 30_000 });
       this.opts.logger.warn({ err, tries, retryInMs: delay }, 'resync with Asterisk failed; retrying while connected');
       this.timer = this.timers.setTimeout(() => {
         this.timer = undefined;

@@ -6,6 +6,7 @@ import type { CoreInput } from '../core/events.js';
 import { normalize } from '../core/normalize.js';
 import type { CallTracker } from '../core/tracker.js';
 import { callLogger, type Logger } from '../obs/logger.js';
+import { BoundedMap } from '../util/bounded-map.js';
 
 /**
  * The loop at the heart of the daemon: AMI messages in, normalized, stepped through the core, effects performed.
@@ -40,7 +41,7 @@ export interface RuntimeOptions {
   onEffects?: (effects: readonly Effect[]) => void;
   /** False: the effect is not performed (onEffect still sees it): the CRM blacklist keeps blocked callers out of Bitrix24. */
   admit?: (effect: Effect) => boolean;
-  /** Merged over registerParams(): CRM_CREATE, CRM_SOURCE, CRM_ENTITY_TYPE/ID (src/crm/leads.ts). */
+  /** The CRM's part of registerParams(): CRM_CREATE, CRM_SOURCE, CRM_ENTITY_TYPE/ID (src/crm/leads.ts). */
   registerExtras?: (effect: RegisterCall) => Record<string, unknown>;
 }
 
@@ -53,12 +54,14 @@ export class Runtime {
 
   private readonly variables: ReadonlySet<string>;
   /** A child logger per call in flight: every line about a call carries its linkedid. Dropped when it ends. */
-  private readonly callLogs = new Map<string, Logger>();
+  private readonly callLogs: BoundedMap<string, Logger>;
   private readonly listeners: Array<(effect: Effect) => void> = [];
   private lastEvictionAt: number | undefined;
 
   constructor(private readonly opts: RuntimeOptions) {
     this.variables = new Set(opts.recordingVariables ?? []);
+    // A bound, whatever happens to callEnded: losing a per-call child costs nothing but a new child.
+    this.callLogs = new BoundedMap({ max: MAX_CALL_LOGGERS, clock: opts.clock });
   }
 
   /** Parts built after the runtime (click-to-call) follow its effects here; they see every effect, as onEffect. */
@@ -96,8 +99,6 @@ export class Runtime {
   private logFor(linkedid: string): Logger {
     let log = this.callLogs.get(linkedid);
     if (log === undefined) {
-      // A bound, whatever happens to callEnded: losing per-call children costs nothing but a new child.
-      if (this.callLogs.size >= MAX_CALL_LOGGERS) this.callLogs.clear();
       log = callLogger(this.opts.logger, { linkedid });
       this.callLogs.set(linkedid, log);
     }
@@ -111,7 +112,7 @@ export class Runtime {
     if (this.opts.admit && !this.opts.admit(effect)) return;
     switch (effect.type) {
       case 'register':
-        outbox.enqueue(effect.linkedid, 'register', 'telephony.externalcall.register', { ...registerParams(effect, commands), ...this.opts.registerExtras?.(effect) }, false);
+        outbox.enqueue(effect.linkedid, 'register', 'telephony.externalcall.register', registerParams(effect, commands, this.opts.registerExtras?.(effect)), false, userExtOf(effect));
         this.logFor(effect.linkedid).info({ phone: effect.phoneNumber, type: effect.callType, userId: effect.userId }, 'call registered');
         return;
       case 'show':
@@ -126,7 +127,7 @@ export class Runtime {
         return;
       case 'finish':
         this.stats.callsFinished++;
-        outbox.enqueue(effect.linkedid, 'finish', 'telephony.externalcall.finish', finishParams(effect, commands));
+        outbox.enqueue(effect.linkedid, 'finish', 'telephony.externalcall.finish', finishParams(effect, commands), true, userExtOf(effect));
         return;
       case 'attachRecording':
         if (!this.opts.recordingsEnabled) {
@@ -170,4 +171,9 @@ export class Runtime {
         return;
     }
   }
+}
+
+/** A register or finish whose user fell back to the default carries the extension, resolved when it is sent. */
+function userExtOf(effect: { userExt?: string }): { userExt: string } | undefined {
+  return effect.userExt === undefined ? undefined : { userExt: effect.userExt };
 }

@@ -19,12 +19,14 @@ export interface StateStore {
   flushAndClose(): void;
   /** Parked commands the `parked --retry` CLI asked to send again (through the database). */
   takeRetryRequests(): number[];
+  /** Small values written with the current turn's commands (the rate limiter's level); none without a database. */
+  turnWriter: SqliteOutboxStore | undefined;
 }
 
 export function openStateStore(dir: string, deps: { store?: OutboxStore; logger: Logger; problems: Problems }): StateStore {
   if (deps.store) {
     const store = deps.store;
-    return { db: undefined, store, onRecovered() {}, flushAndClose() {}, takeRetryRequests: () => [] };
+    return { db: undefined, store, onRecovered() {}, flushAndClose() {}, takeRetryRequests: () => [], turnWriter: undefined };
   }
   const db = openStateDb(dir);
   let failing = false;
@@ -49,5 +51,6 @@ export function openStateStore(dir: string, deps: { store?: OutboxStore; logger:
       db.close();
     },
     takeRetryRequests: () => sqlite.takeRetryRequests(),
+    turnWriter: sqlite,
   };
 }

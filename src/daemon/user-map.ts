@@ -1,7 +1,8 @@
 import type { BitrixClient } from '../bitrix/client.js';
-import { retryDelay } from '../bitrix/retry-policy.js';
+import { backoffDelay } from '../util/backoff.js';
 import type { ExtensionDirectory } from '../bitrix/user-directory.js';
 import { kvGet, kvSet, type StateDb } from '../store/db.js';
+import { BitrixError } from '../bitrix/errors.js';
 
 /**
  * Keeps the extension -> Bitrix24 user map current: loaded from the portal (user.get, UF_PHONE_INNER) at start and
@@ -38,7 +39,12 @@ interface SavedMap {
 
 export class UserMapSync {
   private loaded = false;
+  /** A portal map restored from the state store: calls can be attributed before the first load of this run. */
+  private restored = false;
+  /** The first load failed for a reason retrying cannot fix (no `user` scope...): nothing waits for it. */
+  private givenUp = false;
   private failures = 0;
+  private refreshing: Promise<void> | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private refreshTimer: ReturnType<typeof setInterval> | undefined;
 
@@ -49,6 +55,7 @@ export class UserMapSync {
     if (this.opts.refreshIntervalSec === 0) return;
     const saved = this.opts.db ? kvGet<SavedMap>(this.opts.db, KEY) : undefined;
     if (saved) {
+      this.restored = true;
       this.opts.directory.setPortalMap(new Map(Object.entries(saved.extensions)));
       this.opts.logger.info({ extensions: Object.keys(saved.extensions).length, savedAt: new Date(saved.at).toISOString() }, 'user map restored from the state store');
       this.opts.onChange();
@@ -70,7 +77,25 @@ export class UserMapSync {
     clearInterval(this.refreshTimer);
   }
 
-  private async refresh(): Promise<void> {
+  /**
+   * True while no portal map exists at all (never loaded, none saved) and one is expected: commands whose agent is
+   * known only by extension then wait for it instead of leaving with the default user (src/bitrix/outbox.ts).
+   */
+  awaitingFirstMap(): boolean {
+    return this.opts.refreshIntervalSec > 0 && !this.loaded && !this.restored && !this.givenUp;
+  }
+
+  /** The portal answered a request: if the first map is still missing, ask for it now rather than at the backoff. */
+  portalAnswered(): void {
+    if (this.awaitingFirstMap() && this.failures > 0 && this.refreshing === undefined) void this.refresh();
+  }
+
+  private refresh(): Promise<void> {
+    this.refreshing ??= this.load().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  private async load(): Promise<void> {
     clearTimeout(this.retryTimer);
     try {
       const map = await this.opts.directory.load(this.opts.client);
@@ -85,7 +110,9 @@ export class UserMapSync {
         this.opts.logger.warn({ err }, 'could not load users from Bitrix24; keeping the previous map');
         return;
       }
-      const retryInMs = retryDelay(++this.failures, { initialMs: this.opts.firstRetryMs ?? 5_000, maxMs: 60_000, random: Math.random });
+      // Refused for good (a missing scope): retried at the next refresh, but no command waits for it meanwhile.
+      if (err instanceof BitrixError && err.kind === 'fatal') this.givenUp = true;
+      const retryInMs = backoffDelay(++this.failures, { initialMs: this.opts.firstRetryMs ?? 5_000, maxMs: 60_000, jitter: 0.2 });
       this.opts.logger.warn({ err, retryInMs }, 'could not load users from Bitrix24; keeping the previous map');
       this.retryTimer = setTimeout(() => void this.refresh(), retryInMs);
       this.retryTimer.unref();

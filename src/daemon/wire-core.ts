@@ -52,6 +52,8 @@ export interface CoreDeps {
   lifecycle: Lifecycle;
   /** The outbox's drain limit at stop (given to stop()). */
   drainLimit: () => number;
+  /** No user map yet and one expected (src/daemon/user-map.ts). */
+  awaitingUserMap: () => boolean;
   onEffect?: (effect: Effect) => void;
 }
 
@@ -83,6 +85,10 @@ export function wireCore(config: Config, deps: CoreDeps): CoreParts {
     maxRetryDelayMs: config.outbox.maxRetryDelayMs,
     ...(deps.attach ? { attach: deps.attach } : {}),
     hooks: hooks.outbox,
+    // A call made while an extension had no user is attributed when its command leaves, by the map known then;
+    // while the first map is still expected (the portal has been down since before the start) such commands wait.
+    resolveUser: (ext) => directory.userIdFor(ext),
+    holdUnresolved: () => deps.awaitingUserMap(),
   });
   const coreState = new CoreState({ db: deps.state.db, store: deps.state.store, tracker, clock, onSaveError: (err) => problems.set('store', `state store snapshot: ${err.message}`, false) });
   // The disk is back: what came and went while it failed is written over the stale copy, snapshot included.

@@ -1,6 +1,9 @@
+import { BoundedMap } from '../util/bounded-map.js';
+
 /**
  * Per-address token buckets: each address may make `perMinute` requests in a burst, refilled evenly over a minute.
- * Pure apart from the injected clock. Memory is bounded: idle (full) buckets are dropped first, then the oldest.
+ * Pure apart from the injected clock. Memory is bounded: a bucket is forgotten once it is full again (it would
+ * start full anyway), and past maxTracked addresses the oldest go first: they start with a full bucket.
  */
 
 export interface RateLimitOptions {
@@ -18,45 +21,28 @@ interface Bucket {
 }
 
 export class AddressRateLimiter {
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly buckets: BoundedMap<string, Bucket>;
   private readonly perMs: number;
 
   constructor(private readonly opts: RateLimitOptions) {
     this.perMs = opts.perMinute / 60_000;
+    this.buckets = new BoundedMap({ max: opts.maxTracked ?? 10_000, clock: opts.clock });
   }
 
   take(address: string): RateDecision {
     const now = this.opts.clock();
-    let b = this.buckets.get(address);
-    if (b) {
-      b.tokens = Math.min(this.opts.perMinute, b.tokens + (now - b.at) * this.perMs);
-      b.at = now;
-    } else {
-      this.prune(now);
-      b = { tokens: this.opts.perMinute, at: now };
-      this.buckets.set(address, b);
-    }
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return { ok: true };
-    }
+    const b = this.buckets.get(address) ?? { tokens: this.opts.perMinute, at: now };
+    b.tokens = Math.min(this.opts.perMinute, b.tokens + (now - b.at) * this.perMs);
+    b.at = now;
+    const ok = b.tokens >= 1;
+    if (ok) b.tokens -= 1;
+    // Kept until it has refilled: then it is the same as a bucket never seen.
+    this.buckets.set(address, b, now + (this.opts.perMinute - b.tokens) / this.perMs);
+    if (ok) return { ok: true };
     return { ok: false, retryAfterSec: Math.max(1, Math.ceil((1 - b.tokens) / this.perMs / 1000)) };
   }
 
   get tracked(): number {
     return this.buckets.size;
-  }
-
-  private prune(now: number): void {
-    const max = this.opts.maxTracked ?? 10_000;
-    if (this.buckets.size < max) return;
-    for (const [addr, b] of this.buckets) {
-      if (b.tokens + (now - b.at) * this.perMs >= this.opts.perMinute) this.buckets.delete(addr);
-    }
-    // Still full of busy addresses (a flood from many peers): forget the oldest; they start with a full bucket.
-    for (const addr of this.buckets.keys()) {
-      if (this.buckets.size < max) break;
-      this.buckets.delete(addr);
-    }
   }
 }

@@ -29,6 +29,8 @@ const MIGRATIONS = [
   `CREATE TABLE marks (key TEXT NOT NULL, kind TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (key, kind))`,
   `CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER NOT NULL)`,
   `CREATE TABLE retry_requests (seq INTEGER PRIMARY KEY)`,
+  // The extension a register's or finish's USER_ID stands in for, looked up again before it leaves.
+  `ALTER TABLE outbox ADD COLUMN user_ext TEXT`,
 ];
 
 export function openStateDb(dir: string, file = 'bridge.db'): StateDb {

@@ -1,5 +1,6 @@
 import type { OutboxEntry, OutboxStore, ParkedEntry } from '../bitrix/outbox-entry.js';
 import { kvSet, type StateDb } from './db.js';
+import { fromParked, fromRow, toRow, type ParkedRow, type Row } from './outbox-rows.js';
 
 const DAY_MS = 86_400_000;
 
@@ -33,10 +34,11 @@ export class SqliteOutboxStore implements OutboxStore {
   ) {
     this.stmt = {
       put: db.prepare(
-        `INSERT INTO outbox (seq, key, kind, method, params, needs_call_id, attempts, not_before, created_at, last_error, uncertain)
-         VALUES (@seq, @key, @kind, @method, @params, @needsCallId, @attempts, @notBefore, @createdAt, @lastError, @uncertain)
+        `INSERT INTO outbox (seq, key, kind, method, params, needs_call_id, attempts, not_before, created_at, last_error, uncertain, user_ext)
+         VALUES (@seq, @key, @kind, @method, @params, @needsCallId, @attempts, @notBefore, @createdAt, @lastError, @uncertain, @userExt)
          ON CONFLICT(seq) DO UPDATE SET params = excluded.params, attempts = excluded.attempts,
-           not_before = excluded.not_before, last_error = excluded.last_error, uncertain = excluded.uncertain`,
+           not_before = excluded.not_before, last_error = excluded.last_error, uncertain = excluded.uncertain,
+           user_ext = excluded.user_ext`,
       ),
       delete: db.prepare('DELETE FROM outbox WHERE seq = ?'),
       park: db.prepare('INSERT OR REPLACE INTO parked (seq, entry, error, parked_at) VALUES (?, ?, ?, ?)'),
@@ -226,60 +228,4 @@ interface Mark {
   key: string;
   kind: 'register' | 'finish';
   at: number;
-}
-
-interface Row {
-  seq: number;
-  key: string;
-  kind: OutboxEntry['kind'];
-  method: string;
-  params: string;
-  needs_call_id: number;
-  attempts: number;
-  not_before: number;
-  created_at: number;
-  last_error: string | null;
-  uncertain: number;
-}
-
-interface ParkedRow {
-  entry: string;
-  error: string;
-  parked_at: number;
-}
-
-function toRow(e: OutboxEntry) {
-  return {
-    seq: e.seq,
-    key: e.key,
-    kind: e.kind,
-    method: e.method,
-    params: JSON.stringify(e.params),
-    needsCallId: e.needsCallId ? 1 : 0,
-    attempts: e.attempts,
-    notBefore: e.notBefore,
-    createdAt: e.createdAt,
-    lastError: e.lastError ?? null,
-    uncertain: e.uncertain ? 1 : 0,
-  };
-}
-
-function fromRow(r: Row): OutboxEntry {
-  return {
-    seq: r.seq,
-    key: r.key,
-    kind: r.kind,
-    method: r.method,
-    params: JSON.parse(r.params) as Record<string, unknown>,
-    needsCallId: r.needs_call_id === 1,
-    attempts: r.attempts,
-    notBefore: r.not_before,
-    createdAt: r.created_at,
-    ...(r.last_error ? { lastError: r.last_error } : {}),
-    ...(r.uncertain ? { uncertain: true } : {}),
-  };
-}
-
-function fromParked(r: ParkedRow): ParkedEntry {
-  return { ...(JSON.parse(r.entry) as OutboxEntry), error: r.error, parkedAt: r.parked_at };
 }

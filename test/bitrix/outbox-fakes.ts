@@ -2,6 +2,7 @@ import type { BatchCommand, BatchOutcome, BitrixClient } from '../../src/bitrix/
 import { BitrixError } from '../../src/bitrix/errors.js';
 import { MemoryOutboxStore, type OutboxStore } from '../../src/bitrix/outbox-entry.js';
 import { Outbox, type OutboxOptions } from '../../src/bitrix/outbox.js';
+import { silentLogger } from '../support/logger.js';
 
 /** Shared fakes for the outbox tests: a scripted portal that records every batch, and a log sink. */
 
@@ -40,8 +41,7 @@ export function logSink() {
 }
 
 export function makeOutbox(client: BitrixClient, extra: Partial<OutboxOptions> = {}, store: OutboxStore = new MemoryOutboxStore()) {
-  const silent = { debug() {}, info() {}, warn() {}, error() {} };
-  return new Outbox({ client, store, clock: Date.now, limiterDelay: () => 0, logger: silent, lingerMs: 1, initialRetryDelayMs: 5, maxRetryDelayMs: 20, random: () => 0.5, ...extra });
+  return new Outbox({ client, store, clock: Date.now, limiterDelay: () => 0, logger: silentLogger, lingerMs: 1, initialRetryDelayMs: 5, maxRetryDelayMs: 20, random: () => 0.5, ...extra });
 }
 
 export const REGISTER = 'telephony.externalcall.register';

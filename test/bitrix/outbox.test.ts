@@ -2,14 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { BatchRef } from '../../src/bitrix/encode.js';
 import { BitrixError } from '../../src/bitrix/errors.js';
 import { MemoryOutboxStore, type OutboxStore } from '../../src/bitrix/outbox-entry.js';
+import { waitFor } from '../support/wait.js';
 import { contractError, fakeClient, makeOutbox, ok } from './outbox-fakes.js';
 
 const rateLimited = (method: string) =>
   new BitrixError({ kind: 'retryable', errorCode: 'RATE_LIMITED', code: 'QUERY_LIMIT_EXCEEDED', description: 'Too many requests', method, httpStatus: 503 });
-
-async function waitUntil(probe: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !probe(); i++) await new Promise((r) => setTimeout(r, 5));
-}
 
 const outbox = makeOutbox;
 
@@ -61,7 +58,7 @@ describe('the outbox', () => {
     o.enqueue('L1', 'finish', 'telephony.externalcall.finish', { USER_ID: 11 });
     o.enqueue('L2', 'register', 'telephony.externalcall.register', { PHONE_NUMBER: '5551002' }, false);
     // Both on the wire, not answered yet: then the store recovers and the outbox rewrites it.
-    for (let i = 0; i < 100 && waiting.length < 1; i++) await new Promise((r) => setTimeout(r, 2));
+    await waitFor(() => waiting.length >= 1, 'the batch on the wire');
     o.persistAll();
     for (const r of waiting.splice(0)) r();
     expect(await o.drain(1000)).toBe(true);
@@ -106,10 +103,13 @@ describe('the outbox', () => {
     });
     const o = outbox(client);
     o.enqueue('L1', 'register', 'telephony.externalcall.register', {}, false);
+    o.enqueue('L1', 'show', 'telephony.externalcall.show', { USER_ID: [11] });
     o.enqueue('L1', 'finish', 'telephony.externalcall.finish', { USER_ID: 1 });
     expect(await o.drain(2000)).toBe(true);
-    expect(batches).toHaveLength(2);
-    expect(batches[1]!.map((c) => c.method)).toEqual(['telephony.externalcall.register', 'telephony.externalcall.finish']);
+    const methods = batches.map((b) => b.map((c) => c.method.split('.').pop()));
+    // The finish waits for the register's answer: it never shares the register's request.
+    expect(methods).toEqual([['register', 'show'], ['register', 'show'], ['finish']]);
+    expect(batches[2]![0]!.params['CALL_ID']).toBe(`externalCall.${batches[1]![0]!.key}`);
     expect(o.parkedEntries()).toEqual([]);
   });
 
@@ -169,15 +169,15 @@ describe('the outbox', () => {
       if (n === 2) throw new BitrixError({ kind: 'retryable', errorCode: 'TIMEOUT', code: 'ETIMEDOUT', description: 'timeout', method: 'batch' });
       return ok(cmds);
     });
-    const o = outbox(client);
+    // Each failure pauses the outbox long enough for the test to add the next card before the retry.
+    const o = outbox(client, { initialRetryDelayMs: 400, maxRetryDelayMs: 400 });
     o.bindCallId('L1', 'externalCall.x');
     o.enqueue('L1', 'show', 'telephony.externalcall.show', { USER_ID: [11] });
-    await new Promise((r) => setTimeout(r, 3)); // sent once, refused by the gateway: certainly not shown
-    await waitUntil(() => batches.length === 1);
+    await waitFor(() => batches.length === 1, 'the show sent once and refused by the gateway: certainly not shown');
     o.enqueue('L1', 'hide', 'telephony.externalcall.hide', { USER_ID: [11] });
     o.enqueue('L2', 'show', 'telephony.externalcall.show', { USER_ID: [21] });
     o.bindCallId('L2', 'externalCall.y');
-    await waitUntil(() => batches.length === 2); // L2's show timed out: it may have been shown
+    await waitFor(() => batches.length === 2, "L2's show sent and timed out: it may have been shown");
     o.enqueue('L2', 'hide', 'telephony.externalcall.hide', { USER_ID: [21] });
     await o.drain(2000);
     const sent = batches.slice(2).flat().map((c) => [c.method.split('.').pop(), c.params['USER_ID']]);

@@ -102,3 +102,27 @@ describe('the core, for click-to-call', () => {
     expect(finishOf(effects)).toMatchObject({ status: '200', durationSec: 6 });
   });
 });
+
+describe('the core, for callbacks (no CALL_ID yet)', () => {
+  const { callId: _none, ...withoutCallId } = start as Extract<CoreInput, { kind: 'clickToCall' }>;
+  const callback: CoreInput = { ...withoutCallId, linkedid: 'c2c-1', ext: '600', userId: 7, lineNumber: 'line1', crmEntity: { type: 'CONTACT', id: 501 } };
+
+  it('registers the call itself (TYPE 4, for the user it rings first, bound to the form’s entity), then shows the card', () => {
+    expect(run([callback])).toEqual([
+      { type: 'register', linkedid: 'c2c-1', userId: 7, phoneNumber: '5559876', callType: 4, lineNumber: 'line1', startedAt: 0, crmCreate: true, crmEntity: { type: 'CONTACT', id: 501 } },
+      { type: 'show', linkedid: 'c2c-1', userIds: [7] },
+    ]);
+  });
+
+  it('registers it once, and finishes it as 503 when nothing could be rung', () => {
+    const effects = run([callback, callback, { kind: 'originateFailed', at: 5, linkedid: 'c2c-1', reason: 8 }]);
+    expect(effects.filter((e) => e.type === 'register')).toHaveLength(1);
+    expect(finishOf(effects)).toMatchObject({ type: 'finish', linkedid: 'c2c-1', status: '503' });
+    expect(effects.some((e) => e.type === 'bindCallId')).toBe(false);
+  });
+
+  it('creates no lead for a callback when bitrix.crmCreate.inbound is off', () => {
+    const tracker = traceTracker({ crmCreate: { inbound: false, outbound: true } });
+    expect(tracker.handle(callback)[0]).toMatchObject({ type: 'register', crmCreate: false });
+  });
+});

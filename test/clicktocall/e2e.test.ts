@@ -66,7 +66,6 @@ async function setUp(o: { allow?: string[]; maxBodyBytes?: number } = {}): Promi
     {
       ami: b.ami,
       bitrix: createBitrixClient({ webhookUrl: portal.webhookUrl, limiter: new LeakyBucket({ perSecond: 2, burst: 50 }) }),
-      commands: { addToChat: config.bitrix.addToChat },
       submit: (input) => b.runtime.handleInput(input),
       userExtension: reverse,
       health: () => ({ ami: b.ami.isConnected, portal: true, outboxDepth: b.outbox.depth }),
@@ -213,9 +212,13 @@ describe('callback through the real server', () => {
     const originate = await pbx!.waitForAction('Originate', undefined, 15_000);
     const channelId = originate['ChannelId'] as string;
     expect(originate).toMatchObject({ Channel: 'Local/102@agents/n', Context: 'outbound', Exten: '5559876', ChannelId: expect.stringMatching(/^cb-/) });
+    // The core registered it and the outbox delivered it (in a batch, so the emulator records strings).
+    await waitFor(() => portal!.commands.some((c) => c.method === 'telephony.externalcall.register'), 'the register');
     const register = portal!.commands.find((c) => c.method === 'telephony.externalcall.register')!;
-    // Sent as JSON by the REST client, so the emulator records typed values.
-    expect(register.params).toMatchObject({ TYPE: 4, USER_ID: 12, PHONE_NUMBER: '5559876', EXTERNAL_CALL_ID: channelId, CRM_ENTITY_TYPE: 'CONTACT', CRM_ENTITY_ID: 501, SHOW: 0 });
+    expect(register.params).toMatchObject({ TYPE: '4', USER_ID: '12', PHONE_NUMBER: '5559876', EXTERNAL_CALL_ID: channelId, CRM_ENTITY_TYPE: 'CONTACT', CRM_ENTITY_ID: '501', SHOW: '0' });
+    // Bitrix24's CALL_ID did not exist when the Originate left: only the extension is passed on.
+    expect(JSON.stringify(originate['Variable'])).toContain('B24_EXT=102');
+    expect(JSON.stringify(originate)).not.toContain('B24_CALL_ID');
     const callId = (register.result as { CALL_ID: string }).CALL_ID;
 
     await pbx!.replay(traceBytes('click_to_call').toString('utf8').replaceAll('c2c-agent-leg-001', channelId));
@@ -232,7 +235,8 @@ describe('callback through the real server', () => {
     const url = `http://127.0.0.1:${bridge!.endpoint.server.port}/bitrix/events`;
     await portal!.sendEvent(url, 'ONEXTERNALCALLBACKSTART', { PHONE_NUMBER: '5559876', CRM_ENTITY_TYPE: 'CONTACT', CRM_ENTITY_ID: 501 }, { applicationToken: TOKEN });
     expect(portal!.events.at(-1)?.status).toBe(200);
+    await waitFor(() => portal!.commands.some((c) => c.method === 'telephony.externalcall.register'), 'the register');
     const register = portal!.commands.find((c) => c.method === 'telephony.externalcall.register')!;
-    expect(register.params).toMatchObject({ TYPE: 4, CRM_SOURCE: 'CALL', CRM_CREATE: 1, CRM_ENTITY_TYPE: 'CONTACT', CRM_ENTITY_ID: 501 });
+    expect(register.params).toMatchObject({ TYPE: '4', CRM_SOURCE: 'CALL', CRM_CREATE: '1', CRM_ENTITY_TYPE: 'CONTACT', CRM_ENTITY_ID: '501' });
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { hangup, serializeAction } from '../../src/ami/actions.js';
 import { AmiActionError } from '../../src/ami/client.js';
 import { channelIdFor, OriginateError, type OriginateRequest, type Originator } from '../../src/clicktocall/originate.js';
-import { ClickToCall, type CallbackRegistration, type ClickToCallDeps } from '../../src/clicktocall/service.js';
+import { ClickToCall, type ClickToCallDeps } from '../../src/clicktocall/service.js';
 import { clickToCallSchema } from '../../src/config/http.js';
 import type { CoreInput } from '../../src/core/events.js';
 import { EXTENSIONS, silent } from './harness.js';
@@ -14,7 +14,6 @@ interface Rig {
   log: string[];
   inputs: CoreInput[];
   requests: OriginateRequest[];
-  registrations: CallbackRegistration[];
   hangups: string[];
   now: { t: number };
   /** Moves the fake clock and fires the timers that are due. */
@@ -25,7 +24,6 @@ function rig(o: { config?: unknown; originate?: (req: OriginateRequest) => Promi
   const log: string[] = [];
   const inputs: CoreInput[] = [];
   const requests: OriginateRequest[] = [];
-  const registrations: CallbackRegistration[] = [];
   const hangups: string[] = [];
   const now = { t: 1_800_000_000_000 };
   const timers = new Map<number, { at: number; fn: () => void }>();
@@ -43,11 +41,6 @@ function rig(o: { config?: unknown; originate?: (req: OriginateRequest) => Promi
     submit: (input) => {
       log.push(`submit ${input.kind}`);
       inputs.push(input);
-    },
-    registerCallback: async (r) => {
-      log.push('register');
-      registrations.push(r);
-      return 'externalCall.cb0001.1800000000';
     },
     pbxAvailable: () => true,
     hangup: async (channel) => {
@@ -75,7 +68,7 @@ function rig(o: { config?: unknown; originate?: (req: OriginateRequest) => Promi
       t.fn();
     }
   };
-  return { service, log, inputs, requests, registrations, hangups, now, advance };
+  return { service, log, inputs, requests, hangups, now, advance };
 }
 
 const call = { callId: 'externalCall.abc.1', userId: 11, phoneNumber: '5559876' };
@@ -217,15 +210,26 @@ describe('an Originate whose outcome never comes', () => {
 });
 
 describe('callbacks (ONEXTERNALCALLBACKSTART)', () => {
-  it('registers a TYPE 4 call, then rings the queue, then the customer, under the new CALL_ID', async () => {
+  it('hands the core a call to register (TYPE 4, bound to the form’s entity), then rings the queue, then the customer', async () => {
     const r = rig({ config: { context: 'c2c-out', callback: { queueExten: '600', queueContext: 'queues', userId: 7, context: 'cb-out' } } });
     const result = await r.service.startCallback({ phoneNumber: '+7 999 000 11 22', crmEntityType: 'CONTACT', crmEntityId: 501, lineNumber: 'line1' });
-    expect(result).toMatchObject({ ok: true, callId: 'externalCall.cb0001.1800000000', linkedid: expect.stringMatching(/^cb-/) });
-    expect(r.log).toEqual(['register', 'submit clickToCall', 'originate Local/600@queues -> cb-out,79990001122']);
-    expect(r.registrations).toEqual([
-      { linkedid: r.requests[0]!.channelId, userId: 7, phoneNumber: '+79990001122', lineNumber: 'line1', startedAt: r.now.t, crmEntityType: 'CONTACT', crmEntityId: 501 },
+    expect(result).toEqual({ ok: true, linkedid: expect.stringMatching(/^cb-/) });
+    // Nothing waits for the portal: the core registers the call and the outbox delivers the register.
+    expect(r.log).toEqual(['submit clickToCall', 'originate Local/600@queues -> cb-out,79990001122']);
+    expect(r.inputs).toEqual([
+      {
+        kind: 'clickToCall',
+        at: r.now.t,
+        linkedid: r.requests[0]!.channelId,
+        ext: '600',
+        userId: 7,
+        number: '+79990001122',
+        lineNumber: 'line1',
+        crmEntity: { type: 'CONTACT', id: 501 },
+      },
     ]);
-    expect(r.inputs[0]).toMatchObject({ kind: 'clickToCall', callId: 'externalCall.cb0001.1800000000', ext: '600', userId: 7 });
+    // Bitrix24's CALL_ID is not known yet: the channels carry the extension only.
+    expect(r.requests[0]!.variables).toEqual({ B24_EXT: '600' });
   });
 
   it("rings the CRM entity's responsible user when configured, and the queue when that user has no extension", async () => {
@@ -237,23 +241,23 @@ describe('callbacks (ONEXTERNALCALLBACKSTART)', () => {
     await r.service.startCallback({ phoneNumber: '5551001', crmEntityType: 'CONTACT', crmEntityId: 501 });
     await r.service.startCallback({ phoneNumber: '5551002', crmEntityType: 'CONTACT', crmEntityId: 502 });
     expect(r.requests.map((q) => q.channel)).toEqual(['PJSIP/102', 'Local/600@from-internal']);
-    expect(r.registrations.map((q) => q.userId)).toEqual([12, 1]);
+    expect(r.inputs.map((i) => (i.kind === 'clickToCall' ? i.userId : undefined))).toEqual([12, 1]);
   });
 
-  it('registers nothing when the PBX is down, and lets a retry through afterwards', async () => {
+  it('tells the core nothing when the PBX is down, and lets a retry through afterwards', async () => {
     let up = false;
     const r = rig({ deps: { pbxAvailable: () => up } });
     expect(await r.service.startCallback({ phoneNumber: '5551001' })).toMatchObject({ ok: false, code: 'PBX_UNAVAILABLE' });
-    expect(r.registrations).toEqual([]);
+    expect(r.inputs).toEqual([]);
     up = true;
     expect((await r.service.startCallback({ phoneNumber: '5551001' })).ok).toBe(true);
+    expect(r.inputs).toHaveLength(1);
   });
 
-  it('rings nobody when Bitrix24 cannot register the callback', async () => {
-    const r = rig({ deps: { registerCallback: () => Promise.reject(new Error('portal down')) } });
-    expect(await r.service.startCallback({ phoneNumber: '5551001' })).toMatchObject({ ok: false, code: 'PORTAL_UNAVAILABLE' });
-    expect(r.requests).toEqual([]);
-    expect(r.inputs).toEqual([]);
+  it('has the core finish the callback as failed when Asterisk refuses the Originate', async () => {
+    const r = rig({ originate: () => Promise.reject(new OriginateError('ORIGINATE_FAILED', 'no such channel')) });
+    expect(await r.service.startCallback({ phoneNumber: '5551001' })).toMatchObject({ ok: false, code: 'ORIGINATE_FAILED' });
+    expect(r.inputs.map((i) => i.kind)).toEqual(['clickToCall', 'originateFailed']);
   });
 
   it('is NOT_CONFIGURED without a callback section, and refuses bad numbers and repeats', async () => {

@@ -6,6 +6,7 @@ import { runCli, startDaemon, type DaemonProcess, type RunOptions } from '../sup
 import { processRigPerTest } from '../support/process-rig.js';
 import { tempDir } from '../support/tmp.js';
 import { fillUp, namespacedTmpfs } from '../support/tmpfs.js';
+import { asTrace, replayEvents, startingNow } from '../support/trace-replay.js';
 import { splitTrace, traceBytes } from '../support/traces.js';
 import { sleep, waitFor, waitForAsync } from '../support/wait.js';
 
@@ -122,7 +123,8 @@ describe('faults, with the daemon as a real process', () => {
     portal().faults.setDown('reset');
     setTimeout(() => portal().faults.hangFor(1500), 800);
     setTimeout(() => portal().faults.setUp(), 3000);
-    await pbx().replay(traceBytes('blind_transfer'), { speed: 8 });
+    // Dated today: a register a reset may have let through is repeated only within Bitrix24's 30 minutes.
+    await pbx().replay(asTrace(startingNow(replayEvents('blind_transfer'))), { speed: 8 });
     await waitFor(() => telephony('finish').some((c) => c.ok), 'the finish', 25_000);
     expectDeliveredOnce(1, state);
     expect(telephony('finish').find((c) => c.ok)!.params).toMatchObject({ USER_ID: '13', STATUS_CODE: '200' });

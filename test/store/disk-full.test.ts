@@ -7,13 +7,13 @@ import { Outbox } from '../../src/bitrix/outbox.js';
 import { openStateDb } from '../../src/store/db.js';
 import { SqliteOutboxStore } from '../../src/store/sqlite-outbox-store.js';
 import { canMountTmpfs, fillUp, mountTmpfs } from '../support/tmpfs.js';
+import { silentLogger } from '../support/logger.js';
 
 /**
  * A state directory that fills up while the daemon runs, on a real (small) tmpfs: SQLite's writes fail with
  * SQLITE_FULL as on a full disk (test/support/tmpfs.ts).
  */
 
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const REGISTER = 'telephony.externalcall.register';
 const FINISH = 'telephony.externalcall.finish';
 let umount: (() => void) | undefined;
@@ -41,7 +41,7 @@ function portal() {
 function outboxOn(dir: string, client: BitrixClient, errors: string[]) {
   const db = openStateDb(dir);
   const store = new SqliteOutboxStore(db, (err, op) => errors.push(`${op}: ${err.message}`));
-  const outbox = new Outbox({ client, store, clock: Date.now, limiterDelay: () => 0, logger: silent, lingerMs: 1, initialRetryDelayMs: 5, maxRetryDelayMs: 20 });
+  const outbox = new Outbox({ client, store, clock: Date.now, limiterDelay: () => 0, logger: silentLogger, lingerMs: 1, initialRetryDelayMs: 5, maxRetryDelayMs: 20 });
   store.onRecovered = () => outbox.persistAll();
   return { db, store, outbox, close: () => (outbox.stop(), store.flush(), db.close()) };
 }

@@ -1,15 +1,16 @@
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { BitrixClient } from '../../src/bitrix/client.js';
 import { BitrixError } from '../../src/bitrix/errors.js';
 import { Outbox, type OutboxHooks } from '../../src/bitrix/outbox.js';
 import { openStateDb } from '../../src/store/db.js';
 import { SqliteOutboxStore } from '../../src/store/sqlite-outbox-store.js';
-import { tempDir } from '../support/daemon-process.js';
+import { removeTempDirs, tempDir } from '../support/tmp.js';
+import { silentLogger } from '../support/logger.js';
+import { waitFor } from '../support/wait.js';
 
 /** What a kill -9 leaves on disk, and how the next start reads it. */
 
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const FINISH = 'telephony.externalcall.finish';
 
 function outboxOn(dir: string, client: BitrixClient, hooks: OutboxHooks = {}) {
@@ -17,7 +18,7 @@ function outboxOn(dir: string, client: BitrixClient, hooks: OutboxHooks = {}) {
   const store = new SqliteOutboxStore(db, (e) => {
     throw e;
   });
-  const outbox = new Outbox({ client, store, clock: Date.now, limiterDelay: () => 0, logger: silent, lingerMs: 1, initialRetryDelayMs: 5, maxRetryDelayMs: 20, hooks });
+  const outbox = new Outbox({ client, store, clock: Date.now, limiterDelay: () => 0, logger: silentLogger, lingerMs: 1, initialRetryDelayMs: 5, maxRetryDelayMs: 20, hooks });
   const close = () => {
     outbox.stop();
     store.flush();
@@ -25,6 +26,8 @@ function outboxOn(dir: string, client: BitrixClient, hooks: OutboxHooks = {}) {
   };
   return { db, outbox, close };
 }
+
+afterAll(removeTempDirs);
 
 describe('a batch in flight when the daemon dies', () => {
   it('is on disk as uncertain before it leaves, so a finish the portal then calls unknown counts as delivered', async () => {
@@ -38,8 +41,7 @@ describe('a batch in flight when the daemon dies', () => {
     const first = outboxOn(dir, hanging);
     first.outbox.bindCallId('L1', 'externalCall.1');
     first.outbox.enqueue('L1', 'finish', FINISH, { USER_ID: 11 });
-    for (let i = 0; i < 100 && !reachedPortal; i++) await new Promise((r) => setTimeout(r, 2));
-    expect(reachedPortal).toBe(true);
+    await waitFor(() => reachedPortal, 'the finish to reach the portal');
     // What a second process sees now is what a kill -9 leaves.
     const other = openStateDb(dir);
     expect(other.prepare('SELECT kind, uncertain FROM outbox').all()).toEqual([{ kind: 'finish', uncertain: 1 }]);
@@ -72,13 +74,13 @@ describe('a batch in flight when the daemon dies', () => {
         throw new BitrixError({ kind: 'retryable', errorCode: 'PORTAL_UNAVAILABLE', code: 'INVALID_RESPONSE', description: 'down', method: 'batch', httpStatus: 503 });
       },
     };
-    const { db, outbox, close } = outboxOn(dir, refusing);
+    // Stopped at the first refusal: exactly one attempt.
+    const { db, outbox, close } = outboxOn(dir, refusing, { onRetry: () => outbox.stop() });
     outbox.bindCallId('L1', 'externalCall.1');
     outbox.enqueue('L1', 'finish', FINISH, { USER_ID: 11 });
-    for (let i = 0; i < 100 && n === 0; i++) await new Promise((r) => setTimeout(r, 2));
-    outbox.stop();
-    await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => (db.prepare('SELECT attempts FROM outbox').get() as { attempts: number } | undefined)?.attempts === 1, 'the refusal written back');
     expect(db.prepare('SELECT kind, uncertain, attempts FROM outbox').all()).toEqual([{ kind: 'finish', uncertain: 0, attempts: 1 }]);
+    expect(n).toBe(1);
     close();
   });
 });

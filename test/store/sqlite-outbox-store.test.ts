@@ -1,12 +1,12 @@
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { BatchCommand, BitrixClient } from '../../src/bitrix/client.js';
 import { Outbox } from '../../src/bitrix/outbox.js';
 import { kvGet, kvSet, openStateDb, StateDirError } from '../../src/store/db.js';
 import { SqliteOutboxStore } from '../../src/store/sqlite-outbox-store.js';
-import { tempDir } from '../support/daemon-process.js';
+import { removeTempDirs, tempDir } from '../support/tmp.js';
+import { silentLogger } from '../support/logger.js';
 
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 function okClient(batches: BatchCommand[][] = []): BitrixClient {
   return {
@@ -17,6 +17,8 @@ function okClient(batches: BatchCommand[][] = []): BitrixClient {
     },
   };
 }
+
+afterAll(removeTempDirs);
 
 describe('the SQLite state store', () => {
   it('keeps waiting commands, CALL_IDs, marks and parked commands across a reopen', () => {
@@ -57,7 +59,7 @@ describe('the SQLite state store', () => {
     store.load = () => empty;
     db.close(); // every write now fails, as on a full or read-only disk
     const batches: BatchCommand[][] = [];
-    const outbox = new Outbox({ client: okClient(batches), store, clock: Date.now, limiterDelay: () => 0, logger: silent, lingerMs: 1 });
+    const outbox = new Outbox({ client: okClient(batches), store, clock: Date.now, limiterDelay: () => 0, logger: silentLogger, lingerMs: 1 });
     outbox.enqueue('L1', 'register', 'telephony.externalcall.register', {}, false);
     outbox.enqueue('L1', 'finish', 'telephony.externalcall.finish', { USER_ID: 1 });
     expect(await outbox.drain(1000)).toBe(true);
@@ -67,7 +69,7 @@ describe('the SQLite state store', () => {
     expect(errors.some((e) => e.startsWith('put: '))).toBe(true);
   });
 
-  it('commits what one event-loop turn wrote in one transaction, before any timer runs', async () => {
+  it('commits what one event-loop turn wrote in one transaction, at the end of the turn', async () => {
     const dir = join(tempDir('b24store-'), 'state');
     const db = openStateDb(dir);
     const store = new SqliteOutboxStore(db, (e) => {
@@ -79,7 +81,7 @@ describe('the SQLite state store', () => {
     // A second connection (the parked CLI) sees nothing until the turn ends, then both rows.
     const other = openStateDb(dir);
     expect(other.prepare('SELECT count(*) AS n FROM outbox').get()).toEqual({ n: 0 });
-    await new Promise((r) => setTimeout(r, 0));
+    await new Promise((r) => setImmediate(r)); // after the store's own end-of-turn commit, queued first
     expect(db.inTransaction).toBe(false);
     expect(other.prepare('SELECT count(*) AS n FROM outbox').get()).toEqual({ n: 2 });
     other.close();
@@ -101,7 +103,7 @@ describe('the SQLite state store', () => {
     store.putKvThisTurn('core.snapshot', snapshot, 2);
     const other = openStateDb(dir);
     expect(kvGet(other, 'core.snapshot')).toBeUndefined();
-    await new Promise((r) => setTimeout(r, 0));
+    await new Promise((r) => setImmediate(r)); // after the store's own end-of-turn commit, queued first
     expect(kvGet(other, 'core.snapshot')).toEqual({ calls: ['L1', 'L2'] });
     expect(other.prepare('SELECT count(*) AS n FROM outbox').get()).toEqual({ n: 1 });
     expect(exports).toBe(1);

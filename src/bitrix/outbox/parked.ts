@@ -1,4 +1,4 @@
-import type { EntryKind, OutboxStore, ParkedEntry } from './outbox-entry.js';
+import type { EntryKind, OutboxStore, ParkedEntry } from '../outbox-entry.js';
 
 /**
  * Commands parked after errors retrying cannot fix, grouped per call: a call whose register is parked has every

@@ -1,4 +1,4 @@
-import type { OutboxEntry } from './outbox-entry.js';
+import type { OutboxEntry } from '../outbox-entry.js';
 
 /**
  * Merging card changes into the not-yet-sent part of a call's queue. Pure on the arrays it is given.
