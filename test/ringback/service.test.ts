@@ -11,7 +11,7 @@ import { captureLogger } from '../support/logger.js';
 import { tempDir } from '../support/tmp.js';
 import { AMI_DIR } from '../support/traces.js';
 import { sleep, waitFor } from '../support/wait.js';
-import { IFACE_201, IFACE_202, OUR_REASON, recordedQueueState, traceEvent } from './support.js';
+import { IFACE_201, IFACE_202, OUR_REASON, recordedQueueState, runRingBack, traceEvent } from './support.js';
 
 /** The service against the AMI simulator over TCP, answering like Asterisk 22 did in the queue_actions trace. */
 
@@ -85,15 +85,8 @@ async function bridge(sim: AmiSimulator, opts: Options = {}) {
     ...(opts.notify ? { notify: opts.notify } : {}),
     metrics: { record: (event, l) => metrics.push(`${event} ${l.queue} ${l.policy} ${l.cause}`) },
   });
-  ami.on('event', (m) => service.handleAmiEvent(m));
   ami.on('connected', () => void service.onAmiReconnected());
-  await service.start();
-  await ami.connect();
-  await service.reconcile();
-  cleanups.push(async () => {
-    service.stop();
-    await ami.close();
-  });
+  cleanups.push(await runRingBack(ami, service));
   return { ami, service, log, metrics, store };
 }
 

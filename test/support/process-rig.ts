@@ -9,7 +9,8 @@ import { waitFor } from './wait.js';
 /**
  * The end-to-end rig with the daemon as a real process (the built CLI): the AMI simulator and the Bitrix24
  * emulator in this process, and as many daemons as a test starts (one after another on the same state dir, to
- * test restarts). `start` waits until the daemon has logged in to AMI and asked for the live channels (resync).
+ * test restarts). `start` waits until the daemon has logged in to AMI, asked for the live channels (resync) and
+ * logged that it started (its HTTP server listens then).
  */
 
 export const AMI_USER = 'b24bridge';
@@ -60,7 +61,7 @@ export async function startProcessRig(o: ProcessRigOptions = {}): Promise<Proces
       const before = resyncs();
       const daemon = startDaemon(config(extra), env, run);
       daemons.push(daemon);
-      await waitFor(() => resyncs() > before || !daemon.alive(), 'the daemon to log in to AMI and resync', 20_000);
+      await waitFor(() => (resyncs() > before && daemon.httpBase() !== undefined) || !daemon.alive(), 'the daemon to log in to AMI, resync and say it started', 20_000);
       if (!daemon.alive()) throw new Error(`the daemon exited at start:\n${daemon.output()}`);
       return daemon;
     },
