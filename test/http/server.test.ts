@@ -3,6 +3,7 @@ import net from 'node:net';
 import { startHttpServer, type HttpLimits, type RunningHttpServer } from '../../src/http/server.js';
 import type { HttpRequest, Route } from '../../src/http/types.js';
 import { silentLogger } from '../support/logger.js';
+import { sleep } from '../support/wait.js';
 
 let server: RunningHttpServer | undefined;
 
@@ -34,7 +35,7 @@ function raw(port: number, chunks: Array<string | Buffer>, opts: { deadlineMs?: 
       for (const c of chunks) {
         if (socket.destroyed) return;
         socket.write(c);
-        if (opts.gapMs) await new Promise((r) => setTimeout(r, opts.gapMs));
+        if (opts.gapMs) await sleep(opts.gapMs);
       }
     });
   });

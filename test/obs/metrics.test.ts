@@ -11,6 +11,7 @@ import { MemoryOutboxStore, type OutboxEntry, type ParkedEntry } from '../../src
 import { createMetrics, type RuntimeSnapshot } from '../../src/obs/metrics.js';
 import type { RingBackMetrics } from '../../src/ringback/report.js';
 import { silentLogger } from '../support/logger.js';
+import { sleep } from '../support/wait.js';
 
 const stats = (over: Partial<RuntimeSnapshot> = {}): RuntimeSnapshot => ({
   events: 0,
@@ -97,7 +98,7 @@ describe('createMetrics', () => {
       call: async () => undefined as never,
       batch: async (cmds: Array<{ key: string; method: string }>) => {
         // What the real client does first: take a slot, waiting if needed (it waits 0 here, the outbox waited).
-        m.onRequest({ method: 'batch', status: 200, durationMs: 1, waitedMs: await acquire(bucket, (ms) => new Promise((r) => setTimeout(r, ms))) });
+        m.onRequest({ method: 'batch', status: 200, durationMs: 1, waitedMs: await acquire(bucket, sleep) });
         return { results: Object.fromEntries(cmds.map((c) => [c.key, c.method.endsWith('register') ? { CALL_ID: `externalCall.${c.key}` } : true])), errors: {} };
       },
     };
