@@ -1,69 +1,15 @@
 import { EventEmitter } from 'node:events';
-import net from 'node:net';
-import { filterAdd, login, logoff, ping, serializeAction, type ActionHeaders } from './actions.js';
-import {
-  AmiActionError,
-  type ActionOptions,
-  type AmiClient,
-  type AmiClientEvents,
-  type AmiLogger,
-  type AmiResponse,
-} from './client.js';
+import { filterAdd, login, logoff, ping, type ActionHeaders } from './actions.js';
+import { AmiActionError, type ActionOptions, type AmiClient, type AmiClientEvents, type AmiLogger, type AmiResponse } from './client.js';
+import { DEFAULT_RECONNECT, openTcpSocket, type AmiConnectionOptions, type AmiSocket, type ReconnectPolicy } from './connection-options.js';
 import { AmiFramer } from './framer.js';
+import { PendingActions } from './pending-actions.js';
+import { PingWatchdog } from './ping-watchdog.js';
+import { RestartDetector } from './restart-detector.js';
 import { field, type AmiMessage, type FramerOutput } from './types.js';
 import { backoffDelay } from '../util/backoff.js';
 
-/** The part of net.Socket we use, so tests can hand in any duplex. */
-export interface AmiSocket {
-  write(data: string): boolean;
-  end(): unknown;
-  destroy(): unknown;
-  on(event: 'data', listener: (chunk: Buffer | string) => void): unknown;
-  on(event: 'close', listener: () => void): unknown;
-  on(event: 'error', listener: (err: Error) => void): unknown;
-}
-
-export interface ReconnectPolicy {
-  initialDelayMs: number;
-  maxDelayMs: number;
-  factor: number;
-  /** 0.2 = each delay is randomly moved up to 20 % either way. */
-  jitter: number;
-}
-
-export interface AmiConnectionOptions {
-  host: string;
-  port: number;
-  username: string;
-  secret: string;
-  /** Login `Events:` value; default 'on'. */
-  events?: string;
-  /** Sent as `Action: Filter` / `Operation: Add` after each login; a refused filter is only logged. */
-  filters?: string[];
-  pingIntervalMs?: number;
-  pingTimeoutMs?: number;
-  reconnect?: Partial<ReconnectPolicy>;
-  /** Socket open + banner + login + filters must fit in this. */
-  connectTimeoutMs?: number;
-  actionTimeoutMs?: number;
-  actionIdPrefix?: string;
-  logger?: AmiLogger;
-  createSocket?: (host: string, port: number) => AmiSocket;
-  /** For deterministic jitter in tests. */
-  random?: () => number;
-  /** Wall clock (ms) for Asterisk's boot time; default Date.now. */
-  clock?: () => number;
-}
-
-interface PendingAction {
-  name: string;
-  resolve(r: AmiResponse): void;
-  reject(e: AmiActionError): void;
-  timer: NodeJS.Timeout;
-  /** Set once `EventList: start` came: list events are being collected. */
-  listResponse?: AmiMessage;
-  events: AmiMessage[];
-}
+export type { AmiConnectionOptions, AmiSocket, ReconnectPolicy } from './connection-options.js';
 
 interface ConnectWaiter {
   resolve(): void;
@@ -72,16 +18,15 @@ interface ConnectWaiter {
 
 type State = 'idle' | 'connecting' | 'ready';
 
-/** Uptime has one-second steps and the login takes a moment: boot times closer than this are one boot. */
-const BOOT_TOLERANCE_MS = 5_000;
-
 const silentLogger: AmiLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
 /** One AMI session that logs in, keeps itself alive (Ping) and comes back after drops (backoff). */
 export class AmiConnection extends EventEmitter<AmiClientEvents> implements AmiClient {
   private readonly log: AmiLogger;
   private readonly backoff: ReconnectPolicy;
-  private readonly pending = new Map<string, PendingAction>();
+  private readonly pending: PendingActions;
+  private readonly watchdog: PingWatchdog;
+  private readonly restarts: RestartDetector;
   private waiters: ConnectWaiter[] = [];
   private state: State = 'idle';
   /** False after close(): no more reconnects. */
@@ -90,19 +35,17 @@ export class AmiConnection extends EventEmitter<AmiClientEvents> implements AmiC
   /** Bumped per socket so late callbacks of an old socket are ignored. */
   private generation = 0;
   private attempt = 0;
-  private actionCounter = 0;
   private banner = '';
-  /** When Asterisk booted (our clock minus its Uptime), from the last FullyBooted. */
-  private lastBootAt: number | undefined;
-  private shutdownSeen = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
-  private pingTimer: NodeJS.Timeout | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: AmiConnectionOptions) {
     super();
     this.log = opts.logger ?? silentLogger;
-    this.backoff = { initialDelayMs: 500, maxDelayMs: 30_000, factor: 2, jitter: 0.2, ...opts.reconnect };
+    this.backoff = { ...DEFAULT_RECONNECT, ...opts.reconnect };
+    this.pending = new PendingActions(opts.actionIdPrefix ?? 'b24-', this.log);
+    this.watchdog = new PingWatchdog(opts.pingIntervalMs ?? 15_000, opts.pingTimeoutMs ?? 5000);
+    this.restarts = new RestartDetector(opts.clock ?? Date.now);
   }
 
   get isConnected(): boolean {
@@ -144,7 +87,7 @@ export class AmiConnection extends EventEmitter<AmiClientEvents> implements AmiC
     const framer = new AmiFramer();
     let socket: AmiSocket;
     try {
-      socket = (this.opts.createSocket ?? defaultSocket)(this.opts.host, this.opts.port);
+      socket = (this.opts.createSocket ?? openTcpSocket)(this.opts.host, this.opts.port);
     } catch (err) {
       // e.g. an invalid port: fail like a refused connection, asynchronously, and keep the retry loop.
       setImmediate(() => this.drop(gen, `cannot open socket: ${(err as Error).message}`, 'CONNECT_FAILED'));
@@ -162,8 +105,9 @@ export class AmiConnection extends EventEmitter<AmiClientEvents> implements AmiC
   }
 
   private handleOutput(out: FramerOutput): void {
-    if (out.type === 'message') this.dispatch(out.message);
-    else if (out.type === 'banner') this.onBanner(out.text);
+    if (out.type === 'message') {
+      if (!this.pending.take(out.message)) this.onEvent(out.message);
+    } else if (out.type === 'banner') this.onBanner(out.text);
     else {
       this.log.warn({ code: out.code, detail: out.detail }, 'AMI framing error, message skipped');
       this.safeEmit('framingError', out);
@@ -197,7 +141,10 @@ export class AmiConnection extends EventEmitter<AmiClientEvents> implements AmiC
     this.log.info({ host: this.opts.host, port: this.opts.port, amiVersion }, 'AMI connected');
     this.safeEmit('connected', { banner: this.banner, amiVersion });
     for (const w of this.takeWaiters()) w.resolve();
-    this.schedulePing(gen);
+    this.watchdog.start(
+      (timeoutMs) => this.send(ping(), timeoutMs),
+      () => this.drop(gen, 'ping timeout', 'CONNECT_FAILED'),
+    );
   }
 
   private async installFilter(filter: string, timeoutMs: number): Promise<void> {
@@ -231,13 +178,9 @@ export class AmiConnection extends EventEmitter<AmiClientEvents> implements AmiC
     this.generation++;
     this.state = 'idle';
     this.socket = undefined;
-    clearTimeout(this.pingTimer);
+    this.watchdog.stop();
     clearTimeout(this.connectTimer);
-    for (const [id, p] of this.pending) {
-      clearTimeout(p.timer);
-      p.reject(new AmiActionError('DISCONNECTED', `AMI connection lost (${reason}) before ${p.name} completed`, p.name, id));
-    }
-    this.pending.clear();
+    this.pending.failAll(reason);
     const failure = new AmiActionError(code, message ?? `AMI connection to ${this.opts.host}:${this.opts.port} failed: ${reason}`);
     for (const w of this.takeWaiters()) w.reject(failure);
     if (wasReady) {
@@ -260,95 +203,21 @@ export class AmiConnection extends EventEmitter<AmiClientEvents> implements AmiC
     }, delayMs);
   }
 
-  private schedulePing(gen: number): void {
-    const interval = this.opts.pingIntervalMs ?? 15_000;
-    if (interval <= 0 || gen !== this.generation) return;
-    this.pingTimer = setTimeout(() => {
-      if (gen !== this.generation) return;
-      this.send(ping(), this.opts.pingTimeoutMs ?? 5000).then(
-        () => this.schedulePing(gen),
-        (err: AmiActionError) => {
-          // A hung Asterisk keeps TCP up; only a missing Pong tells.
-          if (err.code === 'TIMEOUT') this.drop(gen, 'ping timeout', 'CONNECT_FAILED');
-        },
-      );
-    }, interval);
-  }
-
   /** Write one action and track its answer; no state check (login and filters go through here). */
   private send(req: { action: string; headers: ActionHeaders }, timeoutMs: number): Promise<AmiResponse> {
     const socket = this.socket;
     if (socket === undefined) {
       return Promise.reject(new AmiActionError('DISCONNECTED', `AMI not connected, ${req.action} not sent`, req.action));
     }
-    const id = `${this.opts.actionIdPrefix ?? 'b24-'}${++this.actionCounter}`;
-    let frame: string;
-    try {
-      frame = serializeAction(req.action, req.headers, id);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return new Promise<AmiResponse>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new AmiActionError('TIMEOUT', `AMI ${req.action} got no answer within ${timeoutMs} ms`, req.action, id));
-      }, timeoutMs);
-      this.pending.set(id, { name: req.action, resolve, reject, timer, events: [] });
-      this.log.debug({ action: req.action, actionId: id }, 'AMI action sent');
-      socket.write(frame);
-    });
-  }
-
-  private dispatch(msg: AmiMessage): void {
-    const actionId = field(msg, 'ActionID');
-    const p = actionId === undefined ? undefined : this.pending.get(actionId);
-    if (msg['Event'] !== undefined) {
-      if (p?.listResponse !== undefined && actionId !== undefined) this.collectListEvent(actionId, p, msg);
-      else this.onEvent(msg);
-      return;
-    }
-    if (p === undefined || actionId === undefined || p.listResponse !== undefined) {
-      this.log.debug({ actionId }, 'AMI response for no pending action ignored');
-      return;
-    }
-    const response = (field(msg, 'Response') ?? '').toLowerCase();
-    if (response === 'error') {
-      this.finish(actionId, p);
-      const text = field(msg, 'Message') ?? 'no message';
-      p.reject(new AmiActionError('ACTION_FAILED', `AMI ${p.name} failed: ${text}`, p.name, actionId, msg));
-    } else if ((field(msg, 'EventList') ?? '').toLowerCase() === 'start') {
-      p.listResponse = msg;
-    } else {
-      this.finish(actionId, p);
-      p.resolve({ response: msg, events: [] });
-    }
-  }
-
-  private collectListEvent(actionId: string, p: PendingAction, msg: AmiMessage): void {
-    p.events.push(msg);
-    const marker = (field(msg, 'EventList') ?? '').toLowerCase();
-    if (marker === 'complete' || marker === 'cancelled') {
-      this.finish(actionId, p);
-      p.resolve({ response: p.listResponse ?? msg, events: p.events });
-    }
-  }
-
-  private finish(actionId: string, p: PendingAction): void {
-    clearTimeout(p.timer);
-    this.pending.delete(actionId);
+    return this.pending.send((frame) => socket.write(frame), req, timeoutMs);
   }
 
   private onEvent(msg: AmiMessage): void {
     const name = field(msg, 'Event');
-    if (name === 'Shutdown') this.shutdownSeen = true;
+    if (name === 'Shutdown') this.restarts.shutdown();
     if (name === 'FullyBooted') {
       const uptime = Number(field(msg, 'Uptime'));
-      // Compare boot times, not uptimes: after a long connection a crashed Asterisk may already report more
-      // uptime than it had at our last login, yet it booted later than the one we knew.
-      const bootAt = Number.isFinite(uptime) ? (this.opts.clock ?? Date.now)() - uptime * 1000 : undefined;
-      const restarted = this.shutdownSeen || (bootAt !== undefined && this.lastBootAt !== undefined && bootAt - this.lastBootAt > BOOT_TOLERANCE_MS);
-      this.shutdownSeen = false;
-      if (bootAt !== undefined) this.lastBootAt = bootAt;
+      const restarted = this.restarts.booted(uptime);
       this.safeEmit('fullyBooted', msg);
       if (restarted) {
         this.log.warn({ uptime }, 'Asterisk restarted');
@@ -372,11 +241,4 @@ export class AmiConnection extends EventEmitter<AmiClientEvents> implements AmiC
     this.waiters = [];
     return w;
   }
-}
-
-function defaultSocket(host: string, port: number): AmiSocket {
-  const socket = net.createConnection({ host, port });
-  socket.setNoDelay(true);
-  socket.setKeepAlive(true, 30_000);
-  return socket;
 }

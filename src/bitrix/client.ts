@@ -12,19 +12,16 @@
  * them is scrubbed before it reaches an error or a log line.
  */
 import defaultGot, { type Got } from 'got';
+import { appModeRefusal, credentialsFor, isRenewable } from './auth-refusals.js';
 import { assertBatchKey, assertMethodName, buildBatchCommand } from './encode.js';
-import {
-  BitrixError,
-  createBitrixError,
-  isQueryLimitExceeded,
-  type BitrixErrorCode,
-  type Failure,
-} from './errors.js';
+import { batchOutcome, networkFailure, parseEnvelope, type BatchOutcome } from './envelope.js';
+import { BitrixError, createBitrixError, isQueryLimitExceeded, type BitrixErrorCode } from './errors.js';
 import { acquire, type LeakyBucket } from './limiter.js';
-import { AuthRequiredError, type RestAuth, type RestCredentials } from './auth/rest-auth.js';
+import type { RestAuth, RestCredentials } from './auth/rest-auth.js';
 import { webhookAuth } from './auth/webhook-auth.js';
 
 export { redactWebhookUrl } from './auth/webhook-auth.js';
+export type { BatchOutcome } from './envelope.js';
 
 /** The subset of a pino logger used here. */
 export interface BitrixLogger {
@@ -45,12 +42,6 @@ export interface RequestInfo {
 }
 
 export type BatchCommand = { key: string; method: string; params: Record<string, unknown> };
-
-/**
- * Per-command outcome. A key in neither map was not executed (`halt` stopped the batch earlier).
- * Sub-command errors carry no HTTP status of their own.
- */
-export type BatchOutcome = { results: Record<string, unknown>; errors: Record<string, BitrixError> };
 
 export interface BitrixClient {
   call<T = unknown>(method: string, params?: Record<string, unknown>): Promise<T>;
@@ -90,22 +81,6 @@ function scrubber(auth: RestAuth): (text: string) => string {
       .reduce((acc, secret) => acc.split(secret).join('***'), text);
 }
 
-/** The access token was refused as expired or unknown: the only answer renewing the token can fix. */
-const RENEWABLE = new Set(['EXPIRED_TOKEN', 'INVALID_TOKEN']);
-/** A plan without REST: the admin must act on the portal's subscription, the commands wait (app mode). */
-const ACCOUNT_CODES = new Set(['PAYMENT_REQUIRED', 'ACCESS_DENIED']);
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** PHP serialises an empty array as `[]` and a 0..n-1 keyed one as a list; both mean "keyed by index". */
-function keyed(value: unknown): Record<string, unknown> {
-  if (Array.isArray(value)) return Object.fromEntries(value.map((v, i) => [String(i), v]));
-  if (isRecord(value)) return { ...value };
-  return {};
-}
-
 export function createBitrixClient(opts: BitrixClientOptions): BitrixClient {
   const auth = restAuthOf(opts);
   const scrub = scrubber(auth);
@@ -125,28 +100,8 @@ export function createBitrixClient(opts: BitrixClientOptions): BitrixClient {
     }
   }
 
-  /** Parse a response body into the `result` member or a BitrixError. */
-  function parseEnvelope(method: string, status: number, body: string): unknown {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body);
-    } catch {
-      throw createBitrixError(method, { type: 'invalid-body', status, description: 'response body is not JSON' });
-    }
-    if (isRecord(parsed) && parsed.error !== undefined && parsed.error !== null) {
-      throw createBitrixError(method, {
-        type: 'envelope',
-        status,
-        error: String(parsed.error ?? ''),
-        description: scrub(String(parsed.error_description ?? '')),
-      });
-    }
-    if (status >= 200 && status < 300 && isRecord(parsed) && 'result' in parsed) return parsed.result;
-    throw createBitrixError(method, { type: 'invalid-body', status });
-  }
-
   async function send(method: string, body: object, batchSize?: number): Promise<unknown> {
-    let creds = await credentials(method, () => auth.credentials());
+    let creds = await credentialsFor(method, () => auth.credentials());
     for (let renewed = false; ; renewed = true) {
       try {
         return await post(method, body, creds, batchSize);
@@ -154,25 +109,11 @@ export function createBitrixClient(opts: BitrixClientOptions): BitrixClient {
         // Refused, not executed: safe to send again once, with a renewed token.
         if (renewed || !(err instanceof BitrixError) || !isRenewable(err, creds)) throw err;
         const expired = creds.accessToken!;
-        creds = await credentials(method, async () => {
+        creds = await credentialsFor(method, async () => {
           await auth.renew(expired);
           return auth.credentials();
         });
       }
-    }
-  }
-
-  function isRenewable(err: BitrixError, creds: RestCredentials): boolean {
-    return creds.accessToken !== undefined && err.httpStatus === 401 && RENEWABLE.has(err.code.toUpperCase());
-  }
-
-  /** Credentials, or a retryable AUTH_REQUIRED error raised here, without a request to the portal. */
-  async function credentials(method: string, get: () => Promise<RestCredentials>): Promise<RestCredentials> {
-    try {
-      return await get();
-    } catch (err) {
-      if (!(err instanceof AuthRequiredError)) throw err;
-      throw new BitrixError({ kind: 'retryable', errorCode: 'AUTH_REQUIRED', method, code: err.reason, description: err.advice });
     }
   }
 
@@ -192,7 +133,7 @@ export function createBitrixClient(opts: BitrixClientOptions): BitrixClient {
         timeout: { request: timeoutMs },
       });
       status = response.statusCode;
-      const result = parseEnvelope(method, status, response.body);
+      const result = parseEnvelope(method, status, response.body, scrub);
       const durationMs = now() - started;
       logger.debug({ method, status, durationMs, waitedMs, batchSize }, 'bitrix request ok');
       report({ method, status, durationMs, waitedMs, ...(batchSize === undefined ? {} : { batchSize }) });
@@ -247,19 +188,7 @@ export function createBitrixClient(opts: BitrixClientOptions): BitrixClient {
       cmd[command.key] = buildBatchCommand(command.method, command.params);
     }
     const raw = await send('batch', { halt: batchOpts.halt ? 1 : 0, cmd }, commands.length);
-    if (!isRecord(raw) || !('result' in raw)) {
-      throw createBitrixError('batch', { type: 'invalid-body', status: 200, description: 'batch result has no result member' });
-    }
-    const errors: Record<string, BitrixError> = {};
-    for (const [key, entry] of Object.entries(keyed(raw.result_error))) {
-      const e = isRecord(entry) ? entry : {};
-      errors[key] = createBitrixError(methodByKey.get(key) ?? 'batch', {
-        type: 'envelope',
-        error: String(e.error ?? ''),
-        description: scrub(String(e.error_description ?? '')),
-      });
-    }
-    const results = keyed(raw.result);
+    const { results, errors } = batchOutcome(raw, methodByKey, scrub);
     logger.debug(
       { method: 'batch', batchSize: commands.length, ok: Object.keys(results).length, failed: Object.keys(errors).length },
       'bitrix batch parsed',
@@ -270,39 +199,8 @@ export function createBitrixClient(opts: BitrixClientOptions): BitrixClient {
   return { call, batch };
 }
 
-/**
- * App mode: a whole request refused for its authorisation or the portal's plan waits for an admin instead of being
- * parked (issue: "nothing is dropped, commands wait in the outbox"); a webhook's refusal is final, as before.
- */
-function appModeRefusal(error: BitrixError): BitrixError {
-  if (error.errorCode !== 'AUTH' || (error.httpStatus !== 401 && error.httpStatus !== 403)) return error;
-  const account = ACCOUNT_CODES.has(error.code.toUpperCase());
-  return new BitrixError({
-    kind: 'retryable',
-    errorCode: account ? 'ACCOUNT' : 'AUTH_REQUIRED',
-    method: error.method,
-    code: error.code,
-    description: error.description,
-    httpStatus: error.httpStatus,
-  });
-}
-
 function restAuthOf(opts: BitrixClientOptions): RestAuth {
   if (opts.auth) return opts.auth;
   if (opts.webhookUrl !== undefined) return webhookAuth(opts.webhookUrl);
   throw new TypeError('createBitrixClient needs auth or webhookUrl');
-}
-
-/** got's RequestError (and anything else thrown before a response) as a network Failure. */
-function networkFailure(err: unknown, scrub: (text: string) => string): Failure {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    return {
-      type: 'network',
-      ...(typeof code === 'string' ? { code } : {}),
-      name: err.name,
-      message: scrub(err.message),
-    };
-  }
-  return { type: 'network', message: scrub(String(err)) };
 }

@@ -1,7 +1,7 @@
 /**
  * PHP `http_build_query`-compatible encoding, needed for `batch`: each command is a
  * `"method?query"` string that the portal splits with parse_url and decodes with parse_str
- * (reference §4), so nested params must use PHP bracket syntax.
+ * (docs/reference/bitrix24-rest.md#batch), so nested params must use PHP bracket syntax.
  *
  * Brackets are left literal (`FILTER[UF_PHONE_INNER]=101`): parse_str accepts them as well as
  * `%5B`/`%5D`, and the literal form stays readable in debug output. Arrays are emitted with explicit
@@ -64,7 +64,8 @@ function appendPairs(pairs: string[], name: string, value: unknown): void {
       pairs.push(`${name}=${phpUrlencode(value)}`);
       return;
     case 'boolean':
-      // PHP reads "0"/"" as false and anything else ("N" too) as true, so always 1/0 (§1, §9.8).
+      // PHP reads "0"/"" as false and anything else ("N" too) as true, so always 1/0
+      // (docs/reference/bitrix24-rest.md#php-truthiness).
       pairs.push(`${name}=${value ? '1' : '0'}`);
       return;
     case 'number':

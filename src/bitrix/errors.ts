@@ -4,9 +4,10 @@
  * or the webhook is misconfigured; retrying cannot help).
  *
  * Decisions key on the HTTP status and the presence of an `error` member, never on the telephony
- * methods' error code: those are `""` on the wire (docs call them ERROR_CORE), reference §2.2, §9.2.
- * Only the portal-wide limit codes are matched by name, case-insensitively (§2.3: the portal spells
- * some codes upper-case, some lower-case).
+ * methods' error code: those are `""` on the wire (docs call them ERROR_CORE),
+ * docs/reference/bitrix24-rest.md#empty-error-codes. Only the portal-wide limit codes are matched by name,
+ * case-insensitively (the portal spells some codes upper-case, some lower-case:
+ * docs/reference/bitrix24-rest.md#system-errors).
  */
 
 export type BitrixErrorKind = 'retryable' | 'fatal';

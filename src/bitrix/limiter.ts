@@ -1,6 +1,6 @@
 /**
- * Client-side copy of the portal's leaky bucket (reference §3): every HTTP request (a batch counts
- * once) adds 1, the counter drains `perSecond` per second, and the portal answers 503
+ * Client-side copy of the portal's leaky bucket (docs/reference/bitrix24-rest.md#leaky-bucket): every HTTP
+ * request (a batch counts once) adds 1, the counter drains `perSecond` per second, and the portal answers 503
  * QUERY_LIMIT_EXCEEDED once it passes `burst`. Mirroring it locally means we wait instead of being
  * refused. `safety` slots stay free because other integrations on the same portal/IP share the bucket.
  *

@@ -8,7 +8,8 @@ interface PortalUser {
 
 /**
  * Extension -> Bitrix24 user id: Bitrix24's UF_PHONE_INNER, refreshed periodically, with the config's
- * users.extensions on top (they win: UF_PHONE_INNER is limited to 1-4 digits, contract §7).
+ * users.extensions on top (they win: UF_PHONE_INNER is limited to 1-4 digits,
+ * docs/reference/bitrix24-telephony.md#extension-limits).
  */
 export class ExtensionDirectory {
   private fromPortal = new Map<string, number>();

@@ -1,7 +1,8 @@
 import { OriginateError, type Originator } from './originate.js';
 
 /**
- * ARI originate (POST /ari/channels, asterisk-ami.md §4.2) for sites that prefer ARI to AMI for actions.
+ * ARI originate (POST /ari/channels, docs/reference/asterisk-ami.md#ari-originate) for sites that prefer ARI
+ * to AMI for actions.
  * The channel goes to the dialplan (extension/context), not to a Stasis app: the call keeps working if the
  * daemon stops. Failures after acceptance show up as channel events on AMI, which the core already follows.
  */

@@ -4,7 +4,8 @@ import type { CrmMatch } from './lookup.js';
 import type { CrmNumber } from './number.js';
 
 /**
- * The CRM part of telephony.externalcall.register (§5.1), decided purely from the call and the config:
+ * The CRM part of telephony.externalcall.register (docs/reference/bitrix24-telephony.md#register-parameters),
+ * decided purely from the call and the config:
  * CRM_CREATE per direction with a per-line override, CRM_SOURCE, and the binding to the entity a lookup already
  * found during this call (the /route or /callerid the dialplan asked), so the card shows the entity the call was
  * routed by. A bound call never creates a lead: Bitrix24 creates one only when the call has no entity.

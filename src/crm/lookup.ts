@@ -166,8 +166,9 @@ export class CrmLookup {
 }
 
 /**
- * The entity Bitrix24 itself binds a call to (contact, then company, then lead; register §5.1), so the name, the
- * manager and the binding all speak of the same entity. searchCrmEntities lists contacts, leads, companies.
+ * The entity Bitrix24 itself binds a call to (contact, then company, then lead:
+ * docs/reference/bitrix24-telephony.md#crm-binding), so the name, the manager and the binding all speak of the
+ * same entity. searchCrmEntities lists contacts, leads, companies.
  */
 export function primaryMatch(raw: unknown): CrmMatch | undefined {
   if (!Array.isArray(raw)) return undefined;

@@ -1,5 +1,6 @@
 /**
- * application/x-www-form-urlencoded with PHP's bracket keys, as Bitrix24 posts its events (contract §6.1):
+ * application/x-www-form-urlencoded with PHP's bracket keys, as Bitrix24 posts its events
+ * (docs/reference/bitrix24-apps.md#event-delivery):
  * `data[PHONE_NUMBER]=...&auth[application_token]=...&data[CRM_CREATED_ENTITIES][0][ENTITY_TYPE]=LEAD`.
  * Objects are created without a prototype, so keys such as `__proto__` are plain data, never pollution.
  */

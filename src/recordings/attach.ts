@@ -4,8 +4,9 @@ import type { BitrixClient } from '../bitrix/client.js';
 import { createBitrixError } from '../bitrix/errors.js';
 
 /**
- * telephony.externalCall.attachRecord (contract §5.4), after the call's finish: a small file goes inline
- * as base64 (one request); a larger one asks for an upload URL and POSTs the file there as multipart.
+ * telephony.externalCall.attachRecord (docs/reference/bitrix24-telephony.md#attach-record), after the call's
+ * finish: a small file goes inline as base64 (one request); a larger one asks for an upload URL and POSTs the file
+ * there as multipart.
  * Every failure is a BitrixError, so the outbox retries the retryable ones and parks the others.
  */
 

@@ -1,6 +1,7 @@
 /**
  * Waits until a recording is complete. After a hangup MixMonitor closes its file asynchronously
- * (asterisk-ami.md §5), so "complete" means: it exists and its size stayed the same for `stableMs`.
+ * (docs/reference/asterisk-ami.md#mixmonitor), so "complete" means: it exists and its size stayed the same
+ * for `stableMs`.
  */
 
 export interface WaitStableOptions {

@@ -1,6 +1,7 @@
 /**
  * Bitrix24 REST emulator, strict to the public REST docs (bitrix24/b24restdocs, bitrix-tools/b24-rest-docs) and the
- * `rest` / `voximplant` module sources. Used by the test-suite and by the daemon's demo mode. docs/emulator.md
+ * `rest` / `voximplant` module sources, as summarised with their sources in docs/reference/ (bitrix24-rest.md,
+ * bitrix24-telephony.md, bitrix24-apps.md). Used by the test-suite and by the daemon's demo mode. docs/emulator.md
  * lists the test controls.
  *
  * Emulated:
@@ -55,7 +56,7 @@
  *   recorded in `state.chatMessages`; finish's deprecated RECORD_URL is fetched in the background.
  * - Where the source and the docs differ the source wins: base64 that decodes to nothing is "not properly
  *   encoded"; extension checks are case-sensitive; event.offline.clear prefers message_id over id.
- * - Texts not in the contract are best guesses: a forged upload token → 403 ACCESS_DENIED,
+ * - Texts docs/reference/ does not give are best guesses: a forged upload token → 403 ACCESS_DENIED,
  *   findbycomm descriptions, im.notify / tasks.task.add / crm.timeline.comment.add errors (docs).
  * - A webhook owner missing from the user seed is accepted (only a seeded inactive owner fails).
  * - A numeric `setDown` answers with a small nginx-like HTML body; `untilMs` is an absolute

@@ -50,7 +50,10 @@ export interface MethodContext {
   readonly viaBatch: boolean;
   /** Files of a multipart request (PHP `$_FILES`); empty otherwise. */
   readonly files: readonly MultipartFile[];
-  /** A plain `RestException($message)`: HTTP 400 with the configured code, '' by default (§2.2). */
+  /**
+   * A plain `RestException($message)`: HTTP 400 with the configured code, '' by default
+   * (docs/reference/bitrix24-rest.md#empty-error-codes).
+   */
   fail(message: string): RestError;
   /** Runs another method as a batch sub-command. */
   callSub(method: string, params: Params): Promise<CallOutcome>;
@@ -89,7 +92,7 @@ export class Dispatcher {
     private readonly log: (record: CommandRecord) => void,
   ) {}
 
-  /** `method` must already be lowercased (§1: method names are case-insensitive). */
+  /** `method` must already be lowercased (docs/reference/bitrix24-rest.md#method-names). */
   async call(
     method: string,
     params: Params,
@@ -122,7 +125,7 @@ export class Dispatcher {
       this.log({ ...record, ok: true, result: reply.result });
       return { ok: true, reply, startMs, finishMs: this.base.clock() };
     } catch (err) {
-      // A non-RestException becomes ERROR_CORE with its message (§2.2).
+      // A non-RestException becomes ERROR_CORE with its message (docs/reference/bitrix24-rest.md#error-envelope).
       const error =
         err instanceof RestError ? err : new RestError(500, 'ERROR_CORE', err instanceof Error ? err.message : String(err));
       this.log({ ...record, ok: false, error: error.body() });

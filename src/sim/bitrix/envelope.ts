@@ -1,9 +1,12 @@
 /**
- * Response envelopes (§2): success `{result, [next], [total], time}` and
- * error `{error, error_description}` without `time`.
+ * Response envelopes (docs/reference/bitrix24-rest.md#success-envelope, #error-envelope): success
+ * `{result, [next], [total], time}` and error `{error, error_description}` without `time`.
  */
 
-/** A REST error with its HTTP status; `extra` keys are appended to the body (§2.2). */
+/**
+ * A REST error with its HTTP status; `extra` keys are appended to the body
+ * (docs/reference/bitrix24-rest.md#error-envelope).
+ */
 export class RestError extends Error {
   constructor(
     readonly status: number,
@@ -26,7 +29,7 @@ export interface ErrorBody {
   [extra: string]: unknown;
 }
 
-/** What a method handler produces; list methods add `total`/`next` (§2.1). */
+/** What a method handler produces; list methods add `total`/`next` (docs/reference/bitrix24-rest.md#list-methods). */
 export interface MethodReply {
   result: unknown;
   total?: number;
@@ -44,7 +47,7 @@ export interface TimeInfo {
   operating: number;
 }
 
-/** System errors with fixed wire texts (§2.3). */
+/** System errors with fixed wire texts (docs/reference/bitrix24-rest.md#system-errors). */
 export const systemErrors = {
   invalidCredentials: () => new RestError(401, 'INVALID_CREDENTIALS', 'Invalid request credentials'),
   /** The text names the credential: "webhook token" (apauth) or "access token" (rest/lib/oauth/auth.php). */
@@ -109,13 +112,17 @@ export function timeInfo(startMs: number, finishMs: number, offsetMinutes: numbe
     processing: seconds,
     date_start: isoWithOffset(startMs, offsetMinutes),
     date_finish: isoWithOffset(finishMs, offsetMinutes),
-    // Cloud-only operating counters (§3): the emulator never accumulates any.
+    // Cloud-only operating counters: the emulator never accumulates any
+    // (docs/reference/bitrix24-rest.md#operating-time).
     operating_reset_at: Math.floor(startMs / 1000) + 600,
     operating: 0,
   };
 }
 
-/** Per-command timing inside batch `result_time` carries only these six keys (§4). */
+/**
+ * Per-command timing inside batch `result_time` carries only these six keys
+ * (docs/reference/bitrix24-rest.md#batch-response).
+ */
 export function batchTimeInfo(startMs: number, finishMs: number, offsetMinutes: number) {
   const { start, finish, duration, processing, date_start, date_finish } = timeInfo(startMs, finishMs, offsetMinutes);
   return { start, finish, duration, processing, date_start, date_finish };

@@ -1,7 +1,7 @@
 /**
- * Outbound events (§6) as Bitrix's queue sends them: a form-encoded POST with
- * PHP bracket keys and a webhook-style auth block, fired once, never retried.
- * ONEXTERNALCALLSTART registers the call internally first (§6.3).
+ * Outbound events (docs/reference/bitrix24-apps.md#event-delivery) as Bitrix's queue sends them: a form-encoded
+ * POST with PHP bracket keys and a webhook-style auth block, fired once, never retried.
+ * ONEXTERNALCALLSTART registers the call internally first (docs/reference/bitrix24-telephony.md#click-to-call-event).
  */
 import type { MethodContext } from './dispatch.js';
 import { buildQuery } from './php-form.js';
@@ -89,7 +89,8 @@ export async function sendEvent(
       EXTENSION: '',
       USER_ID: phpInt(data.USER_ID),
       CALL_LIST_ID: 0,
-      LINE_NUMBER: '', // "" when the outgoing number is the webhook itself (§6.3)
+      // "" when the outgoing number is the webhook itself (docs/reference/bitrix24-telephony.md#click-to-call-event)
+      LINE_NUMBER: '',
       IS_MOBILE: false,
       ...data,
       CALL_ID: callId,
@@ -123,7 +124,10 @@ export async function sendEvent(
   return callId;
 }
 
-/** One POST of a form-encoded event; the outcome goes on the record. No retries: the queue drops a failure (§3). */
+/**
+ * One POST of a form-encoded event; the outcome goes on the record. No retries: the queue drops a failure
+ * (docs/reference/bitrix24-apps.md#event-delivery).
+ */
 export async function postEvent(record: EventRecord, timeoutMs = 10_000): Promise<void> {
   try {
     const response = await fetch(record.targetUrl, {

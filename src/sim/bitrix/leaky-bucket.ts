@@ -1,6 +1,6 @@
 /**
- * Per-portal leaky bucket (§3): every HTTP request adds 1, the level drains at
- * `perSecond`; a request that would push the level above `burst` is refused
+ * Per-portal leaky bucket (docs/reference/bitrix24-rest.md#leaky-bucket): every HTTP request adds 1, the
+ * level drains at `perSecond`; a request that would push the level above `burst` is refused
  * and does not add to the level. Time comes from the injectable clock.
  */
 export interface RateLimit {

@@ -1,6 +1,7 @@
 /**
- * Minimal multipart/form-data parser (RFC 7578) for the upload URL flow (§5.4)
- * and for method calls sent as multipart (§1). Parts with a `filename` are
+ * Minimal multipart/form-data parser (RFC 7578) for the upload URL flow
+ * (docs/reference/bitrix24-telephony.md#upload-url) and for method calls sent as multipart
+ * (docs/reference/bitrix24-rest.md#request-encoding). Parts with a `filename` are
  * files (PHP `$_FILES`), the others are fields (PHP `$_POST`).
  */
 

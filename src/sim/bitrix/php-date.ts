@@ -1,5 +1,5 @@
 /**
- * The subset of PHP `strtotime` that CALL_START_DATE needs (§5.1, §9.6):
+ * The subset of PHP `strtotime` that CALL_START_DATE needs (docs/reference/bitrix24-rest.md#dates):
  * ISO-8601-like dates with or without offset, `@unix`, `now`, RFC 2822.
  * A missing offset means the portal timezone. Returns ms or null.
  */

@@ -1,5 +1,5 @@
 /**
- * PHP `parse_str` / `http_build_query` (§1, §4, §6.1). Bitrix reads query
+ * PHP `parse_str` / `http_build_query` (docs/reference/bitrix24-rest.md#php-form-encoding). Bitrix reads query
  * strings, form bodies, multipart field names and batch sub-queries with PHP's
  * bracket syntax, so the emulator must build exactly the same nested arrays.
  */
@@ -121,7 +121,8 @@ export function phpUrlencode(s: string): string {
 
 /**
  * `http_build_query`: nested keys as `a[b][0]`, null values and empty arrays
- * vanish, booleans become 1/0 — so optional event fields may be absent (§6.1).
+ * vanish, booleans become 1/0 — so optional event fields may be absent
+ * (docs/reference/bitrix24-apps.md#event-delivery).
  */
 export function buildQuery(data: unknown, prefix = ''): string {
   const parts: string[] = [];

@@ -1,6 +1,6 @@
 /**
- * Request → params as CRestUtil::getRequestData does it (§1): the query string
- * via parse_str; for POST, `application/json` via JSON (invalid → nothing),
+ * Request → params as CRestUtil::getRequestData does it (docs/reference/bitrix24-rest.md#request-encoding):
+ * the query string via parse_str; for POST, `application/json` via JSON (invalid → nothing),
  * multipart via its fields, anything else via parse_str of the raw body.
  * Body values replace query values key by key (array_replace).
  */
@@ -46,7 +46,7 @@ export function requestParams(
   return { params, files };
 }
 
-/** Invalid JSON silently becomes an empty param set (§1, §9.16). */
+/** Invalid JSON silently becomes an empty param set (docs/reference/bitrix24-rest.md#request-encoding). */
 function jsonParams(raw: string): Params {
   let decoded: unknown;
   try {

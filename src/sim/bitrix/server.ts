@@ -1,7 +1,7 @@
 /**
  * The portal's HTTP front: faults, routing (`/rest/{uid}/{code}/{method}` for the inbound webhook,
  * `/rest/{method}` for the application, `/oauth/authorize/`), leaky bucket, auth, body parsing,
- * dispatch, lost answers and the envelopes (§1–§3).
+ * dispatch, lost answers and the envelopes (docs/reference/bitrix24-rest.md).
  */
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AuthorizeAnswer } from './app/authorize.js';
@@ -110,7 +110,8 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
   if (fault?.kind === 'fail') return send(res, record, fault.status, fault.body);
   if (route?.kind === 'authorize') return sendAuthorize(res, record, deps.authorize(url.searchParams));
   if (!route) return sendError(res, record, systemErrors.methodNotFound());
-  // The cloud gateway counts every HTTP request, a batch being one (§3); webhooks and the app share the bucket.
+  // The cloud gateway counts every HTTP request, a batch being one; webhooks and the app share the bucket
+  // (docs/reference/bitrix24-rest.md#leaky-bucket).
   if (!deps.bucket.tryTake()) return sendError(res, record, systemErrors.queryLimitExceeded());
 
   const outcome = route.kind === 'webhook' ? webhookOutcome(deps, route) : authenticateApp(deps.app, deps.state, req.headers, params);
@@ -148,7 +149,7 @@ function sendAuthorize(res: ServerResponse, record: RequestRecord, answer: Autho
 }
 
 function sendError(res: ServerResponse, record: RequestRecord, error: RestError): void {
-  // Errors carry no `time` (§2.2).
+  // Errors carry no `time` (docs/reference/bitrix24-rest.md#error-envelope).
   send(res, record, error.status, error.body());
 }
 

@@ -104,7 +104,10 @@ export class EmulatorState {
     return id;
   }
 
-  /** Active real user by id: what "User is not found or is not active" checks (§5.1). */
+  /**
+   * Active real user by id: what "User is not found or is not active" checks
+   * (docs/reference/bitrix24-telephony.md#register-validation-order).
+   */
   activeRealUser(id: number): UserRow | undefined {
     const user = this.users.get(id);
     return user && user.active && user.isRealUser ? user : undefined;
@@ -115,7 +118,10 @@ export class EmulatorState {
     return [...this.users.values()].find((u) => u.ufPhoneInner === inner && u.active && u.isRealUser);
   }
 
-  /** PHONE_NUMBER is an active user's extension → internal portal call, CRM off (§5.1). */
+  /**
+   * PHONE_NUMBER is an active user's extension → internal portal call, CRM off
+   * (docs/reference/bitrix24-telephony.md#internal-calls).
+   */
   isPortalPhone(phone: string): boolean {
     return [...this.users.values()].some((u) => u.active && u.ufPhoneInner === phone);
   }
@@ -141,7 +147,10 @@ export class EmulatorState {
     return { CONTACT: pick('CONTACT'), COMPANY: pick('COMPANY'), LEAD: pick('LEAD') };
   }
 
-  /** A registered and not yet finished call (finish deletes it, §5.3). */
+  /**
+   * A registered and not yet finished call (finish deletes it:
+   * docs/reference/bitrix24-telephony.md#finish-behaviour).
+   */
   liveCall(callId: string): CallState | undefined {
     const call = this.calls.get(callId);
     return call && !call.finished ? call : undefined;
@@ -165,7 +174,10 @@ export class EmulatorState {
     return line;
   }
 
-  /** Re-attaching replaces the previous record of the call (§5.4). */
+  /**
+   * Re-attaching replaces the previous record of the call
+   * (docs/reference/bitrix24-telephony.md#attach-record-modes).
+   */
   attachRecord(record: Omit<RecordAttachment, 'fileId'>): number {
     const fileId = this.nextId('file');
     const index = this.records.findIndex((r) => r.callId === record.callId);
@@ -221,7 +233,10 @@ export class EmulatorState {
   }
 }
 
-/** UF_PHONE_INNER: non-digits stripped, then 1–4 digits or the profile save fails (§7). */
+/**
+ * UF_PHONE_INNER: non-digits stripped, then 1–4 digits or the profile save fails
+ * (docs/reference/bitrix24-telephony.md#extension-limits).
+ */
 function normaliseInner(value: SeedUser['UF_PHONE_INNER'], userId: number): string | null {
   if (value === undefined || value === null || value === '') return null;
   const digits = String(value).replace(/\D+/g, '');

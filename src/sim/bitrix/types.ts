@@ -11,7 +11,7 @@ export interface SeedUser {
   LAST_NAME?: string;
   /** true / 'Y' = active. Default true. */
   ACTIVE?: boolean | 'Y' | 'N';
-  /** 1–4 digits, unique (§7); null/absent = no extension. */
+  /** 1–4 digits, unique (docs/reference/bitrix24-telephony.md#extension-limits); null/absent = no extension. */
   UF_PHONE_INNER?: string | number | null;
   /** false for bots/email users; they are invisible to user.get and telephony. Default true. */
   IS_REAL_USER?: boolean;
@@ -22,7 +22,10 @@ export interface SeedUser {
   PERSONAL_MOBILE?: string | null;
   UF_DEPARTMENT?: number[];
   USER_TYPE?: 'employee' | 'extranet' | 'email';
-  /** Reported in searchCrmEntities ASSIGNED_BY (§5.5). Default 'UNAVAILABLE'. */
+  /**
+   * Reported in searchCrmEntities ASSIGNED_BY (docs/reference/bitrix24-telephony.md#search-crm-entities).
+   * Default 'UNAVAILABLE'.
+   */
   TIMEMAN_STATUS?: 'OPENED' | 'CLOSED' | 'PAUSED' | 'EXPIRED' | 'UNAVAILABLE' | 'NOT_INSTALLED';
   ADMIN?: boolean;
 }
@@ -60,7 +63,10 @@ export interface EmulatorOptions {
   clock?: () => number;
   /** Default ['telephony', 'crm', 'user', 'im', 'task']. */
   scopes?: string[];
-  /** Wire code of plain RestException errors (§2.2). Default '' (real); 'ERROR_CORE' as in the 2026 docs. */
+  /**
+   * Wire code of plain RestException errors (docs/reference/bitrix24-rest.md#empty-error-codes). Default ''
+   * (real); 'ERROR_CORE' as in the 2026 docs.
+   */
   errorCode?: '' | 'ERROR_CORE';
   /** Default: only the webhook owner, active, without extension. */
   users?: SeedUser[];
@@ -163,7 +169,10 @@ export interface CallState {
   lineNumber: string | null;
   portalNumber: string;
   externalCallId: string | null;
-  /** CALL_START_DATE (ms): the 30-minute dedup window is anchored here (§9.6). */
+  /**
+   * CALL_START_DATE (ms): the 30-minute dedup window is anchored here
+   * (docs/reference/bitrix24-telephony.md#re-registration).
+   */
   startedAt: number;
   /** PHONE_NUMBER is some active user's UF_PHONE_INNER: CRM is off. */
   internal: boolean;
@@ -175,7 +184,10 @@ export interface CallState {
   hiddenFor: Set<number>;
   finished: boolean;
   finishedBy: number | null;
-  /** 'internal' = registered by Bitrix itself for click-to-call (§6.3). */
+  /**
+   * 'internal' = registered by Bitrix itself for click-to-call
+   * (docs/reference/bitrix24-telephony.md#click-to-call-event).
+   */
   registeredVia: 'rest' | 'internal';
   /** REST_APP_ID: null for webhook registrations; part of the dedup key. */
   restAppId: number | null;

@@ -1,7 +1,7 @@
 /**
- * batch (§4, src REST-PROV methodsBatch + REST-UTIL ParseBatchQuery): each cmd
- * is `method?query`, the query is parse_str-decoded first and `$result[key][…]`
- * references are substituted in the decoded values afterwards.
+ * batch (docs/reference/bitrix24-rest.md#batch; source rest/classes/general/rest_provider.php methodsBatch and
+ * rest_util.php ParseBatchQuery): each cmd is `method?query`, the query is parse_str-decoded first and
+ * `$result[key][…]` references are substituted in the decoded values afterwards.
  */
 import { batchTimeInfo, systemErrors } from '../envelope.js';
 import type { MethodHandler } from '../dispatch.js';

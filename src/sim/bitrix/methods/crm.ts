@@ -1,6 +1,6 @@
 /**
- * CRM helpers (§8): crm.duplicate.findbycomm, crm.lead.add, crm.{lead,contact,
- * company}.get and crm.timeline.comment.add. CRM errors mostly carry an empty
+ * CRM helpers (docs/reference/bitrix24-telephony.md#crm-helpers): crm.duplicate.findbycomm, crm.lead.add,
+ * crm.{lead,contact,company}.get and crm.timeline.comment.add. CRM errors mostly carry an empty
  * code like telephony ones.
  */
 import { RestError } from '../envelope.js';
@@ -17,7 +17,7 @@ function param(params: Params, name: string): unknown {
   return params[name] ?? params[name.toUpperCase()];
 }
 
-/** Here the error *code* is the human text (§8). */
+/** Here the error *code* is the human text (docs/reference/bitrix24-telephony.md#crm-helpers). */
 function commError(code: string, description = code): RestError {
   return new RestError(400, code, description);
 }
@@ -52,7 +52,7 @@ function findByPhones(state: EmulatorState, values: string[], entityType: string
       .sort((a, b) => a - b)
       .slice(0, MAX_HITS);
     if (ids.length > 0) out[type] = ids;
-    // With 20 hits for one type the later types are not searched (§8).
+    // With 20 hits for one type the later types are not searched (docs/reference/bitrix24-telephony.md#crm-helpers).
     if (ids.length >= MAX_HITS) break;
   }
   return Object.keys(out).length === 0 ? [] : out;

@@ -1,4 +1,7 @@
-/** The method table: lowercased names (§1) → scope, handler and auth-type gate. */
+/**
+ * The method table: lowercased names (docs/reference/bitrix24-rest.md#method-names) → scope, handler and
+ * auth-type gate.
+ */
 import type { AuthGate, MethodDef } from '../dispatch.js';
 import { batchMethod } from './batch.js';
 import {

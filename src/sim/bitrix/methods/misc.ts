@@ -1,7 +1,7 @@
 /**
  * Simple but validated versions of the side-effect methods a bridge uses
- * (im.notify, tasks.task.add) and the start-up probes (§1): profile, scope,
- * methods, server.time, app.info.
+ * (im.notify, tasks.task.add) and the start-up probes (docs/reference/bitrix24-rest.md#start-up-probes):
+ * profile, scope, methods, server.time, app.info.
  */
 import { RestError, isoWithOffset } from '../envelope.js';
 import type { MethodHandler } from '../dispatch.js';
@@ -88,7 +88,8 @@ export const serverTimeMethod: MethodHandler = (_params, ctx) => ({
 });
 
 /**
- * With a webhook app.info answers only SCOPE and LICENSE (§1); with the app's token, the app's card
+ * With a webhook app.info answers only SCOPE and LICENSE (docs/reference/bitrix24-rest.md#start-up-probes);
+ * with the app's token, the app's card
  * (source rest/classes/general/rest_provider.php appInfo; a local app's CODE is its client_id here).
  */
 export const appInfoMethod: MethodHandler = (_params, ctx) => {

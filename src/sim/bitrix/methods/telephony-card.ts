@@ -1,5 +1,6 @@
 /**
- * telephony.externalcall.show / hide (§5.2): push (or withdraw) the call card.
+ * telephony.externalcall.show / hide (docs/reference/bitrix24-telephony.md#show-and-hide): push (or withdraw)
+ * the call card.
  * `true` whenever the call is live, `false` for unknown or finished calls.
  */
 import type { MethodHandler } from '../dispatch.js';

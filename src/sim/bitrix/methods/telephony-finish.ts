@@ -1,6 +1,6 @@
 /**
- * telephony.externalcall.finish (§5.3): writes the statistics row, hides the
- * card of the finishing user only, and deletes the live call.
+ * telephony.externalcall.finish (docs/reference/bitrix24-telephony.md#finish): writes the statistics row, hides
+ * the card of the finishing user only, and deletes the live call.
  */
 import { RestError } from '../envelope.js';
 import type { MethodContext, MethodHandler } from '../dispatch.js';
@@ -13,7 +13,7 @@ import { resolveUserId } from './telephony-register.js';
 export const finishMethod: MethodHandler = (params, ctx) => {
   const userId = resolveUserId(params, ctx.state);
   if (userId === false) throw ctx.fail('USER_ID or USER_PHONE_INNER should be set');
-  // A JSON number or a missing CALL_ID is rejected with a real code (src VI-REST).
+  // A JSON number or a missing CALL_ID is rejected with a real code (source voximplant/classes/general/vi_rest.php).
   const callId = params.CALL_ID;
   if (typeof callId !== 'string') throw new RestError(400, 'INVALID_ARGUMENT', 'CALL_ID must be a string');
   const call = ctx.state.liveCall(callId);
@@ -33,7 +33,7 @@ export const finishMethod: MethodHandler = (params, ctx) => {
     PORTAL_NUMBER: call.portalNumber,
     INCOMING: String(call.type),
     CALL_DURATION: duration,
-    // A Bitrix DateTime object serialises as {} (§2.1).
+    // A Bitrix DateTime object serialises as {} (docs/reference/bitrix24-rest.md#json-shapes).
     CALL_START_DATE: {},
     CALL_STATUS: duration > 0 ? 1 : 0,
     CALL_VOTE: phpInt(params.VOTE),
@@ -42,7 +42,8 @@ export const finishMethod: MethodHandler = (params, ctx) => {
     // `?:` — "" and "0" fall back to the default; any other text is stored as is.
     CALL_FAILED_CODE: phpBool(statusCode) ? statusCode : duration > 0 ? '200' : '304',
     CALL_FAILED_REASON: phpString(params.FAILED_REASON),
-    // Webhook calls have no REST app (§5.3); the app's calls carry its id and name.
+    // Webhook calls have no REST app; the app's calls carry its id and name
+    // (docs/reference/bitrix24-telephony.md#finish-result).
     REST_APP_ID: call.restAppId,
     REST_APP_NAME: call.restAppId === null ? false : (ctx.app?.config.name ?? false),
     CRM_ACTIVITY_ID: null,
@@ -69,7 +70,8 @@ export const finishMethod: MethodHandler = (params, ctx) => {
   // Deprecated RECORD_URL: an agent downloads it later; failures are silent.
   if (recordUrl !== '') void downloadRecord(recordUrl, '').then((r) => attachDownloaded(ctx, call.callId, r), () => {});
 
-  // Source: `ADD_TO_CHAT != false`, so an omitted value means no chat message (§9.9).
+  // Source: `ADD_TO_CHAT != false`, so an omitted value means no chat message
+  // (docs/reference/bitrix24-telephony.md#finish-parameters).
   if (phpBool(params.ADD_TO_CHAT)) {
     ctx.state.chatMessages.push({ userId, phone: call.phone, type: String(call.type), callId: call.callId });
   }

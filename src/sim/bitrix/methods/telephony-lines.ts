@@ -1,6 +1,6 @@
 /**
- * telephony.externalLine.add / update / get / delete (§5.6). Lines belong to the
- * caller's REST_APP_ID: null for the webhook, the app's id under app auth.
+ * telephony.externalLine.add / update / get / delete (docs/reference/bitrix24-telephony.md#external-lines).
+ * Lines belong to the caller's REST_APP_ID: null for the webhook, the app's id under app auth.
  */
 import type { MethodHandler } from '../dispatch.js';
 import { isset, phpString } from '../php.js';
@@ -19,7 +19,7 @@ export const lineUpdateMethod: MethodHandler = (params, ctx) => {
   const fields: { name?: string; crmAutoCreate?: 'Y' | 'N' } = {};
   if (isset(params.NAME)) fields.name = phpString(params.NAME);
   if (isset(params.CRM_AUTO_CREATE)) fields.crmAutoCreate = params.CRM_AUTO_CREATE === 'Y' ? 'Y' : 'N';
-  // Checked before NUMBER (src VI-REST).
+  // Checked before NUMBER (source voximplant/classes/general/vi_rest.php).
   if (Object.keys(fields).length === 0) throw ctx.fail('There are no fields to update');
   const number = phpString(params.NUMBER).trim();
   if (number === '') throw ctx.fail('NUMBER should not be empty');

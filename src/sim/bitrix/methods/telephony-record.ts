@@ -1,6 +1,6 @@
 /**
- * telephony.externalCall.attachRecord (§5.4) in its three modes — RECORD_URL,
- * FILENAME+FILE_CONTENT (base64), FILENAME only (upload URL) — and the
+ * telephony.externalCall.attachRecord (docs/reference/bitrix24-telephony.md#attach-record-modes) in its
+ * three modes — RECORD_URL, FILENAME+FILE_CONTENT (base64), FILENAME only (upload URL) — and the
  * `upload` endpoint that receives the multipart POST.
  */
 import { createHmac, randomInt } from 'node:crypto';

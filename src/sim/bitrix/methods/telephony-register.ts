@@ -1,6 +1,6 @@
 /**
- * telephony.externalcall.register (§5.1): REST-wrapper validation order, then
- * the helper logic — dedup, CALL_ID, CRM search/binding, lead creation, SHOW.
+ * telephony.externalcall.register (docs/reference/bitrix24-telephony.md#register): REST-wrapper validation
+ * order, then the helper logic — dedup, CALL_ID, CRM search/binding, lead creation, SHOW.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { MethodContext, MethodHandler } from '../dispatch.js';
@@ -47,7 +47,8 @@ export interface RegisterInput {
 
 export const registerMethod: MethodHandler = (params, ctx) => {
   const userId = resolveUserId(params, ctx.state);
-  // Also the answer when USER_PHONE_INNER matches nobody (§9.3).
+  // Also the answer when USER_PHONE_INNER matches nobody
+  // (docs/reference/bitrix24-telephony.md#register-validation-order).
   if (userId === false) throw ctx.fail('USER_ID or USER_PHONE_INNER should be set');
   if (!CALL_TYPES.some((t) => phpLooseEqualsInt(params.TYPE, t))) throw ctx.fail('Unknown TYPE');
 
@@ -75,7 +76,7 @@ export const registerMethod: MethodHandler = (params, ctx) => {
       crmSource: params.CRM_SOURCE,
       crmEntityType: params.CRM_ENTITY_TYPE,
       crmEntityId: params.CRM_ENTITY_ID,
-      // `isset ? (bool) : true` — "N" shows the card, "0" does not (§1).
+      // `isset ? (bool) : true` — "N" shows the card, "0" does not (docs/reference/bitrix24-rest.md#php-truthiness).
       show: isset(params.SHOW) ? phpBool(params.SHOW) : true,
       via: 'rest',
       restAppId: ctx.auth.appId,
@@ -85,7 +86,10 @@ export const registerMethod: MethodHandler = (params, ctx) => {
   return { result };
 };
 
-/** Helper part of register; also used for click-to-call's internal registration (§6.3). */
+/**
+ * Helper part of register; also used for click-to-call's internal registration
+ * (docs/reference/bitrix24-telephony.md#click-to-call-event).
+ */
 export function registerCall(
   input: RegisterInput,
   ctx: Pick<MethodContext, 'state' | 'clock' | 'fail'>,
@@ -96,7 +100,7 @@ export function registerCall(
   if (!state.activeRealUser(input.userId)) throw ctx.fail('User is not found or is not active');
 
   const lineNumber = isset(input.lineNumber) ? phpString(input.lineNumber).trim().slice(0, 50) : '';
-  // Unknown LINE_NUMBERs are auto-created for the calling app (§5.6).
+  // Unknown LINE_NUMBERs are auto-created for the calling app (docs/reference/bitrix24-telephony.md#external-lines).
   const app = input.restAppId;
   const line = lineNumber === '' ? undefined : (state.lineByNumber(lineNumber, app) ?? state.addLine(lineNumber, null, 'Y', app));
   const externalCallId = isset(input.externalCallId) ? phpString(input.externalCallId) : null;
@@ -150,7 +154,7 @@ export function registerCall(
   state.calls.set(call.callId, call);
 
   if (isset(input.crmEntityType) && isset(input.crmEntityId)) {
-    // Bound as primary entity without any existence check (§5.1).
+    // Bound as primary entity without any existence check (docs/reference/bitrix24-telephony.md#crm-binding).
     call.crmEntityType = phpString(input.crmEntityType);
     call.crmEntityId = input.crmEntityId;
   } else if (!internal) {
@@ -183,7 +187,7 @@ export function registerCall(
   return result;
 }
 
-/** `externalCall.` + 32 hex + `.` + unix seconds of registration (§5.1). */
+/** `externalCall.` + 32 hex + `.` + unix seconds of registration (docs/reference/bitrix24-telephony.md#call-id). */
 function newCallId(nowMs: number): string {
   const md5 = createHash('md5').update(randomBytes(16)).digest('hex');
   return `externalCall.${md5}.${Math.floor(nowMs / 1000)}`;
@@ -205,7 +209,7 @@ function createLead(state: EmulatorState, call: CallState, crmSource: string): v
     lastName: '',
     title: `${call.phone} - ${label}`,
     phones: [{ VALUE: call.phone, VALUE_TYPE: 'WORK' }],
-    // Responsible starts as the call user; finish reassigns it (§5.1).
+    // Responsible starts as the call user; finish reassigns it (docs/reference/bitrix24-telephony.md#crm-binding).
     assignedById: call.userId,
     sourceId: crmSource || 'CALL',
     origin: 'register',

@@ -1,6 +1,6 @@
 /**
- * telephony.externalCall.searchCrmEntities (§5.5): CONTACT, then LEAD, then
- * COMPANY entries, each with the responsible user's ASSIGNED_BY block.
+ * telephony.externalCall.searchCrmEntities (docs/reference/bitrix24-telephony.md#search-crm-entities):
+ * CONTACT, then LEAD, then COMPANY entries, each with the responsible user's ASSIGNED_BY block.
  */
 import type { MethodHandler } from '../dispatch.js';
 import { phpString } from '../php.js';

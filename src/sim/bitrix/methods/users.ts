@@ -1,6 +1,6 @@
 /**
- * user.get / user.current (§7): filter top-level or in FILTER (which then
- * replaces the query), keys upper-cased, unknown fields ignored, bots hidden,
+ * user.get / user.current (docs/reference/bitrix24-telephony.md#users-and-extensions): filter top-level or in
+ * FILTER (which then replaces the query), keys upper-cased, unknown fields ignored, bots hidden,
  * 50 per page with top-level total/next, `[]` and no total when nothing matches.
  */
 import type { MethodHandler } from '../dispatch.js';
@@ -69,7 +69,7 @@ function toFilter(query: Params): Array<{ op: string; field: string; value: unkn
 
 export function userJson(user: UserRow): Record<string, unknown> {
   return {
-    ID: String(user.id), // IDs are strings on the wire (§2.1)
+    ID: String(user.id), // IDs are strings on the wire (docs/reference/bitrix24-rest.md#json-shapes)
     XML_ID: null,
     ACTIVE: user.active,
     NAME: user.name,
