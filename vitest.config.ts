@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Deletes the temp dirs each file made (test/support/tmp.ts).
+    setupFiles: ['test/support/setup.ts'],
   },
 });

@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfigFile, parseConfig } from '../src/config/load.js';
+import { tempDir } from './support/tmp.js';
 
 const contractOnly = {
   asterisk: { ami: { host: '127.0.0.1', port: 5038, username: 'b24bridge', secret: 's3cret-ami' } },
@@ -90,7 +90,7 @@ describe('configuration', () => {
   });
 
   it('reports an unreadable file and broken YAML clearly', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'b24cfg-'));
+    const dir = tempDir('b24cfg-');
     expect(() => loadConfigFile(join(dir, 'missing.yaml'), {})).toThrow(/cannot read .*ENOENT/);
     writeFileSync(join(dir, 'bad.yaml'), 'asterisk: [unclosed');
     expect(() => loadConfigFile(join(dir, 'bad.yaml'), {})).toThrow(/not valid YAML/);

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAmiSimulator, type AmiSimulator } from '../../src/sim/ami-simulator.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 /**
  * Evidence for two claims of shared/reference/asterisk-ami.md §6.2 about the npm package `asterisk-manager`
@@ -37,16 +38,6 @@ const queueState = {
   })),
 };
 
-async function until<T>(probe: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 let sim: AmiSimulator | undefined;
 let ami: AsteriskManager | undefined;
 afterEach(async () => {
@@ -72,7 +63,7 @@ describe('asterisk-manager 0.2.0 (evidence for the reference notes)', () => {
 
     // Without an Events header, Asterisk (and the simulator) gives the session every event its read= allows.
     sim.emitEvent({ Event: 'QueueCallerJoin', Privilege: 'agent,all', Queue: 'support' });
-    await until(() => events.find((e) => e['event'] === 'QueueCallerJoin'));
+    await waitFor(() => events.find((e) => e['event'] === 'QueueCallerJoin'), 'the QueueCallerJoin event');
     expect(events.some((e) => e['event'] === 'FullyBooted')).toBe(true);
   });
 
@@ -85,8 +76,8 @@ describe('asterisk-manager 0.2.0 (evidence for the reference notes)', () => {
     await sim.waitForAction('Login');
 
     const id = ami.action({ action: 'QueueStatus', queue: 'support' }, (err, res) => callbacks.push({ err, res }));
-    await until(() => events.find((e) => e['event'] === 'QueueStatusComplete' && e['actionid'] === id));
-    await new Promise((r) => setTimeout(r, 100)); // room for a (wrong) second callback
+    await waitFor(() => events.find((e) => e['event'] === 'QueueStatusComplete' && e['actionid'] === id), 'the QueueStatusComplete event');
+    await sleep(100); // room for a (wrong) second callback
 
     expect(callbacks).toHaveLength(1);
     const { err, res } = callbacks[0] ?? { err: undefined, res: {} };

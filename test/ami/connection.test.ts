@@ -1,21 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AmiActionError, type AmiClientEvents, type AmiLogger } from '../../src/ami/client.js';
+import { AmiActionError, type AmiClientEvents } from '../../src/ami/client.js';
 import { AmiConnection, type AmiConnectionOptions } from '../../src/ami/connection.js';
 import { AmiFramer } from '../../src/ami/framer.js';
 import { field, type AmiMessage } from '../../src/ami/types.js';
 import { startAmiSimulator, traceEventsForReplay, type AmiSimulator, type AmiSimulatorOptions } from '../../src/sim/ami-simulator.js';
+import { captureLogger } from '../support/logger.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/ami/', import.meta.url));
 const SECRET = 'hunter2-correct-horse';
-
-function capturingLogger() {
-  const lines: { level: string; obj: object; msg: string }[] = [];
-  const at = (level: string) => (obj: object, msg: string) => lines.push({ level, obj, msg });
-  const logger: AmiLogger = { info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') };
-  return { logger, lines, text: () => JSON.stringify(lines) };
-}
+/** pino's number for warn. */
+const WARN = 40;
 
 /** Records every emission of the given client events, in order. */
 function record<K extends keyof AmiClientEvents>(conn: AmiConnection, ...names: K[]) {
@@ -24,16 +21,6 @@ function record<K extends keyof AmiClientEvents>(conn: AmiConnection, ...names: 
     conn.on(name, ((arg: AmiClientEvents[K][0]) => seen.push({ name, arg })) as never);
   }
   return seen;
-}
-
-async function until<T>(probe: () => T | undefined | false, timeoutMs = 8000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 async function rejection(p: Promise<unknown>): Promise<AmiActionError> {
@@ -51,7 +38,7 @@ let conn: AmiConnection | undefined;
 
 async function setUp(simOpts: Partial<AmiSimulatorOptions> = {}, connOpts: Partial<AmiConnectionOptions> = {}) {
   sim = await startAmiSimulator({ username: 'bridge', secret: SECRET, ...simOpts });
-  const log = capturingLogger();
+  const log = captureLogger();
   conn = new AmiConnection({
     host: '127.0.0.1',
     port: sim.port,
@@ -98,7 +85,7 @@ describe('AmiConnection login', () => {
     );
     await conn.connect();
     expect(conn.isConnected).toBe(true);
-    expect(log.lines.some((l) => l.level === 'warn' && l.msg.includes('filter'))).toBe(true);
+    expect(log.lines().some((l) => l['level'] === WARN && String(l['msg']).includes('filter'))).toBe(true);
   });
 
   it('rejects connect() with AUTH_FAILED on a wrong secret, retries only with growing backoff, and never logs the secret', async () => {
@@ -109,7 +96,7 @@ describe('AmiConnection login', () => {
     expect(err.code).toBe('AUTH_FAILED');
     expect(err.message).toContain('Authentication failed');
 
-    await until(() => seen.filter((s) => s.name === 'reconnecting').length >= 3);
+    await waitFor(() => seen.filter((s) => s.name === 'reconnecting').length >= 3, "3 'reconnecting' emissions");
     const delays = seen.filter((s) => s.name === 'reconnecting').map((s) => (s.arg as { delayMs: number }).delayMs);
     expect(delays.slice(0, 3)).toEqual([100, 200, 400]);
     expect(seen.filter((s) => s.name === 'authFailed').length).toBeGreaterThanOrEqual(2);
@@ -119,7 +106,7 @@ describe('AmiConnection login', () => {
     expect(logins).toBeLessThanOrEqual(seen.filter((s) => s.name === 'reconnecting').length + 1);
 
     await conn.close();
-    expect(log.lines.length).toBeGreaterThan(0);
+    expect(log.lines().length).toBeGreaterThan(0);
     expect(log.text()).not.toContain(wrong);
     expect(`${err.message} ${JSON.stringify(err)} ${String(err.stack)}`).not.toContain(wrong);
     expect(JSON.stringify(seen)).not.toContain(wrong);
@@ -130,7 +117,7 @@ describe('AmiConnection login', () => {
     await sim.close();
     const seen = record(conn, 'reconnecting');
     expect((await rejection(conn.connect())).code).toBe('CONNECT_FAILED');
-    await until(() => seen.length >= 2);
+    await waitFor(() => seen.length >= 2, 'both answers');
   });
 });
 
@@ -234,7 +221,7 @@ describe('AmiConnection actions', () => {
     await conn.close();
     expect(sim.received.at(-1)?.['Action']).toBe('Logoff');
     expect((await rejection(conn.action('Ping'))).code).toBe('DISCONNECTED');
-    await new Promise((r) => setTimeout(r, 150));
+    await sleep(150);
     expect(sim.received.filter((a) => a['Action'] === 'Login')).toHaveLength(1);
   });
 });
@@ -245,7 +232,7 @@ describe('AmiConnection staying connected', () => {
     const seen = record(conn, 'connected', 'disconnected', 'reconnecting');
     await conn.connect();
     sim.dropConnections();
-    await until(() => seen.filter((s) => s.name === 'connected').length === 2);
+    await waitFor(() => seen.filter((s) => s.name === 'connected').length === 2, "2 'connected' emissions");
     expect(seen.map((s) => s.name)).toEqual(['connected', 'disconnected', 'reconnecting', 'connected']);
     expect(seen[2]?.arg).toEqual({ attempt: 1, delayMs: 80 });
     expect(sim.received.map((a) => a['Action'])).toEqual(['Login', 'Filter', 'Login', 'Filter']);
@@ -258,10 +245,10 @@ describe('AmiConnection staying connected', () => {
     await conn.connect();
     await sim.waitForAction('Ping');
     sim.setAnswerPings(false);
-    const dropped = await until(() => seen.find((s) => s.name === 'disconnected'));
+    const dropped = await waitFor(() => seen.find((s) => s.name === 'disconnected'), "the 'disconnected' emission");
     expect(dropped.arg).toEqual({ reason: 'ping timeout' });
     sim.setAnswerPings(true);
-    await until(() => seen.filter((s) => s.name === 'connected').length >= 2);
+    await waitFor(() => seen.filter((s) => s.name === 'connected').length >= 2, "2 'connected' emissions");
     expect(sim.received.filter((a) => a['Action'] === 'Login').length).toBeGreaterThanOrEqual(2);
   });
 
@@ -270,10 +257,10 @@ describe('AmiConnection staying connected', () => {
     const seen = record(conn, 'connected', 'asteriskRestarted');
     await conn.connect();
     sim.dropConnections();
-    await until(() => seen.filter((s) => s.name === 'connected').length === 2);
+    await waitFor(() => seen.filter((s) => s.name === 'connected').length === 2, "2 'connected' emissions");
     expect(seen.some((s) => s.name === 'asteriskRestarted')).toBe(false);
     sim.simulateRestart();
-    const restarted = await until(() => seen.find((s) => s.name === 'asteriskRestarted'));
+    const restarted = await waitFor(() => seen.find((s) => s.name === 'asteriskRestarted'), "the 'asteriskRestarted' emission");
     expect((restarted.arg as { uptime: number }).uptime).toBeLessThan(5000);
   });
 
@@ -282,16 +269,16 @@ describe('AmiConnection staying connected', () => {
     const { sim, conn } = await setUp({ uptimeSeconds: 10 }, { clock: () => Date.now() + offsetMs });
     const seen = record(conn, 'connected', 'fullyBooted', 'asteriskRestarted');
     await conn.connect();
-    await until(() => seen.find((s) => s.name === 'fullyBooted'));
+    await waitFor(() => seen.find((s) => s.name === 'fullyBooted'), "the 'fullyBooted' emission");
     // Two hours connected; then Asterisk crashes (no Shutdown event) and is back with 30 minutes of uptime.
     offsetMs = 2 * 3600_000;
     sim.simulateRestart(1800);
-    const restarted = await until(() => seen.find((s) => s.name === 'asteriskRestarted'));
+    const restarted = await waitFor(() => seen.find((s) => s.name === 'asteriskRestarted'), "the 'asteriskRestarted' emission");
     expect((restarted.arg as { uptime: number }).uptime).toBeGreaterThanOrEqual(1800);
     // A plain reconnect after that is the same boot.
-    await until(() => seen.filter((s) => s.name === 'connected').length === 2);
+    await waitFor(() => seen.filter((s) => s.name === 'connected').length === 2, "2 'connected' emissions");
     sim.dropConnections();
-    await until(() => seen.filter((s) => s.name === 'connected').length === 3);
+    await waitFor(() => seen.filter((s) => s.name === 'connected').length === 3, "3 'connected' emissions");
     expect(seen.filter((s) => s.name === 'asteriskRestarted')).toHaveLength(1);
   });
 
@@ -300,9 +287,9 @@ describe('AmiConnection staying connected', () => {
     const seen = record(conn, 'event', 'asteriskRestarted');
     await conn.connect();
     sim.emitEvent({ Event: 'Shutdown', Privilege: 'system,all', Shutdown: 'Cleanly', Restart: 'True' });
-    await until(() => seen.find((s) => s.name === 'event' && (s.arg as AmiMessage)['Event'] === 'Shutdown'));
+    await waitFor(() => seen.find((s) => s.name === 'event' && (s.arg as AmiMessage)['Event'] === 'Shutdown'), 'the Shutdown event');
     sim.dropConnections();
-    await until(() => seen.find((s) => s.name === 'asteriskRestarted'));
+    await waitFor(() => seen.find((s) => s.name === 'asteriskRestarted'), "the 'asteriskRestarted' emission");
   });
 
   it('emits framingError for a broken frame and still delivers the events after it', async () => {
@@ -312,11 +299,11 @@ describe('AmiConnection staying connected', () => {
     sim.sendRaw('Event: Broken\r\nthis line has no colon\r\nMore: x\r\n\r\n');
     sim.sendRaw(`Event: Huge\r\nData: ${'z'.repeat(40_000)}\r\n\r\n`);
     sim.emitEvent({ Event: 'After', N: '1' });
-    await until(() => seen.find((s) => s.name === 'event' && (s.arg as AmiMessage)['Event'] === 'After'));
+    await waitFor(() => seen.find((s) => s.name === 'event' && (s.arg as AmiMessage)['Event'] === 'After'), 'the After event');
     const errors = seen.filter((s) => s.name === 'framingError').map((s) => (s.arg as { code: string }).code);
     expect(errors).toEqual(['MALFORMED_LINE', 'LINE_TOO_LONG']);
     expect(seen.some((s) => s.name === 'event' && ['Broken', 'Huge'].includes(String((s.arg as AmiMessage)['Event'])))).toBe(false);
-    expect(log.lines.filter((l) => l.level === 'warn')).toHaveLength(2);
+    expect(log.lines().filter((l) => l['level'] === WARN)).toHaveLength(2);
     expect(conn.isConnected).toBe(true);
   });
 
@@ -330,7 +317,7 @@ describe('AmiConnection staying connected', () => {
     await conn.connect();
     sim.emitEvent({ Event: 'Boom' });
     sim.emitEvent({ Event: 'After' });
-    await until(() => names.includes('After'));
+    await waitFor(() => names.includes('After'), 'the After event');
   });
 
   it('delivers every event of a replayed trace, in order (1476 events of ringback_fixed_penalty)', async () => {
@@ -350,8 +337,8 @@ describe('AmiConnection staying connected', () => {
     conn.on('event', (e) => events.push(e));
     await conn.connect();
     const fromTrace = () => events.slice(1); // [0] is the simulator's own FullyBooted
-    await until(() => fromTrace().length >= expectedCount);
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => fromTrace().length >= expectedCount, 'every event of the trace');
+    await sleep(50);
     expect(events[0]?.['Event']).toBe('FullyBooted');
     expect(fromTrace()).toHaveLength(expectedCount);
     expect(fromTrace()).toEqual(traceEventsForReplay(trace));

@@ -1,7 +1,6 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { APP, authorise, startAppRig as appRig } from '../support/app-rig.js';
 import type { Rig } from '../support/rig.js';
-import { removeTempDirs } from '../support/tmp.js';
 import { waitFor } from '../support/wait.js';
 import { fileURLToPath } from 'node:url';
 import { DEMO_CRM } from '../../src/demo/scenarios.js';
@@ -26,7 +25,6 @@ afterEach(async () => {
   await rig?.close();
   rig = undefined;
 });
-afterAll(removeTempDirs);
 
 const telephony = (r: Rig) => r.portal.commands.filter((c) => c.method.startsWith('telephony.'));
 

@@ -1,10 +1,9 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { runAuth } from '../../src/app/auth-command.js';
 import { buildQuery } from '../../src/sim/bitrix/php-form.js';
 import { startAppRig } from '../support/app-rig.js';
 import { freePort } from '../support/ports.js';
 import type { Rig } from '../support/rig.js';
-import { removeTempDirs } from '../support/tmp.js';
 import { waitFor } from '../support/wait.js';
 
 /**
@@ -17,7 +16,6 @@ afterEach(async () => {
   await rig?.close();
   rig = undefined;
 });
-afterAll(removeTempDirs);
 
 async function onlineRig(o: { domain?: string } = {}): Promise<Rig> {
   const port = await freePort();

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
@@ -7,7 +7,7 @@ import { startAmiSimulator, type AmiSimulator } from '../../src/sim/ami-simulato
 import { startBitrixEmulator, type BitrixEmulator } from '../../src/sim/bitrix-emulator.js';
 import { APP } from '../support/app-rig.js';
 import { runCli, startDaemon, type DaemonProcess } from '../support/daemon-process.js';
-import { removeTempDirs, tempDir } from '../support/tmp.js';
+import { tempDir } from '../support/tmp.js';
 import { asTrace, replayEvents, startingNow } from '../support/trace-replay.js';
 import { waitFor } from '../support/wait.js';
 
@@ -25,7 +25,6 @@ afterEach(async () => {
   await portal?.close();
   portal = pbx = undefined;
 });
-afterAll(removeTempDirs);
 
 it('survives kill -9 right after a refresh: the new pair is used after the restart, the old one never again', async () => {
   portal = await startBitrixEmulator({ users: DEMO_USERS, crm: DEMO_CRM, app: APP, refuseWebhookTelephony: true });

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { offlineEventsState } from '../../src/app/app-mode.js';
 import { OfflineEventPoller, type OfflineEvent } from '../../src/app/offline-events.js';
 import { AppAuth } from '../../src/bitrix/auth/app-auth.js';
@@ -10,7 +10,7 @@ import { openStateDb, type StateDb } from '../../src/store/db.js';
 import { APP, authorise, startAppRig } from '../support/app-rig.js';
 import { silentLogger } from '../support/logger.js';
 import type { Rig } from '../support/rig.js';
-import { removeTempDirs, tempDir } from '../support/tmp.js';
+import { tempDir } from '../support/tmp.js';
 import { traceBytes } from '../support/traces.js';
 import { waitFor } from '../support/wait.js';
 
@@ -26,7 +26,6 @@ afterEach(async () => {
   rig = undefined;
   for (const db of dbs.splice(0)) db.close();
 });
-afterAll(removeTempDirs);
 
 const originates = (r: Rig) => r.pbx.received.filter((a) => a['Action'] === 'Originate');
 const telephony = (r: Rig) => r.portal.commands.filter((c) => c.method.startsWith('telephony.'));

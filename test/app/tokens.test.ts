@@ -1,7 +1,6 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { APP, authorise, startAppRig } from '../support/app-rig.js';
 import type { Rig } from '../support/rig.js';
-import { removeTempDirs } from '../support/tmp.js';
 import { asTrace, replayEvents, shifted } from '../support/trace-replay.js';
 import { sleep, waitFor } from '../support/wait.js';
 
@@ -12,7 +11,6 @@ afterEach(async () => {
   await rig?.close();
   rig = undefined;
 });
-afterAll(removeTempDirs);
 
 const calls = (r: Rig) => [...r.portal.calls.values()];
 

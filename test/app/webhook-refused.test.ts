@@ -1,4 +1,4 @@
-import { afterAll, afterEach, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -8,7 +8,7 @@ import { startBridge, type Bridge } from '../../src/daemon/app.js';
 import { APP, authorise } from '../support/app-rig.js';
 import { silentLogger } from '../support/logger.js';
 import { startRig, type Rig } from '../support/rig.js';
-import { removeTempDirs, tempDir } from '../support/tmp.js';
+import { tempDir } from '../support/tmp.js';
 import { asTrace, replayEvents } from '../support/trace-replay.js';
 import { waitFor } from '../support/wait.js';
 
@@ -25,7 +25,6 @@ afterEach(async () => {
   await rig?.close();
   rig = appBridge = undefined;
 });
-afterAll(removeTempDirs);
 
 it('is found by check first, parks the refused commands with the advice, and sends them once app mode is on', async () => {
   rig = await startRig({

@@ -8,7 +8,8 @@ import { DEMO_USERS } from '../../src/demo/scenarios.js';
 import { createLogger } from '../../src/obs/logger.js';
 import { startAmiSimulator, type AmiSimulator } from '../../src/sim/ami-simulator.js';
 import { startBitrixEmulator, type BitrixEmulator } from '../../src/sim/bitrix-emulator.js';
-import { tempDir, waitFor } from '../support/daemon-process.js';
+import { tempDir } from '../support/tmp.js';
+import { waitFor } from '../support/wait.js';
 import { traceBytes, TRACE_USERS } from '../support/traces.js';
 import { contractError, fakeClient, FINISH, makeOutbox, ok, REGISTER, logSink } from './outbox-fakes.js';
 import { BitrixError } from '../../src/bitrix/errors.js';
@@ -87,7 +88,7 @@ describe('a whole request refused for good', () => {
     const logger = createLogger({ level: 'debug', format: 'json', destination: sink });
     bridge = await startBridge(configFor(wrongUrl), { logger });
     await pbx.replay(traceBytes('caller_abandon'), { speed: 20 });
-    await waitFor(() => bridge!.health().parked > 0 && bridge!.health().outboxDepth === 0 && /call finished/.test(logged), 15_000, 'the call parked');
+    await waitFor(() => bridge!.health().parked > 0 && bridge!.health().outboxDepth === 0 && /call finished/.test(logged), 'the call parked', 15_000);
     expect(bridge.health().lastError).toMatch(/^portal: batch AUTH \(HTTP 401\); parked telephony\.externalcall\.\w+: .*webhook refused the request \(AUTH HTTP 401.*fix bitrix\.webhookUrl, then run: parked --retry-all/);
     expect(logged).toMatch(/"method":"telephony.externalcall.register","params":\{/);
     expect(logged).not.toContain('wrongcode4711');
@@ -99,7 +100,7 @@ describe('a whole request refused for good', () => {
     const out: string[] = [];
     expect(runParked(configFor(portal.webhookUrl), { retryAll: true }, (l) => out.push(l))).toBe(0);
     bridge = await startBridge(configFor(portal.webhookUrl), { logger: createLogger({ level: 'silent', format: 'json' }) });
-    await waitFor(() => portal!.commands.some((c) => c.method === 'telephony.externalcall.finish' && c.ok), 15_000, 'the finish after --retry-all');
+    await waitFor(() => portal!.commands.some((c) => c.method === 'telephony.externalcall.finish' && c.ok), 'the finish after --retry-all', 15_000);
     const telephony = portal.commands.filter((c) => c.method.startsWith('telephony.externalcall.'));
     expect(telephony.filter((c) => c.method.endsWith('register')).map((c) => c.ok)).toEqual([true]);
     expect(telephony.filter((c) => c.method.endsWith('finish')).map((c) => c.ok)).toEqual([true]);

@@ -1,9 +1,11 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRouter } from '../../src/http/router.js';
 import { startHttpServer, type RunningHttpServer } from '../../src/http/server.js';
-import { NUMBERS, silent, startCrmHarness, TOKEN, type CrmHarness } from './harness.js';
+import { silentLogger } from '../support/logger.js';
+import { requireTool } from '../support/tools.js';
+import { NUMBERS, startCrmHarness, TOKEN, type CrmHarness } from './harness.js';
 
 /**
  * scripts/b24-route.agi run as Asterisk runs it: AGI environment on stdin, commands on stdout, against the real
@@ -11,7 +13,6 @@ import { NUMBERS, silent, startCrmHarness, TOKEN, type CrmHarness } from './harn
  */
 
 const SCRIPT = fileURLToPath(new URL('../../scripts/b24-route.agi', import.meta.url));
-const hasPython = spawnSync('python3', ['--version']).status === 0;
 
 let h: CrmHarness | undefined;
 let server: RunningHttpServer | undefined;
@@ -23,7 +24,7 @@ afterEach(async () => {
 
 async function serve(crm: unknown = {}): Promise<string> {
   h = await startCrmHarness({ crm });
-  server = await startHttpServer({ host: '127.0.0.1', port: 0, route: createRouter(h.crm.routes), logger: silent });
+  server = await startHttpServer({ host: '127.0.0.1', port: 0, route: createRouter(h.crm.routes), logger: silentLogger });
   return `http://127.0.0.1:${server.port}`;
 }
 
@@ -43,7 +44,9 @@ function agi(args: string[]): Promise<string[]> {
   });
 }
 
-describe.skipIf(!hasPython)('scripts/b24-route.agi', () => {
+describe('scripts/b24-route.agi', () => {
+  beforeAll(() => requireTool('python3'));
+
   it("sets B24_ROUTE to the manager's extension and B24_RING to the ring time", async () => {
     const url = await serve({ route: { ringSeconds: 25 } });
     expect(await agi([NUMBERS.olga, url])).toEqual(['SET VARIABLE B24_ROUTE "101"', 'SET VARIABLE B24_RING "25"']);

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CallSummary } from '../../src/crm/types.js';
-import { eventually, NUMBERS, startCrmHarness, type CrmHarness, type HarnessOptions } from './harness.js';
+import { NUMBERS, startCrmHarness, type CrmHarness, type HarnessOptions } from './harness.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * Missed-call follow-ups through the real outbox into the strict emulator: a task or a notification for the
@@ -115,7 +116,7 @@ describe('missed-call tasks', () => {
     h!.portal.faults.setDown(503);
     expect(await h!.crm.followUp.onCallEnded(missed(NUMBERS.olga))).toMatchObject({ sent: 'task', userId: 1 });
     // The outbox keeps the task while the portal is down, and delivers it once it is back.
-    await eventually(() => h!.portal.requests.some((r) => r.restMethod === 'batch' && r.status === 503));
+    await waitFor(() => h!.portal.requests.some((r) => r.restMethod === 'batch' && r.status === 503), 'the batch the portal refused with 503', 3000);
     expect(h!.portal.state.tasks).toHaveLength(0);
     h!.portal.faults.setUp();
     await delivered();

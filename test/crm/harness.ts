@@ -5,8 +5,9 @@ import { Outbox } from '../../src/bitrix/outbox.js';
 import { crmSchema, type CrmConfig } from '../../src/config/crm.js';
 import { numberRulesSchema, type NumberRules } from '../../src/config/http.js';
 import { setupCrm, type Crm } from '../../src/crm/setup.js';
-import type { HttpLogger, HttpRequest } from '../../src/http/types.js';
+import type { HttpRequest } from '../../src/http/types.js';
 import { startBitrixEmulator, type BitrixEmulator, type CrmSeed, type SeedUser } from '../../src/sim/bitrix-emulator.js';
+import { silentLogger } from '../support/logger.js';
 
 /**
  * The CRM features against the strict Bitrix24 emulator, seeded with users, contacts, companies and leads.
@@ -59,8 +60,6 @@ export const USER_EXTENSIONS: Record<string, number> = { '20013': 13 };
 export const RULES: NumberRules = numberRulesSchema.parse({ countryCode: '7', trunkPrefix: '8' });
 export const TOKEN = 'crm-lookup-token-0123456789abcdef';
 
-export const silent: HttpLogger = { debug() {}, info() {}, warn() {}, error() {} };
-
 export interface CrmHarness {
   portal: BitrixEmulator;
   client: BitrixClient;
@@ -89,11 +88,11 @@ export async function startCrmHarness(o: HarnessOptions = {}): Promise<CrmHarnes
   // Its own bucket, as in the daemon: lookups take slots of the same limiter as the outbox.
   const raw = createBitrixClient({ webhookUrl: portal.webhookUrl, limiter: new LeakyBucket({ perSecond: 50, burst: 100 }), timeoutMs: 5000 });
   const client = o.wrapClient ? o.wrapClient(raw) : raw;
-  const outbox = new Outbox({ client, store: new MemoryOutboxStore(), clock: Date.now, limiterDelay: () => 0, logger: silent, lingerMs: 1, initialRetryDelayMs: 50 });
+  const outbox = new Outbox({ client, store: new MemoryOutboxStore(), clock: Date.now, limiterDelay: () => 0, logger: silentLogger, lingerMs: 1, initialRetryDelayMs: 50 });
   const config: CrmConfig = crmSchema.parse(o.crm ?? {});
   const crm = setupCrm(
     { crm: config, numberRules: RULES, defaultUserId: 1, userExtensions: () => USER_EXTENSIONS, httpAllow: o.allow ?? [] },
-    { client, enqueue: (key, method, params) => void outbox.enqueue(key, 'call', method, params, false), logger: silent, clock: read, utcOffsetMinutes: 180 },
+    { client, enqueue: (key, method, params) => void outbox.enqueue(key, 'call', method, params, false), logger: silentLogger, clock: read, utcOffsetMinutes: 180 },
   );
   return {
     portal,
@@ -116,16 +115,3 @@ export function get(path: string, query: Record<string, string | string[]> = {},
 }
 
 export const SEARCH = 'telephony.externalcall.searchcrmentities';
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Polls until `check` passes (the background request, the outbox). */
-export async function eventually(check: () => boolean, timeoutMs = 3000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await sleep(10);
-  }
-}

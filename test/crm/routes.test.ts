@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { BitrixClient } from '../../src/bitrix/client.js';
 import { sanitizeCallerName } from '../../src/crm/routes.js';
 import type { HttpResponse } from '../../src/http/types.js';
-import { eventually, get, NUMBERS, SEARCH, startCrmHarness, TOKEN, type CrmHarness, type HarnessOptions } from './harness.js';
+import { get, NUMBERS, SEARCH, startCrmHarness, TOKEN, type CrmHarness, type HarnessOptions } from './harness.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * GET /route and GET /callerid as plain functions (no port) against the strict emulator: what the dialplan reads
@@ -161,7 +162,7 @@ describe('a slow or failing portal', () => {
     expect(h!.calls(SEARCH)).toBe(1);
 
     h!.portal.faults.setUp();
-    await eventually(() => h!.crm.lookup.peek({ number: NUMBERS.olga, key: NUMBERS.olga.slice(1) }) !== undefined);
+    await waitFor(() => h!.crm.lookup.peek({ number: NUMBERS.olga, key: NUMBERS.olga.slice(1) }) !== undefined, 'the late answer in the lookup cache', 3000);
     expect((await route(NUMBERS.olga)).body).toBe('101');
     expect((await callerId(NUMBERS.olga)).body).toBe('Olga Client');
     expect(h!.calls(SEARCH)).toBe(1);

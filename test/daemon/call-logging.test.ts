@@ -1,19 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import type { Outbox } from '../../src/bitrix/outbox.js';
 import { Runtime } from '../../src/daemon/runtime.js';
-import { createLogger } from '../../src/obs/logger.js';
+import { captureDaemonLogger } from '../support/logger.js';
 import { traceMessages, traceTracker } from '../support/traces.js';
 
 /** What an admin greps the journal for: every line about a call carries its linkedid, from a child logger per call. */
 
 function runTrace(name: string) {
-  const lines: Array<Record<string, unknown>> = [];
-  const logger = createLogger({ level: 'debug', format: 'json', destination: { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) } });
+  const { logger, lines } = captureDaemonLogger('debug');
   const enqueued: string[] = [];
   const outbox = { enqueue: (key: string) => void enqueued.push(key), bindCallId: () => undefined } as unknown as Outbox;
   const runtime = new Runtime({ tracker: traceTracker(), outbox, logger, clock: () => 0, commands: { addToChat: true }, recordingsEnabled: true });
   for (const msg of traceMessages(name)) runtime.handleAmiEvent(msg);
-  return { lines, enqueued };
+  return { lines: lines(), enqueued };
 }
 
 describe('the journal of a call', () => {

@@ -1,38 +1,19 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { describe, expect, it } from 'vitest';
 import { checkStateDir } from '../../src/daemon/check.js';
-import { startAmiSimulator, type AmiSimulator } from '../../src/sim/ami-simulator.js';
-import { startBitrixEmulator, type BitrixEmulator } from '../../src/sim/bitrix-emulator.js';
-import { runCli, tempDir } from '../support/daemon-process.js';
+import { runCli, writeConfig } from '../support/daemon-process.js';
+import { AMI_SECRET, processRigPerTest } from '../support/process-rig.js';
 
 /** `check --config FILE`: one PASS/FAIL line per item, exit 1 on any FAIL, and never a secret on screen. */
 
-let pbx: AmiSimulator | undefined;
-let portal: BitrixEmulator | undefined;
+const { start } = processRigPerTest();
 
-afterEach(async () => {
-  await pbx?.close();
-  await portal?.close();
-  pbx = portal = undefined;
-});
+const SECRET = AMI_SECRET;
 
-const SECRET = 'ami-secret-for-check';
-
-async function check(overrides: { secret?: string; scopes?: string[]; stateDir?: string } = {}) {
-  portal = await startBitrixEmulator(overrides.scopes ? { scopes: overrides.scopes } : {});
-  pbx = await startAmiSimulator({ username: 'b24bridge', secret: SECRET });
-  const dir = tempDir('b24check-');
-  const file = join(dir, 'config.yaml');
-  writeFileSync(file, stringify({
-    asterisk: { ami: { host: pbx.host, port: pbx.port, username: 'b24bridge', secret: overrides.secret ?? SECRET } },
-    bitrix: { webhookUrl: portal.webhookUrl, defaultUserId: 1 },
-    state: { dir: overrides.stateDir ?? join(dir, 'state') },
-    recordings: { enabled: false },
-  }));
+async function check(overrides: { secret?: string; scopes?: string[] } = {}) {
+  const rig = await start({ portal: overrides.scopes ? { scopes: overrides.scopes } : {} });
+  const file = rig.configFile({ asterisk: { ami: { secret: overrides.secret ?? SECRET } }, recordings: { enabled: false } });
   const result = await runCli(['check', '--config', file]);
-  return { ...result, lines: result.output.trim().split('\n'), code: result.code, webhookCode: portal.webhookUrl.split('/').at(-2)! };
+  return { ...result, lines: result.output.trim().split('\n'), code: result.code, webhookCode: rig.portal.webhookUrl.split('/').at(-2)! };
 }
 
 describe('the check command', () => {
@@ -59,9 +40,7 @@ describe('the check command', () => {
   });
 
   it('fails the config line alone for a config that does not validate', async () => {
-    const dir = tempDir('b24check-');
-    const file = join(dir, 'config.yaml');
-    writeFileSync(file, stringify({ asterisk: { ami: { username: 'x', secret: 'y' } }, bitrix: { webhookUrl: 'nope', defaultUserId: 1 } }));
+    const file = writeConfig({ asterisk: { ami: { username: 'x', secret: 'y' } }, bitrix: { webhookUrl: 'nope', defaultUserId: 1 } });
     const r = await runCli(['check', '--config', file]);
     expect(r.code).toBe(1);
     expect(r.output).toMatch(/^FAIL config: /);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Lifecycle } from '../../src/daemon/lifecycle.js';
 import { captureLogger } from '../support/logger.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 describe('the lifecycle', () => {
   it('stops parts in reverse order of start, once, however often stop is called', async () => {
@@ -43,10 +44,10 @@ describe('the lifecycle', () => {
     let ticks = 0;
     const life = new Lifecycle(captureLogger().logger);
     life.every('tick', 5, () => ticks++);
-    await new Promise((r) => setTimeout(r, 40));
+    await waitFor(() => ticks > 0, 'a tick');
     await life.stop();
     const atStop = ticks;
-    await new Promise((r) => setTimeout(r, 40));
+    await sleep(40);
     expect(atStop).toBeGreaterThan(0);
     expect(ticks).toBe(atStop);
   });

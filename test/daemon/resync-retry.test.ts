@@ -1,17 +1,10 @@
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryOutboxStore } from '../../src/bitrix/outbox-entry.js';
-import { parseConfig } from '../../src/config/load.js';
-import { startBridge, type Bridge } from '../../src/daemon/app.js';
 import { ResyncRetry } from '../../src/daemon/resync-retry.js';
-import { DEMO_USERS } from '../../src/demo/scenarios.js';
-import { startAmiSimulator, type AmiSimulator } from '../../src/sim/ami-simulator.js';
-import { startBitrixEmulator, type BitrixEmulator } from '../../src/sim/bitrix-emulator.js';
-import { tempDir, waitFor } from '../support/daemon-process.js';
-import { splitTrace, traceBytes } from '../support/traces.js';
-
-const silent = { info() {}, warn() {} };
+import { silentLogger } from '../support/logger.js';
+import { startRig, type Rig } from '../support/rig.js';
+import { splitTrace } from '../support/traces.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 describe('the resync retry', () => {
   it('tries again with backoff while connected until the resync succeeds', async () => {
@@ -24,13 +17,13 @@ describe('the resync retry', () => {
         if (failures-- > 0) throw new Error('CoreShowChannels got no answer');
       },
       isConnected: () => true,
-      logger: silent,
+      logger: silentLogger,
       initialDelayMs: 20,
       maxDelayMs: 50,
     });
     r.start();
-    await waitFor(() => at.length === 4, 2000, 'four attempts');
-    await new Promise((res) => setTimeout(res, 150));
+    await waitFor(() => at.length === 4, 'four attempts', 2000);
+    await sleep(150);
     expect(at).toHaveLength(4); // it stops once one succeeded
     const gaps = at.slice(1).map((t, i) => t - at[i]!);
     expect(gaps[0]).toBeGreaterThanOrEqual(18);
@@ -48,15 +41,15 @@ describe('the resync retry', () => {
         throw new Error('timeout');
       },
       isConnected: () => connected,
-      logger: silent,
+      logger: silentLogger,
       initialDelayMs: 10,
     });
     r.start();
-    await waitFor(() => calls >= 2, 1000, 'a retry');
+    await waitFor(() => calls >= 2, 'a retry', 1000);
     connected = false;
     r.stop();
     const stoppedAt = calls;
-    await new Promise((res) => setTimeout(res, 100));
+    await sleep(100);
     expect(calls).toBe(stoppedAt);
     connected = true;
     r.start();
@@ -76,56 +69,42 @@ describe('the resync retry', () => {
         return Promise.resolve();
       },
       isConnected: () => true,
-      logger: silent,
+      logger: silentLogger,
       initialDelayMs: 5,
     });
     r.start();
     r.start(); // reconnected while the first attempt hangs
     release();
-    await new Promise((res) => setTimeout(res, 50));
+    await sleep(50);
     expect(calls).toEqual(['a1', 'a2']);
   });
 });
 
-let portal: BitrixEmulator | undefined;
-let pbx: AmiSimulator | undefined;
-let bridge: Bridge | undefined;
+let rig: Rig | undefined;
 
 afterEach(async () => {
-  await bridge?.stop(500);
-  await pbx?.close();
-  await portal?.close();
-  bridge = pbx = portal = undefined;
+  await rig?.close();
+  rig = undefined;
 });
-
 
 describe('the daemon after an AMI reconnect whose resync times out', () => {
   it('keeps resyncing while connected and finishes the call that ended while it was blind', async () => {
     let swallow = 0;
-    portal = await startBitrixEmulator({ users: DEMO_USERS });
-    pbx = await startAmiSimulator({
-      username: 'b',
-      secret: 's',
+    rig = await startRig({
       // A busy Asterisk that does not answer CoreShowChannels in time, twice.
-      onAction: (a) => (String(a['Action']).toLowerCase() === 'coreshowchannels' && swallow-- > 0 ? [] : undefined),
+      pbx: { onAction: (a) => (String(a['Action']).toLowerCase() === 'coreshowchannels' && swallow-- > 0 ? [] : undefined) },
+      config: () => ({ asterisk: { ami: { actionTimeoutMs: 200 } }, users: { extensions: { '101': 11, '102': 12, '103': 13 }, refreshIntervalSec: 0 } }),
+      deps: { store: new MemoryOutboxStore() },
     });
-    const config = parseConfig({
-      asterisk: { ami: { host: pbx.host, port: pbx.port, username: 'b', secret: 's', actionTimeoutMs: 200, reconnect: { initialDelayMs: 100, maxDelayMs: 400 } } },
-      bitrix: { webhookUrl: portal.webhookUrl, defaultUserId: 1 },
-      users: { extensions: { '101': 11, '102': 12, '103': 13 }, refreshIntervalSec: 0 },
-      http: { host: '127.0.0.1', port: 0 },
-      state: { dir: join(tempDir('b24resync-'), 'state') },
-      recordings: { enabled: false },
-    });
-    bridge = await startBridge(config, { logger: pino({ level: 'silent' }), store: new MemoryOutboxStore() });
+    const { portal, pbx } = rig;
     const [ringing, rest] = splitTrace('caller_abandon', (m) => m['Event'] === 'QueueCallerAbandon');
     await pbx.replay(ringing, { speed: 20 });
-    await waitFor(() => portal!.commands.some((c) => c.method === 'telephony.externalcall.show' && c.ok), 10_000, 'the cards');
+    await waitFor(() => portal.commands.some((c) => c.method === 'telephony.externalcall.show' && c.ok), 'the cards', 10_000);
     swallow = 2;
     const sessionsBefore = pbx.sessions.length;
     pbx.dropConnections();
     await pbx.replay(rest, { speed: Infinity }); // the caller hangs up while the daemon is blind
-    await waitFor(() => [...portal!.calls.values()].some((c) => c.finished), 10_000, 'the finish after the resync retries');
+    await waitFor(() => [...portal.calls.values()].some((c) => c.finished), 'the finish after the resync retries', 10_000);
     const asked = pbx.received.filter((a) => String(a['Action']).toLowerCase() === 'coreshowchannels');
     expect(asked.length).toBeGreaterThanOrEqual(4); // at start, then 2 unanswered and 1 answered on the new session
     expect(pbx.sessions.length).toBe(sessionsBefore + 1); // one reconnect: the retries ran on the same connection

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { ExtensionDirectory } from '../../src/bitrix/user-directory.js';
 import { UserMapSync } from '../../src/daemon/user-map.js';
 import { openStateDb, type StateDb } from '../../src/store/db.js';
@@ -6,7 +6,7 @@ import { startBitrixEmulator, type BitrixEmulator } from '../../src/sim/bitrix-e
 import { createBitrixClient } from '../../src/bitrix/client.js';
 import { LeakyBucket } from '../../src/bitrix/limiter.js';
 import { silentLogger } from '../support/logger.js';
-import { removeTempDirs, tempDir } from '../support/tmp.js';
+import { tempDir } from '../support/tmp.js';
 import { waitFor } from '../support/wait.js';
 
 const USERS = [
@@ -23,7 +23,6 @@ afterEach(async () => {
   await portal?.close();
   portal = undefined;
 });
-afterAll(removeTempDirs);
 
 function sync(dir: string, onChange = () => undefined): { directory: ExtensionDirectory; sync: UserMapSync } {
   const db = openStateDb(dir);

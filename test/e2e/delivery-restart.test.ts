@@ -1,10 +1,7 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { DEMO_USERS } from '../../src/demo/scenarios.js';
-import { startAmiSimulator, type AmiSimulator } from '../../src/sim/ami-simulator.js';
-import { startBitrixEmulator, type BitrixEmulator } from '../../src/sim/bitrix-emulator.js';
-import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
-import { removeTempDirs, tempDir } from '../support/tmp.js';
+import { processRigPerTest } from '../support/process-rig.js';
+import { tempDir } from '../support/tmp.js';
 import { asTrace, copied, replayEvents, startingNow } from '../support/trace-replay.js';
 import { sleep, waitFor } from '../support/wait.js';
 
@@ -14,76 +11,58 @@ import { sleep, waitFor } from '../support/wait.js';
  * attributed to the agents who took them once the portal answers.
  */
 
-let portal: BitrixEmulator | undefined;
-let pbx: AmiSimulator | undefined;
-const daemons: DaemonProcess[] = [];
-afterEach(async () => {
-  for (const d of daemons.splice(0)) await d.stop('SIGKILL');
-  await pbx?.close();
-  await portal?.close();
-  portal = pbx = undefined;
-});
-afterAll(removeTempDirs);
+const { start } = processRigPerTest();
 
 const RATE = { perSecond: 2, burst: 10 };
 
-function config(state: string, extensions: Record<string, number> = {}) {
+function config(state: string) {
   return {
-    asterisk: { ami: { host: pbx!.host, port: pbx!.port, username: 'bridge', secret: 'ami-secret', reconnect: { initialDelayMs: 100, maxDelayMs: 300 } } },
-    bitrix: { webhookUrl: portal!.webhookUrl, defaultUserId: 1, rateLimit: RATE },
-    users: { extensions, refreshIntervalSec: 900 },
+    asterisk: { ami: { pingIntervalMs: undefined, reconnect: { initialDelayMs: 100, maxDelayMs: 300 } } },
+    bitrix: { rateLimit: RATE },
+    users: { extensions: {}, refreshIntervalSec: 900 },
     outbox: { maxRetryDelayMs: 500 },
-    http: { host: '127.0.0.1', port: 0 },
     state: { dir: state },
     recordings: { enabled: false },
-    log: { level: 'info', format: 'json' },
+    log: { level: 'info' },
   };
 }
-
-const loggedIn = () => pbx!.sessions.some((s) => s.open && s.loggedIn);
 /** n distinct copies of a recorded queue call, dated now: each makes a register with cards, a hide and a finish. */
 const calls = (from: number, n: number) => asTrace(Array.from({ length: n }, (_, k) => startingNow(copied(replayEvents('support_ringall_answer'), from + k))).flat());
 
 describe('delivery across restarts', () => {
   it('sends no request into a full portal bucket after kill -9 under load: the limiter starts where it was', { timeout: 120_000 }, async () => {
     // A small bucket (10, drained 2/s) on both sides, so a few calls fill it.
-    portal = await startBitrixEmulator({ users: DEMO_USERS, rateLimit: RATE });
-    pbx = await startAmiSimulator({ username: 'bridge', secret: 'ami-secret' });
+    const rig = await start({ portal: { rateLimit: RATE } });
+    const { portal, pbx } = rig;
     const state = join(tempDir(), 'state');
-    const first = startDaemon(config(state));
-    daemons.push(first);
-    await waitFor(() => loggedIn() && first.output().includes('asterisk-b24-bridge started'), 'the daemon', 20_000);
+    const first = await rig.start(config(state));
     // Calls 100 ms apart: each its own requests (register with cards, hide, finish), faster than the bucket drains.
     for (let k = 0; k < 12 && portal.rateLimitFill < 8; k++) {
       await pbx.replay(calls(k, 1));
       await sleep(100);
     }
-    await waitFor(() => portal!.rateLimitFill >= 8, 'the portal bucket nearly full', 30_000);
+    await waitFor(() => portal.rateLimitFill >= 8, 'the portal bucket nearly full', 30_000);
     await first.stop('SIGKILL');
     const before = portal.requests.length;
 
-    const second = startDaemon(config(state));
-    daemons.push(second);
-    await waitFor(() => loggedIn() && second.output().includes('asterisk-b24-bridge started'), 'the restarted daemon', 20_000);
+    await rig.start(config(state));
     const started = portal.calls.size;
     for (let k = 100; k < 110; k++) await pbx.replay(calls(k, 1));
-    await waitFor(() => portal!.calls.size >= started + 10 && [...portal!.calls.values()].every((c) => c.finished), 'every call delivered after the restart', 90_000);
+    await waitFor(() => portal.calls.size >= started + 10 && [...portal.calls.values()].every((c) => c.finished), 'every call delivered after the restart', 90_000);
     expect(portal.requests.length).toBeGreaterThan(before);
     expect(portal.requests.filter((r) => r.status === 503)).toEqual([]);
   });
 
   it('attributes calls made during an outage that began before the first start to the agents who took them', { timeout: 60_000 }, async () => {
-    portal = await startBitrixEmulator({ users: DEMO_USERS });
-    pbx = await startAmiSimulator({ username: 'bridge', secret: 'ami-secret' });
+    const rig = await start();
+    const { portal, pbx } = rig;
     portal.faults.setDown(503);
-    const daemon = startDaemon(config(join(tempDir(), 'state')));
-    daemons.push(daemon);
-    await waitFor(() => loggedIn() && daemon.output().includes('asterisk-b24-bridge started'), 'the daemon', 20_000);
+    const daemon = await rig.start(config(join(tempDir(), 'state')));
     // No user map has ever loaded: 102 answers a call nobody can yet name.
     await pbx.replay(asTrace(startingNow(replayEvents('support_ringall_answer'))));
     await waitFor(() => daemon.output().includes('"msg":"call finished"'), 'the call over while the portal is down', 10_000);
     portal.faults.setUp();
-    await waitFor(() => [...portal!.calls.values()].some((c) => c.finished), 'the call delivered once the portal is back', 30_000);
+    await waitFor(() => [...portal.calls.values()].some((c) => c.finished), 'the call delivered once the portal is back', 30_000);
     const call = [...portal.calls.values()][0]!;
     // Registered under the first member that rang (101 -> 11) and finished by the one who answered (102 -> 12).
     expect(call).toMatchObject({ userId: 11, finishedBy: 12, phone: '5551001' });

@@ -1,11 +1,8 @@
-import { afterAll, afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { formatAmiMessage, startAmiSimulator, type AmiSimulator } from '../../src/sim/ami-simulator.js';
-import { startBitrixEmulator, type BitrixEmulator } from '../../src/sim/bitrix-emulator.js';
-import { DEMO_USERS } from '../../src/demo/scenarios.js';
-import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
-import { freePort } from '../support/ports.js';
-import { removeTempDirs } from '../support/tmp.js';
+import { formatAmiMessage } from '../../src/sim/ami-simulator.js';
+import { processRigPerTest } from '../support/process-rig.js';
+import { parseMetrics, valueOf } from '../support/prometheus.js';
 import { asTrace, replayEvents, shifted } from '../support/trace-replay.js';
 import { waitFor, waitForAsync } from '../support/wait.js';
 
@@ -18,16 +15,7 @@ import { waitFor, waitForAsync } from '../support/wait.js';
 const UNIT = readFileSync(new URL('../../systemd/asterisk-b24-bridge.service', import.meta.url), 'utf8');
 const NODE_OPTIONS = /^Environment="NODE_OPTIONS=([^"]*)"$/m.exec(UNIT)![1]!;
 
-let portal: BitrixEmulator | undefined;
-let pbx: AmiSimulator | undefined;
-let daemon: DaemonProcess | undefined;
-afterEach(async () => {
-  await daemon?.stop('SIGKILL');
-  await pbx?.close();
-  await portal?.close();
-  daemon = pbx = portal = undefined;
-});
-afterAll(removeTempDirs);
+const { start } = processRigPerTest();
 
 /** 10 000 events for distinct channels that never hang up, as one write. */
 function floodChunk(from: number): Buffer {
@@ -43,8 +31,7 @@ function floodChunk(from: number): Buffer {
 }
 
 async function metric(base: string, name: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  return [...text.matchAll(new RegExp(`^b24bridge_${name}(?:\\{[^}]*\\})? (\\d+)`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
+  return valueOf(parseMetrics(await (await fetch(`${base}/metrics`)).text()), `b24bridge_${name}`);
 }
 
 function rssMb(pid: number): number {
@@ -53,21 +40,13 @@ function rssMb(pid: number): number {
 }
 
 it('takes a million events for channels that never hang up within bounded memory, still finishes a real call right, and stops on SIGTERM', { timeout: 240_000 }, async () => {
-  portal = await startBitrixEmulator({ users: DEMO_USERS });
-  pbx = await startAmiSimulator({ username: 'bridge', secret: 'ami-secret' });
-  const port = await freePort();
-  daemon = startDaemon(
-    {
-      asterisk: { ami: { host: pbx.host, port: pbx.port, username: 'bridge', secret: 'ami-secret', eventFilter: false } },
-      bitrix: { webhookUrl: portal.webhookUrl, defaultUserId: 1 },
-      users: { refreshIntervalSec: 900 },
-      http: { host: '127.0.0.1', port },
-      recordings: { enabled: false },
-      log: { level: 'info', format: 'json' },
-    },
+  const rig = await start();
+  const { portal, pbx } = rig;
+  const daemon = await rig.start(
+    { asterisk: { ami: { eventFilter: false, pingIntervalMs: undefined, reconnect: undefined } }, users: { refreshIntervalSec: 900 }, recordings: { enabled: false }, log: { level: 'info' } },
     { NODE_OPTIONS },
   );
-  const base = `http://127.0.0.1:${port}`;
+  const base = await waitFor(() => daemon.httpBase(), 'the daemon to say where it listens', 20_000);
   await waitForAsync(async () => (await fetch(`${base}/healthz`)).status === 200, 'the daemon up', 20_000);
   const pid = daemon.child.pid!;
 
@@ -91,13 +70,13 @@ it('takes a million events for channels that never hang up within bounded memory
 
   // A real call among the flood is still right.
   await pbx.replay(asTrace(shifted(replayEvents('support_ringall_answer'), 86_400)));
-  await waitFor(() => [...portal!.calls.values()].some((c) => c.finished), 'the real call finished', 30_000);
+  await waitFor(() => [...portal.calls.values()].some((c) => c.finished), 'the real call finished', 30_000);
   const call = [...portal.calls.values()][0]!;
   expect(call).toMatchObject({ phone: '5551001', finishedBy: 12 });
   expect(portal.calls.size).toBe(1);
 
   // SIGTERM during a flood: stopped within the drain limit (10 s) and the unit's TimeoutStopSec (30 s).
-  const flooding = setInterval(() => pbx!.sendRaw(floodChunk(2_000_000 + Math.floor(Math.random() * 1e6))), 20);
+  const flooding = setInterval(() => pbx.sendRaw(floodChunk(2_000_000 + Math.floor(Math.random() * 1e6))), 20);
   const stopAt = Date.now();
   const code = await daemon.stop('SIGTERM');
   clearInterval(flooding);

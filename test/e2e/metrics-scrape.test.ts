@@ -1,15 +1,13 @@
-import { existsSync } from 'node:fs';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AmiMessage } from '../../src/ami/types.js';
 import { normalize } from '../../src/core/normalize.js';
 import { DEMO_USERS } from '../../src/demo/scenarios.js';
-import { startAmiSimulator, type AmiSimulator } from '../../src/sim/ami-simulator.js';
-import { startBitrixEmulator, type BitrixEmulator } from '../../src/sim/bitrix-emulator.js';
 import { recordedQueueState } from '../ringback/support.js';
-import { CLI, startDaemon, waitFor, type DaemonProcess } from '../support/daemon-process.js';
+import { processRigPerTest } from '../support/process-rig.js';
 import { parseMetrics, valueOf, type Sample } from '../support/prometheus.js';
 import { asTrace, replayEvents } from '../support/trace-replay.js';
 import { TRACE_USERS, traceTracker } from '../support/traces.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 /**
  * GET /metrics from the built daemon while and after it serves a recorded trace: every number is checked against
@@ -19,25 +17,10 @@ import { TRACE_USERS, traceTracker } from '../support/traces.js';
 const IFACE_201 = 'Local/201@agents/n';
 const CONTEXTS = { inbound: ['from-trunk', 'incoming'], outbound: ['outbound', 'from-internal-outbound'], internal: ['from-internal', 'agents'] };
 
-let pbx: AmiSimulator | undefined;
-let portal: BitrixEmulator | undefined;
-let daemon: DaemonProcess | undefined;
-
-beforeAll(() => {
-  if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npx tsc -p tsconfig.json` first');
-});
-
-afterEach(async () => {
-  await daemon?.stop('SIGKILL');
-  await pbx?.close();
-  await portal?.close();
-  daemon = pbx = portal = undefined;
-});
+const { start, daemon } = processRigPerTest();
 
 async function scrape(): Promise<Sample[]> {
-  const started = daemon!.output().split('\n').find((l) => l.includes('"asterisk-b24-bridge started"'))!;
-  const http = (JSON.parse(started) as { http: string }).http;
-  const res = await fetch(`http://${http}/metrics`);
+  const res = await fetch(`${daemon().httpBase()!}/metrics`);
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
   return parseMetrics(await res.text());
@@ -62,19 +45,17 @@ function coreCards(events: AmiMessage[], users: Record<string, number>) {
 describe('GET /metrics from the running daemon', () => {
   it('after ringback_fixed_pause: AMI events, cards, active calls, REST requests by method and status, ring-back changes', async () => {
     // 203 (Fedor) is not on this portal: its rings count as an unmapped extension.
-    portal = await startBitrixEmulator({ users: DEMO_USERS.filter((u) => u.ID !== '23') });
-    pbx = await startAmiSimulator({ username: 'b24bridge', secret: 'ami-s3cret', queueState: recordedQueueState() });
-    daemon = startDaemon({
-      asterisk: { ami: { host: pbx.host, port: pbx.port, username: 'b24bridge', secret: 'ami-s3cret', pingIntervalMs: 1000 }, contexts: CONTEXTS },
-      bitrix: { webhookUrl: portal.webhookUrl, defaultUserId: 1, timeoutMs: 2000 },
+    const rig = await start({ portal: { users: DEMO_USERS.filter((u) => u.ID !== '23') }, pbx: { queueState: recordedQueueState() } });
+    const { portal, pbx } = rig;
+    await rig.start({
+      asterisk: { ami: { reconnect: undefined }, contexts: CONTEXTS },
+      bitrix: { timeoutMs: 2000 },
       outbox: { maxRetryDelayMs: 300 },
       ringBack: { cooldownSec: 1.5 },
-      http: { host: '127.0.0.1', port: 0 },
-      log: { level: 'info', format: 'json' },
+      log: { level: 'info' },
     });
-    await waitFor(() => /asterisk-b24-bridge started/.test(daemon!.output()) || !daemon!.alive(), 15_000, 'the daemon to start');
-    expect(daemon.alive(), daemon.output()).toBe(true);
-    await waitFor(() => pbx!.received.some((a) => a['Action'] === 'QueueStatus'), 5000, 'the ring-back reconcile');
+    await waitFor(() => daemon().httpBase(), 'the daemon to say it started', 15_000);
+    await waitFor(() => pbx.received.some((a) => a['Action'] === 'QueueStatus'), 'the ring-back reconcile', 5000);
 
     // The recorder's own QueuePause echoes are left out: the daemon is the fix here, the simulator answers its actions.
     const events = replayEvents('ringback_fixed_pause').filter((e) => e['Event'] !== 'QueueMemberPause');
@@ -85,7 +66,7 @@ describe('GET /metrics from the running daemon', () => {
     // During the main call, 201 paused.
     await pbx.replay(asTrace(events.slice(0, cut)), { speed: 20 });
     await pbx.waitForAction('QueuePause', (a) => a['Interface'] === IFACE_201 && a['Paused'] === 'true', 5000);
-    await waitFor(() => /member paused after a missed ring/.test(daemon!.output()), 3000, 'the pause applied');
+    await waitFor(() => /member paused after a missed ring/.test(daemon().output()), 'the pause applied', 3000);
     const during = await scrape();
     expect(valueOf(during, 'b24bridge_active_calls')).toBe(1);
     expect(valueOf(during, 'b24bridge_ringback_members_set_aside')).toBe(1);
@@ -95,9 +76,9 @@ describe('GET /metrics from the running daemon', () => {
     // The rest of the call, then the cooldown (1.5 s) ends: the pause is undone.
     await pbx.replay(asTrace(events.slice(cut)), { speed: 20 });
     await pbx.waitForAction('QueuePause', (a) => a['Interface'] === IFACE_201 && a['Paused'] === 'false', 5000);
-    await waitFor(() => /our pause undone/.test(daemon!.output()), 3000, 'the undo');
-    await waitFor(() => portal!.commands.filter((c) => c.method === 'telephony.externalcall.finish' && c.ok).length === 3, 10_000, 'three finishes');
-    await new Promise((r) => setTimeout(r, 300)); // let the last responses be counted
+    await waitFor(() => /our pause undone/.test(daemon().output()), 'the undo', 3000);
+    await waitFor(() => portal!.commands.filter((c) => c.method === 'telephony.externalcall.finish' && c.ok).length === 3, 'three finishes', 10_000);
+    await sleep(300); // let the last responses be counted
     const after = await scrape();
 
     // AMI: FullyBooted, every replayed event, and the QueueMemberPause of our pause and of its undo.

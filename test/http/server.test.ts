@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import { startHttpServer, type HttpLimits, type RunningHttpServer } from '../../src/http/server.js';
-import type { HttpLogger, HttpRequest, Route } from '../../src/http/types.js';
+import type { HttpRequest, Route } from '../../src/http/types.js';
+import { silentLogger } from '../support/logger.js';
+import { sleep } from '../support/wait.js';
 
-const silent: HttpLogger = { debug() {}, info() {}, warn() {}, error() {} };
 let server: RunningHttpServer | undefined;
 
 afterEach(async () => {
@@ -12,7 +13,7 @@ afterEach(async () => {
 });
 
 async function start(route: Route, limits: Partial<HttpLimits> = {}): Promise<RunningHttpServer> {
-  server = await startHttpServer({ host: '127.0.0.1', port: 0, route, limits, logger: silent });
+  server = await startHttpServer({ host: '127.0.0.1', port: 0, route, limits, logger: silentLogger });
   return server;
 }
 
@@ -34,7 +35,7 @@ function raw(port: number, chunks: Array<string | Buffer>, opts: { deadlineMs?: 
       for (const c of chunks) {
         if (socket.destroyed) return;
         socket.write(c);
-        if (opts.gapMs) await new Promise((r) => setTimeout(r, opts.gapMs));
+        if (opts.gapMs) await sleep(opts.gapMs);
       }
     });
   });

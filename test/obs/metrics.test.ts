@@ -10,8 +10,8 @@ import { Outbox } from '../../src/bitrix/outbox.js';
 import { MemoryOutboxStore, type OutboxEntry, type ParkedEntry } from '../../src/bitrix/outbox-entry.js';
 import { createMetrics, type RuntimeSnapshot } from '../../src/obs/metrics.js';
 import type { RingBackMetrics } from '../../src/ringback/report.js';
-
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
+import { silentLogger } from '../support/logger.js';
+import { sleep } from '../support/wait.js';
 
 const stats = (over: Partial<RuntimeSnapshot> = {}): RuntimeSnapshot => ({
   events: 0,
@@ -98,11 +98,11 @@ describe('createMetrics', () => {
       call: async () => undefined as never,
       batch: async (cmds: Array<{ key: string; method: string }>) => {
         // What the real client does first: take a slot, waiting if needed (it waits 0 here, the outbox waited).
-        m.onRequest({ method: 'batch', status: 200, durationMs: 1, waitedMs: await acquire(bucket, (ms) => new Promise((r) => setTimeout(r, ms))) });
+        m.onRequest({ method: 'batch', status: 200, durationMs: 1, waitedMs: await acquire(bucket, sleep) });
         return { results: Object.fromEntries(cmds.map((c) => [c.key, c.method.endsWith('register') ? { CALL_ID: `externalCall.${c.key}` } : true])), errors: {} };
       },
     };
-    const outbox = new Outbox({ client, store: new MemoryOutboxStore(), clock: Date.now, limiterDelay: () => bucket.waitMs(), logger: silent, lingerMs: 0, maxBatch: 1, concurrency: 1, hooks: m.outboxHooks() });
+    const outbox = new Outbox({ client, store: new MemoryOutboxStore(), clock: Date.now, limiterDelay: () => bucket.waitMs(), logger: silentLogger, lingerMs: 0, maxBatch: 1, concurrency: 1, hooks: m.outboxHooks() });
     for (const k of ['L1', 'L2', 'L3']) outbox.enqueue(k, 'register', 'telephony.externalcall.register', {}, false);
     expect(await outbox.drain(5000)).toBe(true);
     outbox.stop();

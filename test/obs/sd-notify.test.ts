@@ -1,9 +1,10 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSdNotifier, systemdNotifySender, watchdogInterval, type NotifySend } from '../../src/obs/sd-notify.js';
+import { captureLogger } from '../support/logger.js';
+import { startNotifySocket, type NotifySocket } from '../support/notify-socket.js';
+import { tempDir } from '../support/tmp.js';
+import { requireTool } from '../support/tools.js';
 
 /** A fake transport: records every message, as the fields systemd would receive. */
 function recorder(fail?: (fields: string[]) => Error | undefined): { send: NotifySend; sent: string[][] } {
@@ -18,9 +19,10 @@ function recorder(fail?: (fields: string[]) => Error | undefined): { send: Notif
   };
 }
 
-function fakeLogger() {
-  const lines: Array<{ level: string; msg: string }> = [];
-  return { lines, logger: { warn: (_o: object, msg: string) => void lines.push({ level: 'warn', msg }), debug: (_o: object, msg: string) => void lines.push({ level: 'debug', msg }) } };
+/** What was logged, as [level name, message]. */
+function logged(sink: ReturnType<typeof captureLogger>): Array<{ level: string; msg: string }> {
+  const names: Record<number, string> = { 20: 'debug', 30: 'info', 40: 'warn', 50: 'error' };
+  return sink.lines().map((l) => ({ level: names[l['level'] as number] ?? String(l['level']), msg: String(l['msg']) }));
 }
 
 const SOCKET = { NOTIFY_SOCKET: '/run/systemd/notify' };
@@ -99,25 +101,27 @@ describe('createSdNotifier', () => {
   });
 
   it('disables itself with one warning when systemd-notify is missing', async () => {
-    const { lines, logger } = fakeLogger();
+    const sink = captureLogger();
+    const { logger } = sink;
     const missing = Object.assign(new Error('spawn systemd-notify ENOENT'), { code: 'ENOENT' });
     const { send, sent } = recorder(() => missing);
     const n = createSdNotifier({ env: SOCKET, send, logger });
     await n.ready();
     await n.watchdog();
     expect(sent).toHaveLength(1);
-    expect(lines).toEqual([{ level: 'warn', msg: expect.stringContaining('systemd-notify not found') as string }]);
+    expect(logged(sink)).toEqual([{ level: 'warn', msg: expect.stringContaining('systemd-notify not found') as string }]);
   });
 
   it('never throws when a notification fails, and warns only for the first of a series', async () => {
-    const { lines, logger } = fakeLogger();
+    const sink = captureLogger();
+    const { logger } = sink;
     const { send, sent } = recorder(() => new Error('exit 1'));
     const n = createSdNotifier({ env: SOCKET, send, logger });
     await expect(n.ready()).resolves.toBeUndefined();
     await n.watchdog();
     await n.watchdog();
     expect(sent).toHaveLength(3);
-    expect(lines.map((l) => l.level)).toEqual(['warn', 'debug', 'debug']);
+    expect(logged(sink).map((l) => l.level)).toEqual(['warn', 'debug', 'debug']);
   });
 });
 
@@ -134,54 +138,30 @@ describe('watchdogInterval', () => {
   });
 });
 
-const hasTool = (cmd: string, args: string[]) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
-const realSocketPossible = process.platform === 'linux' && hasTool('python3', ['--version']) && hasTool('systemd-notify', ['--version']);
+describe('systemdNotifySender against a real unix datagram socket', () => {
+  beforeAll(() => requireTool('systemd-notify'));
 
-/** A unix datagram listener standing in for systemd: prints each message it receives as one JSON line. */
-const LISTENER = `
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-print("listening", flush=True)
-while True:
-    print(json.dumps(s.recv(4096).decode()), flush=True)
-`;
-
-describe.skipIf(!realSocketPossible)('systemdNotifySender against a real unix datagram socket', () => {
-  let listener: ChildProcess | undefined;
-  let dir: string | undefined;
+  let listener: NotifySocket | undefined;
   afterEach(() => {
-    listener?.kill();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    listener?.close();
+    listener = undefined;
   });
 
   it('delivers READY=1 with its status and a watchdog ping as systemd would receive them', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'b24bridge-notify-'));
-    const socket = join(dir, 'notify.sock');
-    const proc = spawn('python3', ['-c', LISTENER, socket], { stdio: ['ignore', 'pipe', 'inherit'] });
-    listener = proc;
-    const received: string[] = [];
-    let buffered = '';
-    const listening = new Promise<void>((resolve) =>
-      proc.stdout.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString();
-        const lines = buffered.split('\n');
-        buffered = lines.pop() ?? '';
-        for (const line of lines) line === 'listening' ? resolve() : received.push(JSON.parse(line) as string);
-      }),
-    );
-    await listening;
+    listener = await startNotifySocket();
+    const { path: socket } = listener;
+    const received = () => listener!.received.map((m) => m.text);
 
     const n = createSdNotifier({ env: { NOTIFY_SOCKET: socket, PATH: process.env['PATH'] }, send: systemdNotifySender({ socket, path: process.env['PATH'] }) });
     await n.ready('AMI connected');
     await n.watchdog();
-    await vi.waitFor(() => expect(received).toContain('WATCHDOG=1'));
+    await vi.waitFor(() => expect(received()).toContain('WATCHDOG=1'));
     // systemd-notify follows each message with BARRIER=1 and waits for it to be read: the order is kept.
-    expect(received.filter((m) => m !== 'BARRIER=1')).toEqual(['READY=1\nSTATUS=AMI connected', 'WATCHDOG=1']);
+    expect(received().filter((m) => m !== 'BARRIER=1')).toEqual(['READY=1\nSTATUS=AMI connected', 'WATCHDOG=1']);
   });
 
   it('rejects when nothing listens on the socket', async () => {
-    const send = systemdNotifySender({ socket: join(tmpdir(), 'b24bridge-no-such.sock'), path: process.env['PATH'] });
+    const send = systemdNotifySender({ socket: join(tempDir('b24bridge-notify-'), 'no-such.sock'), path: process.env['PATH'] });
     await expect(send(['READY=1'])).rejects.toThrow(/systemd-notify exited with/);
   });
 });

@@ -1,33 +1,57 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { userInfo } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/tmp.js';
+import { requireTool } from '../support/tools.js';
 
 /**
  * scripts/install.sh and uninstall.sh as on a real host (no DESTDIR): the system user and group, the recordings
  * group, ownership. Run in a private mount namespace whose /etc, /opt, /var/lib, /var/log, /var/spool and
- * /usr/local/bin are throwaway copies, so the host's accounts and files are never touched. Needs root and
- * `unshare` (CI has both); elsewhere skipped.
+ * /usr/local/bin are throwaway copies, so the host's accounts and files are never touched.
+ *
+ * As root (CI) that is a mount namespace (`unshare --mount`). As another user it is a user namespace as well, where
+ * that user is root and its subordinate ids (/etc/subuid, mapped by newuidmap) stand for the accounts the script
+ * makes (`unshare --user --map-root-user --map-auto --mount`); the /etc copy then lacks the files only root can
+ * read (the shadow files), which are made anew from the copied passwd and group.
  */
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const possible = process.getuid?.() === 0 && spawnSync('unshare', ['--mount', '--propagation', 'private', 'true']).status === 0;
+const asRoot = process.getuid?.() === 0;
 
-const scratch: string[] = [];
-afterEach(() => {
-  for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
+/** The namespace to run in, or why there is none for this user. */
+function namespace(): string[] {
+  if (asRoot) return ['--mount', '--propagation', 'private'];
+  requireTool('newuidmap', 'on-path');
+  return ['--user', '--map-root-user', '--map-auto', '--mount', '--propagation', 'private'];
+}
+
+beforeAll(() => {
+  requireTool('unshare');
+  const probe = spawnSync('unshare', [...namespace(), 'true'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    throw new Error(
+      asRoot
+        ? `unshare --mount failed: ${probe.stderr.trim()}`
+        : `unshare --user --map-auto failed for ${userInfo().username}: ${probe.stderr.trim()}; the user needs a subordinate id range in /etc/subuid and /etc/subgid (usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${userInfo().username}), or run this test as root as CI does`,
+    );
+  }
 });
+
+/** The /etc copy without root: what cannot be read is left out, and the shadow files are made from passwd and group. */
+const COPY_ETC_UNPRIVILEGED = String.raw`cp -a /etc "$T/etc" 2>/dev/null || true
+[ -s "$T/etc/shadow" ] || sed 's/^\([^:]*\):.*/\1:*::0:99999:7:::/' "$T/etc/passwd" > "$T/etc/shadow"
+[ -s "$T/etc/gshadow" ] || sed 's/^\([^:]*\):.*/\1:!::/' "$T/etc/group" > "$T/etc/gshadow"`;
 
 /** Runs `steps` (bash) as root in the throwaway system; its stdout is returned, a failure throws with the output. */
 function inThrowawaySystem(steps: string): string {
-  const t = mkdtempSync(join(tmpdir(), 'b24bridge-system-'));
-  scratch.push(t);
+  const t = tempDir('b24bridge-system-');
   const script = `
 set -euo pipefail
 T=${t}
-cp -a /etc "$T/etc"
+# Removed from inside: without root, only the namespace's root may delete what the script made as other users.
+trap 'rm -rf "$T/etc" "$T/opt" "$T/varlib" "$T/varlog" "$T/spool" "$T/bin"' EXIT
+${asRoot ? 'cp -a /etc "$T/etc"' : COPY_ETC_UNPRIVILEGED}
 mkdir -p "$T/opt" "$T/varlib" "$T/varlog" "$T/spool" "$T/bin"
 mount --bind "$T/etc" /etc
 mount --bind "$T/opt" /opt
@@ -38,14 +62,14 @@ mount --bind "$T/bin" /usr/local/bin
 cd ${REPO}
 ${steps}
 `;
-  const res = spawnSync('unshare', ['--mount', '--propagation', 'private', 'bash', '-c', script], { encoding: 'utf8', env: { ...process.env, NODE_BIN: '/usr/bin/node' } });
+  const res = spawnSync('unshare', [...namespace(), 'bash', '-c', script], { encoding: 'utf8', env: { ...process.env, NODE_BIN: '/usr/bin/node' } });
   if (res.status !== 0) throw new Error(`exit ${res.status}\n${res.stdout}\n${res.stderr}`);
   return res.stdout;
 }
 
 const field = (out: string, name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(out)?.[1];
 
-describe.skipIf(!possible)('scripts/install.sh on a real (throwaway) system', () => {
+describe('scripts/install.sh on a real (throwaway) system', () => {
   it("creates the service user in the recordings group, owns config and state right, and a second run keeps the admin's config and makes no second user", () => {
     const out = inThrowawaySystem(`
 groupadd --system asterisk

@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/load.js';
+import { tempDir } from '../support/tmp.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const INSTALL = join(REPO, 'scripts/install.sh');
@@ -15,16 +15,7 @@ const STATE = 'var/lib/asterisk-b24-bridge';
 const UNIT = 'etc/systemd/system/asterisk-b24-bridge.service';
 const BIN = 'usr/local/bin/asterisk-b24-bridge';
 
-const roots: string[] = [];
-afterEach(() => {
-  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
-});
-
-function freshRoot(): string {
-  const root = mkdtempSync(join(tmpdir(), 'b24bridge-destdir-'));
-  roots.push(root);
-  return root;
-}
+const freshRoot = () => tempDir('b24bridge-destdir-');
 
 /** Runs a script into a throwaway root; dependencies are skipped (no network in tests), everything else is real. */
 function run(script: string, root: string, args: string[] = [], env: Record<string, string> = {}) {

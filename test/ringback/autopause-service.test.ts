@@ -8,7 +8,7 @@ import { startAmiSimulator, type AmiSimulator, type SimQueueState } from '../../
 import { captureLogger } from '../support/logger.js';
 import { traceMessages } from '../support/traces.js';
 import { sleep, waitFor } from '../support/wait.js';
-import { OUR_REASON, traceEvent } from './support.js';
+import { OUR_REASON, runRingBack, traceEvent } from './support.js';
 
 /**
  * The ring-back service against the AMI simulator over TCP, fed the recorded autopause events of Asterisk 22
@@ -41,14 +41,7 @@ async function setUp() {
   const ami = new AmiConnection({ host: '127.0.0.1', port: sim.port, username: 'bridge', secret: SECRET, pingIntervalMs: 0 });
   const log = captureLogger('debug');
   const service = new RingBackService({ ami, store: new MemoryRingBackStore(), config: ringBackConfig({ cooldownSec: 1 }), logger: log.logger });
-  ami.on('event', (m) => service.handleAmiEvent(m));
-  await service.start();
-  await ami.connect();
-  await service.reconcile();
-  cleanups.push(async () => {
-    service.stop();
-    await ami.close();
-  });
+  cleanups.push(await runRingBack(ami, service));
   const pauses = () => sim.received.filter((a) => a['Action'] === 'QueuePause').map((a) => [a['Interface'], a['Paused'], a['Reason']]);
   const member301 = () => statusOf(sim);
   const events = (event: string) => log.lines().filter((l) => l['event'] === event);

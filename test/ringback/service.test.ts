@@ -1,6 +1,4 @@
 import * as fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AmiConnection } from '../../src/ami/connection.js';
 import { AmiFramer } from '../../src/ami/framer.js';
@@ -9,30 +7,20 @@ import { ringBackConfig } from '../../src/config/ringback.js';
 import { RingBackService, type RingBackNotice } from '../../src/ringback/service.js';
 import { FileRingBackStore, MemoryRingBackStore, RingBackStoreError, type RingBackStore } from '../../src/ringback/store.js';
 import { startAmiSimulator, type AmiSimulator } from '../../src/sim/ami-simulator.js';
+import { captureLogger } from '../support/logger.js';
+import { tempDir } from '../support/tmp.js';
 import { AMI_DIR } from '../support/traces.js';
-import { IFACE_201, IFACE_202, OUR_REASON, recordedQueueState, traceEvent } from './support.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { IFACE_201, IFACE_202, OUR_REASON, recordedQueueState, runRingBack, traceEvent } from './support.js';
 
 /** The service against the AMI simulator over TCP, answering like Asterisk 22 did in the queue_actions trace. */
 
 const SECRET = 'ringback-secret';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(probe: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
-    await sleep(5);
-  }
-}
-
-function capturingLogger() {
-  const lines: { level: string; obj: Record<string, unknown>; msg: string }[] = [];
-  const at = (level: string) => (obj: object, msg: string) => lines.push({ level, obj: obj as Record<string, unknown>, msg });
-  return { logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, lines };
-}
-
+/** pino's numbers for the levels. */
+const DEBUG = 20;
+const INFO = 30;
+const WARN = 40;
+const ERROR = 50;
 /** The recorded actions of a .sent file, without their ActionID. */
 function sentActions(name: string): AmiMessage[] {
   const out = new AmiFramer({ expectBanner: false }).push(fs.readFileSync(`${AMI_DIR}${name}.sent`));
@@ -85,7 +73,7 @@ async function bridge(sim: AmiSimulator, opts: Options = {}) {
     reconnect: { initialDelayMs: opts.reconnectDelayMs ?? 50, maxDelayMs: 1000, factor: 2, jitter: 0 },
     connectTimeoutMs: 3000,
   });
-  const log = capturingLogger();
+  const log = captureLogger();
   const metrics: string[] = [];
   const store = opts.store ?? new MemoryRingBackStore();
   const service = new RingBackService({
@@ -97,15 +85,8 @@ async function bridge(sim: AmiSimulator, opts: Options = {}) {
     ...(opts.notify ? { notify: opts.notify } : {}),
     metrics: { record: (event, l) => metrics.push(`${event} ${l.queue} ${l.policy} ${l.cause}`) },
   });
-  ami.on('event', (m) => service.handleAmiEvent(m));
   ami.on('connected', () => void service.onAmiReconnected());
-  await service.start();
-  await ami.connect();
-  await service.reconcile();
-  cleanups.push(async () => {
-    service.stop();
-    await ami.close();
-  });
+  cleanups.push(await runRingBack(ami, service));
   return { ami, service, log, metrics, store };
 }
 
@@ -127,10 +108,10 @@ describe('RingBackService against the AMI simulator', () => {
     const sent = withoutId(await sim.waitForAction('QueuePause', (a) => a['Interface'] === IFACE_201));
     const recorded = sentActions('ringback_fixed_pause').find((a) => a['Reason'] === OUR_REASON)!;
     expect(Object.entries(sent)).toEqual(Object.entries(recorded)); // same headers, same order
-    await until(() => log.lines.find((l) => l.obj['event'] === 'applied'));
-    const applied = log.lines.find((l) => l.obj['event'] === 'applied')!;
-    expect(applied).toMatchObject({ level: 'info', msg: 'ring-back: member paused after a missed ring' });
-    expect(applied.obj).toMatchObject({ queue: 'sales', member: 'Agent 201', iface: IFACE_201, reason: OUR_REASON, cooldownSec: 30 });
+    await waitFor(() => log.lines().find((l) => l['event'] === 'applied'), "the 'applied' log line");
+    const applied = log.lines().find((l) => l['event'] === 'applied')!;
+    expect(applied).toMatchObject({ level: INFO, msg: 'ring-back: member paused after a missed ring' });
+    expect(applied).toMatchObject({ queue: 'sales', member: 'Agent 201', iface: IFACE_201, reason: OUR_REASON, cooldownSec: 30 });
     expect(metrics).toEqual(['applied sales pause noAnswer']);
     expect(await statusOf(sim, 'sales', IFACE_201)).toMatchObject({ Paused: '1', PausedReason: OUR_REASON });
   });
@@ -144,7 +125,7 @@ describe('RingBackService against the AMI simulator', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(280);
     const recorded = sentActions('ringback_fixed_pause').filter((a) => a['Action'] === 'QueuePause' && a['Paused'] === 'false').at(-1)!;
     expect(Object.entries(undo)).toEqual(Object.entries(recorded));
-    await until(() => log.lines.find((l) => l.obj['event'] === 'undone'));
+    await waitFor(() => log.lines().find((l) => l['event'] === 'undone'), "the 'undone' log line");
     expect(store.load()?.changes).toEqual([]);
     expect(await statusOf(sim, 'sales', IFACE_201)).toMatchObject({ Paused: '0' });
   });
@@ -156,8 +137,8 @@ describe('RingBackService against the AMI simulator', () => {
     await sim.waitForAction('QueuePause', pauseOf(IFACE_201));
     sim.emitEvent({ ...CONNECT_202, Queue: 'support', Interface: IFACE_201, MemberName: 'Agent 201' });
     await sim.waitForAction('QueuePause', unpauseOf(IFACE_201), 2000);
-    await until(() => log.lines.find((l) => l.obj['event'] === 'undone'));
-    expect(log.lines.find((l) => l.obj['event'] === 'undone')?.obj['cause']).toBe('answered');
+    await waitFor(() => log.lines().find((l) => l['event'] === 'undone'), "the 'undone' log line");
+    expect(log.lines().find((l) => l['event'] === 'undone')?.['cause']).toBe('answered');
   });
 
   it('never touches a pause a human made: neither a paused member who misses, nor our member re-paused with another reason', async () => {
@@ -167,18 +148,18 @@ describe('RingBackService against the AMI simulator', () => {
     await human.connect();
     cleanups.push(() => human.close());
     await human.action('QueuePause', { Interface: IFACE_202, Queue: 'sales', Paused: 'true', Reason: 'lunch' });
-    await until(() => sim.received.filter(isAction('QueuePause')).length === 1);
+    await waitFor(() => sim.received.filter(isAction('QueuePause')).length === 1, "the human's QueuePause");
     await sleep(50);
     sim.emitEvent(missOf(IFACE_202, 'Agent 202')); // a ring that started just before the human's pause
     sim.emitEvent(MISS_201);
     await sim.waitForAction('QueuePause', pauseOf(IFACE_201));
-    await until(() => log.lines.find((l) => l.obj['event'] === 'applied'));
+    await waitFor(() => log.lines().find((l) => l['event'] === 'applied'), "the 'applied' log line");
     await human.action('QueuePause', { Interface: IFACE_201, Queue: 'sales', Paused: 'true', Reason: 'lunch' });
-    await until(() => log.lines.find((l) => l.obj['event'] === 'forgotten'));
+    await waitFor(() => log.lines().find((l) => l['event'] === 'forgotten'), "the 'forgotten' log line");
     await sleep(500); // the cooldown (0.3 s) is over
     const ours = sim.received.filter(isAction('QueuePause', (a) => a['Reason'] !== 'lunch'));
     expect(ours.map((a) => [a['Interface'], a['Paused']])).toEqual([[IFACE_201, 'true']]);
-    expect(log.lines.filter((l) => l.obj['event'] === 'skipped' && l.level !== 'debug').map((l) => l.obj['cause'])).toEqual(['alreadyPaused']);
+    expect(log.lines().filter((l) => l['event'] === 'skipped' && l['level'] !== DEBUG).map((l) => l['cause'])).toEqual(['alreadyPaused']);
     expect(await statusOf(sim, 'sales', IFACE_201)).toMatchObject({ Paused: '1', PausedReason: 'lunch' });
     expect(await statusOf(sim, 'sales', IFACE_202)).toMatchObject({ Paused: '1', PausedReason: 'lunch' });
   });
@@ -188,8 +169,8 @@ describe('RingBackService against the AMI simulator', () => {
     const { log, store, metrics } = await bridge(sim);
     sim.emitEvent(missOf('Local/209@agents/n', 'Agent 209'));
     await sim.waitForAction('QueuePause');
-    const failed = await until(() => log.lines.find((l) => l.obj['event'] === 'failed'));
-    expect(failed).toMatchObject({ level: 'warn', obj: { queue: 'sales', iface: 'Local/209@agents/n', cause: 'actionFailed', detail: 'Interface not found' } });
+    const failed = await waitFor(() => log.lines().find((l) => l['event'] === 'failed'), "the 'failed' log line");
+    expect(failed).toMatchObject({ level: WARN, queue: 'sales', iface: 'Local/209@agents/n', cause: 'actionFailed', detail: 'Interface not found' });
     await sleep(450);
     expect(sim.received.filter(isAction('QueuePause'))).toHaveLength(1);
     expect(store.load()?.changes).toEqual([]);
@@ -225,9 +206,9 @@ describe('RingBackService against the AMI simulator', () => {
     const { log } = await bridge(sim, { config: { cooldownSec: 0.2, escalation: { factor: 2, maxCooldownSec: 0.3 } } });
     for (let n = 1; n <= 3; n++) {
       sim.emitEvent(MISS_201);
-      await until(() => log.lines.filter((l) => l.obj['event'] === 'undone').length === n);
+      await waitFor(() => log.lines().filter((l) => l['event'] === 'undone').length === n, "the 'undone' log lines");
     }
-    expect(log.lines.filter((l) => l.obj['event'] === 'applied').map((l) => l.obj['cooldownSec'])).toEqual([0.2, 0.3, 0.3]);
+    expect(log.lines().filter((l) => l['event'] === 'applied').map((l) => l['cooldownSec'])).toEqual([0.2, 0.3, 0.3]);
   });
 
   it('tells the agent when notifyAgent is on', async () => {
@@ -235,7 +216,7 @@ describe('RingBackService against the AMI simulator', () => {
     const notices: RingBackNotice[] = [];
     await bridge(sim, { config: { notifyAgent: true, cooldownSec: 30 }, notify: (n) => void notices.push(n) });
     sim.emitEvent(MISS_201);
-    await until(() => notices.length > 0);
+    await waitFor(() => notices.length > 0, 'the notice to the agent');
     expect(notices).toEqual([{ queue: 'sales', iface: IFACE_201, memberName: 'Agent 201', cooldownSec: 30, policy: 'pause' }]);
   });
 
@@ -257,7 +238,7 @@ describe('RingBackService against the AMI simulator', () => {
     const { service, store } = await bridge(sim, { config: { cooldownSec: 30 } });
     sim.emitEvent(MISS_201);
     sim.emitEvent(missOf(IFACE_202, 'Agent 202'));
-    await until(() => store.load()?.changes.filter((c) => c.phase === 'active').length === 2);
+    await waitFor(() => store.load()?.changes.filter((c) => c.phase === 'active').length === 2, 'both pauses saved as active');
     await service.releaseAll(2000);
     expect(sim.received.filter(isAction('QueuePause', (a) => a['Paused'] === 'false')).map((a) => a['Interface'])).toEqual([IFACE_201, IFACE_202]);
     expect(store.load()?.changes).toEqual([]);
@@ -275,12 +256,12 @@ describe('RingBackService against the AMI simulator', () => {
     const { log } = await bridge(sim, { store: readOnly });
     sim.emitEvent(MISS_201);
     sim.emitEvent(missOf(IFACE_202, 'Agent 202'));
-    await until(() => log.lines.filter((l) => l.obj['event'] === 'failed').length === 2);
+    await waitFor(() => log.lines().filter((l) => l['event'] === 'failed').length === 2, "2 'failed' log lines");
     expect(sim.received.filter(isAction('QueuePause'))).toEqual([]);
-    expect(log.lines.filter((l) => l.obj['event'] === 'failed').map((l) => l.obj['cause'])).toEqual(['notSaved', 'notSaved']);
-    const errors = log.lines.filter((l) => l.level === 'error');
+    expect(log.lines().filter((l) => l['event'] === 'failed').map((l) => l['cause'])).toEqual(['notSaved', 'notSaved']);
+    const errors = log.lines().filter((l) => l['level'] === ERROR);
     expect(errors).toHaveLength(1);
-    expect(errors[0]!.msg).toContain('read-only (EROFS); no member is paused or demoted until it can be saved');
+    expect(errors[0]!['msg']).toContain('read-only (EROFS); no member is paused or demoted until it can be saved');
   });
 });
 
@@ -289,12 +270,12 @@ describe('reconfigure (SIGHUP)', () => {
     const sim = await simulator();
     const { service, store, log } = await bridge(sim, { config: { cooldownSec: 0.6 } });
     sim.emitEvent(MISS_201);
-    await until(() => store.load()?.changes.find((c) => c.iface === IFACE_201 && c.phase === 'active'));
+    await waitFor(() => store.load()?.changes.find((c) => c.iface === IFACE_201 && c.phase === 'active'), "201's pause saved as active");
     const t0 = Date.now();
     service.reconfigure(ringBackConfig({ cooldownSec: 30 })); // the new cooldown is for the next change only
     await sim.waitForAction('QueuePause', unpauseOf(IFACE_201), 3000);
     expect(Date.now() - t0).toBeLessThan(2000);
-    await until(() => log.lines.find((l) => l.obj['event'] === 'undone'));
+    await waitFor(() => log.lines().find((l) => l['event'] === 'undone'), "the 'undone' log line");
     expect(store.load()?.changes).toEqual([]);
     expect(await statusOf(sim, 'sales', IFACE_201)).toMatchObject({ Paused: '0' });
   });
@@ -303,7 +284,7 @@ describe('reconfigure (SIGHUP)', () => {
     const sim = await simulator();
     const { service, store } = await bridge(sim, { config: { cooldownSec: 30 } });
     sim.emitEvent(MISS_201);
-    await until(() => store.load()?.changes.find((c) => c.iface === IFACE_201 && c.phase === 'active'));
+    await waitFor(() => store.load()?.changes.find((c) => c.iface === IFACE_201 && c.phase === 'active'), "201's pause saved as active");
     service.reconfigure(ringBackConfig({ cooldownSec: 30, reason: 'bridge:missed' }));
     await service.releaseAll(2000);
     expect(sim.received.filter(unpauseOf(IFACE_201))).toHaveLength(1);
@@ -312,23 +293,17 @@ describe('reconfigure (SIGHUP)', () => {
 });
 
 describe('restarts and reconnects', () => {
-  const dirs: string[] = [];
-  afterEach(() => {
-    for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-  });
-
   it('after a daemon restart in the middle of a cooldown, undoes what is due at start and re-arms the rest', async () => {
     const sim = await simulator();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ringback-'));
-    dirs.push(dir);
+    const dir = tempDir('ringback-');
     let offset = 0;
     const first = await bridge(sim, { store: new FileRingBackStore({ dir }), clock: () => Date.now() + offset, config: { cooldownSec: 2 } });
     const acked = (iface: string) => () => first.store.load()?.changes.find((c) => c.iface === iface && c.phase === 'active');
     sim.emitEvent(MISS_201);
-    await until(acked(IFACE_201));
+    await waitFor(acked(IFACE_201), "201's pause saved as active");
     offset = 1000; // 202 misses one (virtual) second later: its pause ends one second after 201's
     sim.emitEvent(missOf(IFACE_202, 'Agent 202'));
-    await until(acked(IFACE_202));
+    await waitFor(acked(IFACE_202), "202's pause saved as active");
     first.service.stop(); // a crash: nothing undone, the file says what is ours
     await first.ami.close();
 
@@ -336,12 +311,12 @@ describe('restarts and reconnects', () => {
     // The new process starts 2.5 s later (virtual): 201's pause (2 s) is due, 202's has about 0.5 s left.
     const second = await bridge(sim, { store: new FileRingBackStore({ dir }), clock: () => Date.now() + 2500, config: { cooldownSec: 2 } });
     const after = () => sim.received.slice(before);
-    await until(() => after().find(unpauseOf(IFACE_201)));
+    await waitFor(() => after().find(unpauseOf(IFACE_201)), 'the unpause of 201');
     expect(after().find(unpauseOf(IFACE_202))).toBeUndefined();
     const started = Date.now();
-    await until(() => after().find(unpauseOf(IFACE_202)), 3000);
+    await waitFor(() => after().find(unpauseOf(IFACE_202)), 'the unpause of 202', 3000);
     expect(Date.now() - started).toBeGreaterThanOrEqual(200);
-    await until(() => second.store.load()?.changes.length === 0);
+    await waitFor(() => second.store.load()?.changes.length === 0, 'the saved state emptied');
     expect(await statusOf(sim, 'sales', IFACE_201)).toMatchObject({ Paused: '0' });
     expect(await statusOf(sim, 'sales', IFACE_202)).toMatchObject({ Paused: '0' });
   });
@@ -350,26 +325,26 @@ describe('restarts and reconnects', () => {
     const sim = await simulator();
     const { log, ami } = await bridge(sim, { reconnectDelayMs: 700 });
     sim.emitEvent(MISS_201);
-    await until(() => log.lines.find((l) => l.obj['event'] === 'applied'));
+    await waitFor(() => log.lines().find((l) => l['event'] === 'applied'), "the 'applied' log line");
     sim.dropConnections(); // the pause stays in Asterisk; the undo at 0.3 s cannot be sent
-    await until(() => log.lines.find((l) => l.obj['event'] === 'uncertain'), 2000);
+    await waitFor(() => log.lines().find((l) => l['event'] === 'uncertain'), "the 'uncertain' log line", 2000);
     expect(ami.isConnected).toBe(false);
-    await until(() => sim.sessions.filter((s) => s.loggedIn).length >= 2, 3000);
+    await waitFor(() => sim.sessions.filter((s) => s.loggedIn).length >= 2, 'the second login', 3000);
     const undo = await sim.waitForAction('QueuePause', unpauseOf(IFACE_201), 3000);
     expect(sim.sessions.at(-1)!.rawInput).toContain(`Interface: ${IFACE_201}\r\nQueue: sales\r\nPaused: false`);
     expect(undo).toBeDefined();
-    await until(() => log.lines.find((l) => l.obj['event'] === 'undone'));
+    await waitFor(() => log.lines().find((l) => l['event'] === 'undone'), "the 'undone' log line");
   });
 
   it('after an Asterisk restart that lost the pause, forgets it and sends nothing', async () => {
     const sim = await simulator();
     const { log, store } = await bridge(sim, { config: { cooldownSec: 30 } });
     sim.emitEvent(MISS_201);
-    await until(() => log.lines.find((l) => l.obj['event'] === 'applied'));
+    await waitFor(() => log.lines().find((l) => l['event'] === 'applied'), "the 'applied' log line");
     sim.setQueueState(recordedQueueState()); // a static member comes back from queues.conf: unpaused
     sim.simulateRestart();
-    const forgotten = await until(() => log.lines.find((l) => l.obj['event'] === 'forgotten'), 3000);
-    expect(forgotten.obj).toMatchObject({ cause: 'unpausedByOther', iface: IFACE_201 });
+    const forgotten = await waitFor(() => log.lines().find((l) => l['event'] === 'forgotten'), "the 'forgotten' log line", 3000);
+    expect(forgotten).toMatchObject({ cause: 'unpausedByOther', iface: IFACE_201 });
     expect(sim.received.filter(unpauseOf(IFACE_201))).toEqual([]);
     expect(store.load()?.changes).toEqual([]);
   });

@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FileRingBackStore, RingBackStoreError, type StoreFs } from '../../src/ringback/store.js';
 import type { RingBackState } from '../../src/ringback/types.js';
+import { tempDir } from '../support/tmp.js';
 
 const STATE: RingBackState = {
   version: 1,
@@ -24,15 +24,7 @@ const STATE: RingBackState = {
   strikes: [{ queue: 'sales', iface: 'Local/201@agents/n', level: 0, lastAt: 1000 }],
 };
 
-const dirs: string[] = [];
-function tmpDir(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ringback-store-'));
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+const tmpDir = () => tempDir('ringback-store-');
 
 function failing(call: keyof StoreFs, code: string): StoreFs {
   return {

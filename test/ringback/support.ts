@@ -1,7 +1,9 @@
+import type { AmiConnection } from '../../src/ami/connection.js';
 import type { AmiMessage } from '../../src/ami/types.js';
 import { ringBackConfig, type RingBackConfig } from '../../src/config/ringback.js';
 import { normalizeRingBack } from '../../src/ringback/normalize.js';
 import { RingBackPolicy } from '../../src/ringback/policy.js';
+import type { RingBackService } from '../../src/ringback/service.js';
 import type { ActionOp, ActionOutcome, RingBackEffect, RingBackInput } from '../../src/ringback/types.js';
 import type { SimQueueState } from '../../src/sim/ami-simulator.js';
 import { traceMessages } from '../support/traces.js';
@@ -112,5 +114,20 @@ export function recordedQueueState(): SimQueueState {
   return {
     params: items.filter((m) => m['Event'] === 'QueueParams'),
     members: items.filter((m) => m['Event'] === 'QueueMember'),
+  };
+}
+
+/**
+ * Runs a ring-back service on an AMI connection as the daemon does: the service started first, then its AMI events,
+ * the login and a reconcile. Returns what undoes it (the service stopped, the connection closed).
+ */
+export async function runRingBack(ami: AmiConnection, service: RingBackService): Promise<() => Promise<void>> {
+  ami.on('event', (m) => service.handleAmiEvent(m));
+  await service.start();
+  await ami.connect();
+  await service.reconcile();
+  return async () => {
+    service.stop();
+    await ami.close();
   };
 }

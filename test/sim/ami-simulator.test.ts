@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AmiFramer } from '../../src/ami/framer.js';
 import { field, type AmiMessage } from '../../src/ami/types.js';
 import { startAmiSimulator, traceEventsForReplay, type AmiSimulator } from '../../src/sim/ami-simulator.js';
+import { waitFor } from '../support/wait.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/ami/', import.meta.url));
 const QUEUE_TRACE = readFileSync(`${FIXTURES}queue_actions.ami`);
@@ -31,16 +32,6 @@ function recordedQueueState() {
   };
 }
 
-async function until<T>(probe: () => T | undefined, timeoutMs = 5000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 /** A bare TCP client that records everything the simulator says. */
 async function rawClient(port: number) {
   const socket = net.connect({ host: '127.0.0.1', port });
@@ -61,7 +52,7 @@ async function rawClient(port: number) {
     messages,
     banner: () => banner,
     closed: () => closed,
-    response: (id: string) => until(() => messages.find((m) => m['Response'] !== undefined && m['ActionID'] === id)),
+    response: (id: string) => waitFor(() => messages.find((m) => m['Response'] !== undefined && m['ActionID'] === id), `the response to action ${id}`),
   };
 }
 
@@ -124,7 +115,7 @@ describe('AMI simulator', () => {
     const client = await rawClient(sim.port);
     client.socket.write('Action: Login\r\nActionID: 1\r\nUsername: u\r\nSecret: s\r\n\r\n');
     await client.response('1');
-    const booted = await until(() => client.messages.find((m) => m['Event'] === 'FullyBooted'));
+    const booted = await waitFor(() => client.messages.find((m) => m['Event'] === 'FullyBooted'), 'the FullyBooted event');
     expect(booted).toMatchObject({ Privilege: 'system,all', Uptime: '321', Status: 'Fully Booted' });
     client.socket.write('Action: Ping\r\nActionID: 2\r\n\r\nAction: Frobnicate\r\nActionID: 3\r\n\r\n');
     expect(await client.response('2')).toMatchObject({ Response: 'Success', Ping: 'Pong' });
@@ -139,7 +130,7 @@ describe('AMI simulator', () => {
     const client = await rawClient(sim.port);
     client.socket.write('Action: Login\r\nActionID: 1\r\nUsername: u\r\nSecret: nope\r\n\r\n');
     expect(await client.response('1')).toMatchObject({ Response: 'Error', Message: 'Authentication failed' });
-    await until(() => (client.closed() ? true : undefined));
+    await waitFor(() => client.closed(), 'the connection to close');
   });
 
   it('answers Logoff with Goodbye and closes', async () => {
@@ -147,7 +138,7 @@ describe('AMI simulator', () => {
     const client = await rawClient(sim.port);
     client.socket.write('Action: Login\r\nActionID: 1\r\nUsername: u\r\nSecret: s\r\n\r\nAction: Logoff\r\nActionID: 2\r\n\r\n');
     expect(await client.response('2')).toMatchObject({ Response: 'Goodbye', Message: 'Thanks for all the fish.' });
-    await until(() => (client.closed() ? true : undefined));
+    await waitFor(() => client.closed(), 'the connection to close');
   });
 
   it('queues an Originate and then reports OriginateResponse answered (Reason 4)', async () => {
@@ -158,7 +149,7 @@ describe('AMI simulator', () => {
       'Action: Originate\r\nActionID: 2\r\nChannel: PJSIP/101\r\nContext: c2c\r\nExten: 555\r\nPriority: 1\r\nCallerID: Bob <555>\r\nAsync: true\r\nChannelId: c2c-1\r\n\r\n',
     );
     expect((await client.response('2'))['Message']).toBe('Originate successfully queued');
-    const done = await until(() => client.messages.find((m) => m['Event'] === 'OriginateResponse'));
+    const done = await waitFor(() => client.messages.find((m) => m['Event'] === 'OriginateResponse'), 'the OriginateResponse event');
     expect(done).toMatchObject({ ActionID: '2', Response: 'Success', Reason: '4', Uniqueid: 'c2c-1', Exten: '555' });
   });
 
@@ -170,10 +161,10 @@ describe('AMI simulator', () => {
     await client.response('1');
     await sim.replay(trace, { speed: 200 });
     const expected = traceEventsForReplay(trace);
-    const got = await until(() => {
+    const got = await waitFor(() => {
       const events = client.messages.filter((m) => m['Event'] !== undefined && m['Event'] !== 'FullyBooted');
       return events.length >= expected.length ? events : undefined;
-    });
+    }, 'every event of the trace');
     expect(got).toEqual(expected);
   });
 
@@ -188,10 +179,10 @@ describe('AMI simulator', () => {
     client.socket.write('Action: Login\r\nActionID: 1\r\nUsername: u\r\nSecret: s\r\n\r\n');
     await client.response('1');
     await sim.replay(events.join(''));
-    const got = await until(() => {
+    const got = await waitFor(() => {
       const seen = client.messages.filter((m) => m['Event'] !== undefined && m['Event'] !== 'FullyBooted');
       return seen.length >= 3 ? seen : undefined;
-    });
+    }, 'the three events');
     expect(got.map((m) => m['Event'])).toEqual(['Newchannel', 'OriginateResponse', 'Hangup']);
   });
 });

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { pino, type Level, type LoggerOptions } from 'pino';
-import type { Logger } from '../../src/obs/logger.js';
+import { createLogger, type Logger } from '../../src/obs/logger.js';
 
 /** A logger that drops everything: for tests that do not look at logs. Fits every logger interface in src/. */
 export const silentLogger = {
@@ -25,6 +25,18 @@ export interface LogSink {
 
 /** A real pino logger writing into memory: tests assert what was logged (and that a secret never was). */
 export function captureLogger(level: Level = 'debug', options: LoggerOptions = {}): LogSink {
+  return sinkOf((stream) => pino({ level, ...options }, stream) as unknown as Logger);
+}
+
+/**
+ * The daemon's own logger (src/obs/logger.ts: redaction on every line) writing into memory, line by line exactly as
+ * journald would receive them: for tests of what reaches the journal.
+ */
+export function captureDaemonLogger(level: Level = 'trace'): LogSink {
+  return sinkOf((stream) => createLogger({ level, format: 'json', destination: stream }));
+}
+
+function sinkOf(make: (stream: Writable) => Logger): LogSink {
   let text = '';
   const stream = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -32,7 +44,7 @@ export function captureLogger(level: Level = 'debug', options: LoggerOptions = {
       done();
     },
   });
-  const logger = pino({ level, ...options }, stream) as unknown as Logger;
+  const logger = make(stream);
   return {
     logger,
     text: () => text,

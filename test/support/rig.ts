@@ -34,6 +34,8 @@ export interface RigOptions {
   /** Merged over the rig's config (deep for objects). */
   config?: (rig: { portal: BitrixEmulator; pbx: AmiSimulator }) => Record<string, unknown>;
   deps?: Partial<BridgeDeps>;
+  /** Runs once the portal and the PBX are up, before the daemon starts (a portal down at start, say). */
+  beforeStart?: (peers: { portal: BitrixEmulator; pbx: AmiSimulator }) => void;
 }
 
 export async function startRig(opts: RigOptions = {}): Promise<Rig> {
@@ -50,6 +52,7 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   };
   const config = parseConfig(merge(base, opts.config?.({ portal, pbx }) ?? {}));
   const start = () => startBridge(config, { logger: silentLogger, ...opts.deps });
+  opts.beforeStart?.({ portal, pbx });
   let bridge = await start();
   let running = true;
   const rig: Rig = {
@@ -82,12 +85,13 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   return rig;
 }
 
-/** Deep merge of plain objects; arrays and values from `over` replace. */
+/** Deep merge of plain objects; arrays and values from `over` replace; an undefined value in `over` removes the key. */
 export function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(over)) {
     const b = out[k];
-    out[k] = isPlain(b) && isPlain(v) ? merge(b, v) : v;
+    if (v === undefined) delete out[k];
+    else out[k] = isPlain(b) && isPlain(v) ? merge(b, v) : v;
   }
   return out;
 }

@@ -1,7 +1,18 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BitrixEmulator } from '../../../src/sim/bitrix-emulator.js';
 import { callApp, refresh, startAppEmulator, startReceiver, type Receiver } from './app-helpers.js';
-import { FakeClock, T0 } from './helpers.js';
+import { clickData, FakeClock, T0 } from './helpers.js';
+
+/** The auth block of every event the app gets: the portal's addresses and the application token. */
+const appAuth = (emu: BitrixEmulator) => ({
+  scope: 'telephony,crm,user,im,task',
+  domain: new URL(emu.url).host,
+  server_endpoint: `${emu.oauthUrl}/rest/`,
+  status: 'L',
+  client_endpoint: `${emu.url}/rest/`,
+  member_id: expect.stringMatching(/^[0-9a-f]{32}$/),
+  application_token: emu.applicationToken,
+});
 
 let emu: BitrixEmulator | undefined;
 let receiver: Receiver | undefined;
@@ -95,18 +106,7 @@ describe('click-to-call and callback to app bindings', () => {
       { kind: 'offline', bindingId: 2, rowId: 1, messageId: expect.stringMatching(/^[0-9a-f]{32}$/) },
     ]);
 
-    const data = {
-      PHONE_NUMBER: '+7 (495) 123-45-67',
-      PHONE_NUMBER_INTERNATIONAL: '+74951234567',
-      EXTENSION: '',
-      USER_ID: '7',
-      CALL_LIST_ID: '0',
-      LINE_NUMBER: '',
-      IS_MOBILE: '0',
-      CALL_ID: callId,
-      CRM_ENTITY_TYPE: 'CONTACT',
-      CRM_ENTITY_ID: '651',
-    };
+    const data = clickData(callId);
     const online = receiver.received[0]!.form;
     expect(online).toEqual({
       event: 'ONEXTERNALCALLSTART',
@@ -117,13 +117,7 @@ describe('click-to-call and callback to app bindings', () => {
         access_token: expect.stringMatching(/^[0-9a-f]{70}$/),
         expires: String(T0 / 1000 + 3600),
         expires_in: '3600',
-        scope: 'telephony,crm,user,im,task',
-        domain: new URL(emu.url).host,
-        server_endpoint: `${emu.oauthUrl}/rest/`,
-        status: 'L',
-        client_endpoint: `${emu.url}/rest/`,
-        member_id: expect.stringMatching(/^[0-9a-f]{32}$/),
-        application_token: emu.applicationToken,
+        ...appAuth(emu),
         user_id: '7',
       },
     });
@@ -176,15 +170,7 @@ describe('click-to-call and callback to app bindings', () => {
       event_handler_id: '1',
       data: { PHONE_NUMBER: '+74951234567', TEXT: 'Call me', VOICE: 'ruinternalfemale', CRM_ENTITY_TYPE: 'LEAD', CRM_ENTITY_ID: '400', LINE_NUMBER: '' },
       ts: expect.stringMatching(/^\d+$/),
-      auth: {
-        scope: 'telephony,crm,user,im,task',
-        domain: new URL(emu.url).host,
-        server_endpoint: `${emu.oauthUrl}/rest/`,
-        status: 'L',
-        client_endpoint: `${emu.url}/rest/`,
-        member_id: expect.stringMatching(/^[0-9a-f]{32}$/),
-        application_token: emu.applicationToken,
-      },
+      auth: appAuth(emu),
     });
     expect(emu.offlineEvents[0]?.additional).toEqual({ LOCAL_USER: 0, application_token: emu.applicationToken });
   });

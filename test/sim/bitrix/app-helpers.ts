@@ -3,24 +3,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { BitrixEmulator, EmulatorOptions } from '../../../src/sim/bitrix-emulator.js';
 import { parseStr } from '../../../src/sim/bitrix/php-form.js';
-import { startEmulator, type Reply } from './helpers.js';
+import { reply, startEmulator, type Reply } from './helpers.js';
 
 export const CLIENT_ID = 'local.6667fc928a50a9.70414732';
 export const CLIENT_SECRET = 'ZeKyeYIgy2NsHZqsIHY6GfG1Vtest';
 
 export function startAppEmulator(options: EmulatorOptions = {}, app: Partial<NonNullable<EmulatorOptions['app']>> = {}): Promise<BitrixEmulator> {
   return startEmulator({ ...options, app: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, ...app } });
-}
-
-async function reply(response: Response): Promise<Reply> {
-  const text = await response.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // HTML stays text
-  }
-  return { status: response.status, body, headers: response.headers };
 }
 
 /** GET {oauthUrl}/oauth/token/?… as the docs show it. */

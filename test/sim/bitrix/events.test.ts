@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BitrixEmulator } from '../../../src/sim/bitrix-emulator.js';
 import { parseStr } from '../../../src/sim/bitrix/php-form.js';
-import { FakeClock, T0, callJson, startEmulator } from './helpers.js';
+import { FakeClock, T0, callJson, startEmulator, clickData } from './helpers.js';
 
 let emu: BitrixEmulator | undefined;
 let receiver: Server | undefined;
@@ -48,18 +48,7 @@ describe('sendEvent (§6)', () => {
     expect(parseStr(received[0]?.body ?? '')).toEqual({
       event: 'ONEXTERNALCALLSTART',
       event_handler_id: '1',
-      data: {
-        PHONE_NUMBER: '+7 (495) 123-45-67',
-        PHONE_NUMBER_INTERNATIONAL: '+74951234567',
-        EXTENSION: '',
-        USER_ID: '7',
-        CALL_LIST_ID: '0',
-        LINE_NUMBER: '',
-        IS_MOBILE: '0',
-        CALL_ID: callId,
-        CRM_ENTITY_TYPE: 'CONTACT',
-        CRM_ENTITY_ID: '651',
-      },
+      data: clickData(callId!),
       ts: String(T0 / 1000),
       auth: {
         domain: new URL(emu.url).host,

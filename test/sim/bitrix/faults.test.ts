@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BitrixEmulator } from '../../../src/sim/bitrix-emulator.js';
+import { sleep } from '../../support/wait.js';
 import { FakeClock, T0, callJson, startEmulator } from './helpers.js';
 
 let emu: BitrixEmulator | undefined;
@@ -7,10 +8,6 @@ afterEach(async () => {
   await emu?.close();
   emu = undefined;
 });
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 describe('fault injection', () => {
   it('fails the next n requests with the given error, then serves normally', async () => {

@@ -36,7 +36,8 @@ export interface Reply {
   headers: Headers;
 }
 
-async function reply(response: Response): Promise<Reply> {
+/** A response read as JSON where it is JSON, as text where not. */
+export async function reply(response: Response): Promise<Reply> {
   const text = await response.text();
   let body: unknown = text;
   try {
@@ -81,4 +82,20 @@ export async function register(emu: BitrixEmulator, params: Record<string, unkno
   });
   if (r.status !== 200) throw new Error(`register failed: ${JSON.stringify(r.body)}`);
   return r.body.result.CALL_ID as string;
+}
+
+/** The data of ONEXTERNALCALLSTART for user 7 clicking +7 (495) 123-45-67 (the seeded contact 651), as the form carries it. */
+export function clickData(callId: string): Record<string, string> {
+  return {
+    PHONE_NUMBER: '+7 (495) 123-45-67',
+    PHONE_NUMBER_INTERNATIONAL: '+74951234567',
+    EXTENSION: '',
+    USER_ID: '7',
+    CALL_LIST_ID: '0',
+    LINE_NUMBER: '',
+    IS_MOBILE: '0',
+    CALL_ID: callId,
+    CRM_ENTITY_TYPE: 'CONTACT',
+    CRM_ENTITY_ID: '651',
+  };
 }
