@@ -4,7 +4,7 @@ import { startAmiSimulator, type AmiSimulator } from '../../src/sim/ami-simulato
 import { sleep, waitFor } from '../support/wait.js';
 
 /**
- * Evidence for two claims of shared/reference/asterisk-ami.md §6.2 about the npm package `asterisk-manager`
+ * Evidence for two claims of docs/reference/asterisk-ami.md#node-ami-libraries about the npm package `asterisk-manager`
  * (0.2.0, lib/ami.js), checked by running it against our simulator rather than by reading its source:
  * (a) its Login writes `Event: on|off` where Asterisk reads `Events:`, so `events=false` asks for nothing;
  * (b) its action callback fires on the Response only: list items have to be gathered by the caller.

@@ -8,7 +8,8 @@ afterEach(async () => {
   emu = undefined;
 });
 
-describe('routing and authentication (§1, §2.3)', () => {
+// docs/reference/bitrix24-rest.md#method-names, #system-errors
+describe('routing and authentication', () => {
   it('serves a method with or without .json and with a trailing slash, case-insensitively', async () => {
     emu = await startEmulator();
     for (const path of ['server.time', 'server.time.json', 'server.time/', 'SERVER.Time.json/']) {
@@ -53,7 +54,8 @@ describe('routing and authentication (§1, §2.3)', () => {
   });
 });
 
-describe('envelopes (§2)', () => {
+// docs/reference/bitrix24-rest.md#success-envelope, #error-envelope
+describe('envelopes', () => {
   it('wraps success in result plus a time block with portal-offset dates and CORS headers', async () => {
     const clock = new FakeClock();
     emu = await startEmulator({ clock: clock.fn });
@@ -99,7 +101,8 @@ describe('envelopes (§2)', () => {
   });
 });
 
-describe('request parsing (§1)', () => {
+// docs/reference/bitrix24-rest.md#request-encoding
+describe('request parsing', () => {
   it('parses PHP bracket forms, including USER_ID[]=1&USER_ID[]=2', async () => {
     emu = await startEmulator();
     const reg = await callForm(emu, 'telephony.externalcall.register', 'USER_ID=7&PHONE_NUMBER=%2B74951234567&TYPE=2');
@@ -171,7 +174,8 @@ describe('request parsing (§1)', () => {
   });
 });
 
-describe('rate limit (§3)', () => {
+// docs/reference/bitrix24-rest.md#leaky-bucket
+describe('rate limit', () => {
   it('refuses the request after the burst with 503 QUERY_LIMIT_EXCEEDED without executing it, then recovers as it drains', async () => {
     const clock = new FakeClock();
     emu = await startEmulator({ clock: clock.fn, rateLimit: { perSecond: 2, burst: 5 } });

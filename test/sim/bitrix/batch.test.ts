@@ -11,7 +11,8 @@ afterEach(async () => {
 
 const REGISTER = 'telephony.externalcall.register?USER_ID=7&PHONE_NUMBER=%2B74951234567&TYPE=2&SHOW=0';
 
-describe('batch (§4)', () => {
+// docs/reference/bitrix24-rest.md#batch
+describe('batch', () => {
   it('feeds a register CALL_ID into show through a $result reference in a JSON body', async () => {
     emu = await startEmulator();
     const r = await callJson(emu, 'batch', {

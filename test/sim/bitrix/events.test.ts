@@ -33,7 +33,8 @@ async function startReceiver(status = 200): Promise<{ url: string; received: Rec
   return { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/bitrix/events`, received };
 }
 
-describe('sendEvent (§6)', () => {
+// docs/reference/bitrix24-apps.md#event-delivery
+describe('sendEvent', () => {
   it('registers the click-to-call internally and posts a form-encoded ONEXTERNALCALLSTART', async () => {
     const clock = new FakeClock();
     emu = await startEmulator({ clock: clock.fn });

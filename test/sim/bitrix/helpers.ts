@@ -1,7 +1,7 @@
 /** Shared helpers for the Bitrix emulator tests: a fake clock and small HTTP wrappers. */
 import { startBitrixEmulator, type BitrixEmulator, type EmulatorOptions } from '../../../src/sim/bitrix-emulator.js';
 
-/** 2026-03-10T08:19:38Z — the contract's example moment. */
+/** 2026-03-10T08:19:38Z: the moment of the register example in the REST docs (api-reference/telephony/telephony-external-call-register.md). */
 export const T0 = Date.UTC(2026, 2, 10, 8, 19, 38);
 
 export class FakeClock {

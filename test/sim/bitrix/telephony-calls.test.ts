@@ -8,7 +8,8 @@ afterEach(async () => {
   emu = undefined;
 });
 
-describe('telephony.externalcall.show / hide (§5.2)', () => {
+// docs/reference/bitrix24-telephony.md#show-and-hide
+describe('telephony.externalcall.show / hide', () => {
   it('returns false for an unknown CALL_ID and true for a live call', async () => {
     emu = await startEmulator();
     expect((await callJson(emu, 'telephony.externalcall.show', { CALL_ID: 'externalCall.nope.1' })).body.result).toBe(false);
@@ -30,7 +31,8 @@ describe('telephony.externalcall.show / hide (§5.2)', () => {
   });
 });
 
-describe('telephony.externalcall.finish (§5.3)', () => {
+// docs/reference/bitrix24-telephony.md#finish
+describe('telephony.externalcall.finish', () => {
   it('returns the statistics row with the documented keys and defaults', async () => {
     emu = await startEmulator();
     const callId = await register(emu, { EXTERNAL_CALL_ID: 'pbx-1' });
@@ -129,7 +131,8 @@ describe('telephony.externalcall.finish (§5.3)', () => {
   });
 });
 
-describe('telephony.externalCall.searchCrmEntities (§5.5)', () => {
+// docs/reference/bitrix24-telephony.md#search-crm-entities
+describe('telephony.externalCall.searchCrmEntities', () => {
   it('lists contacts, then leads, then companies with the responsible user block', async () => {
     emu = await startEmulator();
     const r = await callJson(emu, 'telephony.externalCall.searchCrmEntities', { PHONE_NUMBER: '+74951234567' });
@@ -158,7 +161,8 @@ describe('telephony.externalCall.searchCrmEntities (§5.5)', () => {
   });
 });
 
-describe('telephony.externalLine.* (§5.6)', () => {
+// docs/reference/bitrix24-telephony.md#external-lines
+describe('telephony.externalLine.*', () => {
   it('adds, updates, lists and deletes lines with the documented results', async () => {
     emu = await startEmulator();
     expect((await callJson(emu, 'telephony.externalLine.add', { NUMBER: ' 14151234567 ', NAME: 'Support' })).body.result).toEqual({ ID: 1 });

@@ -25,7 +25,8 @@ async function attach(e: BitrixEmulator, params: Record<string, unknown>) {
   return callJson(e, 'telephony.externalCall.attachRecord', params);
 }
 
-describe('telephony.externalCall.attachRecord (§5.4)', () => {
+// docs/reference/bitrix24-telephony.md#attach-record
+describe('telephony.externalCall.attachRecord', () => {
   it('rejects a call that is not finished yet', async () => {
     emu = await startEmulator();
     const callId = await register(emu);

@@ -15,7 +15,8 @@ async function registerError(params: Record<string, unknown>): Promise<string> {
   return r.body.error_description as string;
 }
 
-describe('telephony.externalcall.register validation order (§5.1)', () => {
+// docs/reference/bitrix24-telephony.md#register-validation-order
+describe('telephony.externalcall.register validation order', () => {
   it('checks the user first, even when everything else is wrong too', async () => {
     emu = await startEmulator();
     expect(await registerError({ TYPE: 99, PHONE_NUMBER: 'abc', CALL_START_DATE: 'garbage' })).toBe(
@@ -58,7 +59,8 @@ describe('telephony.externalcall.register validation order (§5.1)', () => {
   });
 });
 
-describe('telephony.externalcall.register behaviour (§5.1)', () => {
+// docs/reference/bitrix24-telephony.md#register
+describe('telephony.externalcall.register behaviour', () => {
   it('returns the documented shape with the contact found by phone and a well-formed CALL_ID', async () => {
     const clock = new FakeClock();
     emu = await startEmulator({ clock: clock.fn });

@@ -10,7 +10,8 @@ afterEach(async () => {
 
 const ids = (result: Array<{ ID: string }>) => result.map((u) => u.ID);
 
-describe('user.get (§7)', () => {
+// docs/reference/bitrix24-telephony.md#users-and-extensions
+describe('user.get', () => {
   it('filters by UF_PHONE_INNER exactly, top-level or inside FILTER', async () => {
     emu = await startEmulator();
     expect(ids((await callJson(emu, 'user.get', { UF_PHONE_INNER: '101' })).body.result)).toEqual(['7']);
@@ -56,7 +57,8 @@ describe('user.get (§7)', () => {
   });
 });
 
-describe('CRM methods (§8)', () => {
+// docs/reference/bitrix24-telephony.md#crm-helpers
+describe('CRM methods', () => {
   it('finds duplicates by phone, grouped by type, and answers [] when nothing matches', async () => {
     emu = await startEmulator();
     const r = await callJson(emu, 'crm.duplicate.findbycomm', { type: 'PHONE', values: ['+7 495 123 45 67'] });
