@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEMO_USERS } from '../../../src/demo/scenarios.js';
 import { startBitrixEmulator, type BitrixEmulator } from '../../../src/sim/bitrix-emulator.js';
-import { CLI, startDaemon, type DaemonProcess } from '../../support/daemon-process.js';
+import { CLI, runCli, startDaemon, writeConfig, type DaemonProcess } from '../../support/daemon-process.js';
 import { freePort } from '../../support/ports.js';
 import { removeTempDirs, tempDir } from '../../support/tmp.js';
 import { waitFor } from '../../support/wait.js';
@@ -50,7 +50,15 @@ export interface DaemonOptions {
   ringBack?: Record<string, unknown>;
   /** Where the daemon finds ARI (default: Asterisk's own HTTP port), e.g. an HttpSpy in front of it. */
   ariUrl?: string;
+  /**
+   * Application mode: the portal refuses webhooks for telephony; the daemon is a local application authorised with
+   * `auth --code` before it starts, and takes click-to-call as offline events.
+   */
+  app?: boolean;
 }
+
+/** The local application the emulated portal knows in application mode. */
+export const LIVE_APP = { clientId: 'local.live000000000000.00000000', clientSecret: 'live-app-client-secret' };
 
 export interface LiveDaemon {
   readonly portal: BitrixEmulator;
@@ -67,7 +75,7 @@ export interface LiveDaemon {
 
 export async function startLiveDaemon(bed: Bed, opts: DaemonOptions = {}): Promise<LiveDaemon> {
   const { ast } = bed;
-  const portal = await startBitrixEmulator({ users: SEED_USERS });
+  const portal = await startBitrixEmulator({ users: SEED_USERS, ...(opts.app ? { app: LIVE_APP, refuseWebhookTelephony: true } : {}) });
   const stateDir = join(tempDir('b24live-state-'), 'state');
   const httpPort = await freePort();
   // The ARI password comes from the environment (B24BRIDGE_ARI_PASSWORD), like the other secrets.
@@ -78,7 +86,14 @@ export async function startLiveDaemon(bed: Bed, opts: DaemonOptions = {}): Promi
       contexts: { inbound: ['incoming'], outbound: ['outbound'], internal: ['from-internal', 'agents'] },
       ari,
     },
-    bitrix: { applicationToken: APP_TOKEN, defaultUserId: DEFAULT_USER, timeoutMs: 5000 },
+    bitrix: opts.app
+      ? {
+          auth: { mode: 'app' },
+          app: { clientId: LIVE_APP.clientId, portalUrl: portal.url, oauthUrl: portal.oauthUrl, events: 'offline', eventsPollMs: 200 },
+          defaultUserId: DEFAULT_USER,
+          timeoutMs: 5000,
+        }
+      : { applicationToken: APP_TOKEN, defaultUserId: DEFAULT_USER, timeoutMs: 5000 },
     users: { extensions: USERS, refreshIntervalSec: 0 },
     http: { host: '127.0.0.1', port: httpPort },
     clickToCall: { via: opts.clickVia ?? 'ami', agentChannel: 'Local/{ext}@agents/n', context: 'outbound', callerId: 'Click2Call <{number}>' },
@@ -93,7 +108,16 @@ export async function startLiveDaemon(bed: Bed, opts: DaemonOptions = {}): Promi
     log: { level: 'debug', format: 'json' },
   };
   // Secrets from the environment, as the README recommends: they must reach neither the config file nor the log.
-  const env = { B24BRIDGE_AMI_SECRET: DAEMON_AMI.secret, B24BRIDGE_WEBHOOK_URL: portal.webhookUrl, B24BRIDGE_ARI_PASSWORD: ARI_USER.password };
+  const env: Record<string, string> = {
+    B24BRIDGE_AMI_SECRET: DAEMON_AMI.secret,
+    B24BRIDGE_ARI_PASSWORD: ARI_USER.password,
+    ...(opts.app ? { B24BRIDGE_APP_CLIENT_SECRET: LIVE_APP.clientSecret } : { B24BRIDGE_WEBHOOK_URL: portal.webhookUrl }),
+  };
+  if (opts.app) {
+    // What the admin of a PBX behind NAT does: `auth` prints the URL, the browser gives a code, `auth --code`.
+    const authorised = await runCli(['auth', '--config', writeConfig(config), '--code', portal.authorizationCode()], env);
+    if (authorised.code !== 0) throw new Error(`auth --code failed:\n${authorised.output}`);
+  }
   let earlier = '';
   let proc = startDaemon(config, env);
   const ready = async (p: DaemonProcess): Promise<void> => {
