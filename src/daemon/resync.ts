@@ -21,22 +21,21 @@ export async function queueLastCalls(ami: AmiClient, timeoutMs: number): Promise
 
 /** The channels of a CoreShowChannels answer (its CoreShowChannel items; anything else is skipped). */
 export function channelList(events: readonly AmiMessage[]): LiveChannel[] {
-  const out: LiveChannel[] = [];
-  for (const e of events) {
-    if (field(e, 'Event') !== 'CoreShowChannel') continue;
-    const ch = liveChannel(e);
-    if (ch) out.push(ch);
-  }
-  return out;
+  return itemsOf(events, 'CoreShowChannel', liveChannel);
 }
 
 /** The members with a last call in a QueueStatus answer (its QueueMember items). */
 export function lastCallList(events: readonly AmiMessage[]): MemberLastCall[] {
-  const out: MemberLastCall[] = [];
+  return itemsOf(events, 'QueueMember', memberLastCall);
+}
+
+/** The items of one kind in an EventList answer, read by `read` (undefined: an item it cannot use, skipped). */
+function itemsOf<T>(events: readonly AmiMessage[], event: string, read: (e: AmiMessage) => T | undefined): T[] {
+  const out: T[] = [];
   for (const e of events) {
-    if (field(e, 'Event') !== 'QueueMember') continue;
-    const m = memberLastCall(e);
-    if (m) out.push(m);
+    if (field(e, 'Event') !== event) continue;
+    const item = read(e);
+    if (item !== undefined) out.push(item);
   }
   return out;
 }

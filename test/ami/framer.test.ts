@@ -3,21 +3,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { AmiFramer } from '../../src/ami/framer.js';
 import type { AmiMessage, FramerOutput } from '../../src/ami/types.js';
+import { mulberry32 } from '../../src/sim/prng.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/ami/', import.meta.url));
 const TRACES = readdirSync(FIXTURES).filter((f) => f.endsWith('.ami'));
 
-/** mulberry32: a tiny seeded PRNG so "random" chunkings are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function feed(chunks: Iterable<Buffer | string>, framer = new AmiFramer()): FramerOutput[] {
   const out: FramerOutput[] = [];
@@ -26,7 +16,7 @@ function feed(chunks: Iterable<Buffer | string>, framer = new AmiFramer()): Fram
 }
 
 function* randomChunks(buf: Buffer, seed: number, maxSize: number): Generator<Buffer> {
-  const rnd = prng(seed);
+  const rnd = mulberry32(seed);
   for (let i = 0; i < buf.length; ) {
     const n = 1 + Math.floor(rnd() * maxSize);
     yield buf.subarray(i, i + n);
@@ -148,7 +138,7 @@ describe('AmiFramer on garbage', () => {
   });
 
   it('reports random bytes without a colon or line break as one malformed message', () => {
-    const rnd = prng(11);
+    const rnd = mulberry32(11);
     const junk = Buffer.alloc(3000);
     for (let i = 0; i < junk.length; i++) {
       let b = Math.floor(rnd() * 256);

@@ -109,6 +109,27 @@ export class Faults implements FaultControls {
     return null;
   }
 
+  /**
+   * What a request meets, hangs waited out: null when the connection is gone (reset, or the client gave up or the
+   * emulator closed during a hang: nothing is answered then), else the fault left to apply (none, down, fail).
+   */
+  async admit(socket: { destroyed: boolean; destroy(): void; resetAndDestroy(): void }, isClosing: () => boolean): Promise<FaultDecision | undefined | null> {
+    let fault = this.decide();
+    if (fault?.kind === 'hang') {
+      await this.waitForUp();
+      if (isClosing() || socket.destroyed) {
+        socket.destroy();
+        return null;
+      }
+      fault = null;
+    }
+    if (fault?.kind === 'reset') {
+      socket.resetAndDestroy();
+      return null;
+    }
+    return fault ?? undefined;
+  }
+
   /** Resolves when the hang ends (setUp, deadline, or dispose). */
   waitForUp(): Promise<void> {
     return new Promise((resolve) => {

@@ -4,6 +4,7 @@
  * network drops the response. Chosen by method, by a batch's sub-methods, and optionally at random with a seed.
  */
 import { phpString, phpValues, upperKeys, type Params } from './php.js';
+import { mulberry32 } from '../prng.js';
 
 export interface LoseAnswerOptions {
   /** Lowercased REST methods whose answers may be lost, e.g. 'batch', 'telephony.externalcall.register'. */
@@ -74,16 +75,4 @@ export function batchMethods(params: Params): string[] {
     const q = text.indexOf('?');
     return (q === -1 ? text : text.slice(0, q)).toLowerCase();
   });
-}
-
-/** Small seeded PRNG (public-domain mulberry32): deterministic fault runs. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

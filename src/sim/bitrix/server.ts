@@ -87,14 +87,9 @@ export async function handleRequest(deps: ServerDeps, req: IncomingMessage, res:
   };
   deps.requests.push(record);
 
-  let fault = deps.faults.decide();
-  if (fault?.kind === 'hang') {
-    await deps.faults.waitForUp();
-    // A client that gave up (or an emulator closing) gets nothing.
-    if (deps.isClosing() || req.socket.destroyed) return void req.socket.destroy();
-    fault = null;
-  }
-  if (fault?.kind === 'reset') return void req.socket.resetAndDestroy();
+  // A reset, or a client that gave up (or an emulator closing) during a hang, gets nothing.
+  const fault = await deps.faults.admit(req.socket, deps.isClosing);
+  if (fault === null) return;
 
   const body = await readBody(req, deps.maxBodyBytes);
   if (body === null) {

@@ -84,13 +84,9 @@ export async function handleOAuthRequest(deps: OAuthServerDeps, req: IncomingMes
   const record: OAuthRequestRecord = { at: deps.clock(), method: req.method ?? 'GET', path: url.pathname, grantType: '', status: 0 };
   deps.requests.push(record);
 
-  let fault = deps.faults.decide();
-  if (fault?.kind === 'hang') {
-    await deps.faults.waitForUp();
-    if (deps.isClosing() || req.socket.destroyed) return void req.socket.destroy();
-    fault = null;
-  }
-  if (fault?.kind === 'reset') return void req.socket.resetAndDestroy();
+  // A reset, or a client that gave up (or an emulator closing) during a hang, gets nothing.
+  const fault = await deps.faults.admit(req.socket, deps.isClosing);
+  if (fault === null) return;
   const body = (await readBody(req, 1024 * 1024)) ?? Buffer.alloc(0);
   const params = requestParams(record.method, url.search, req.headers['content-type'], body).params;
   record.grantType = phpString(params.grant_type);
