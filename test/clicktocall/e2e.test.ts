@@ -15,6 +15,7 @@ import { startBitrixEmulator, type BitrixEmulator } from '../../src/sim/bitrix-e
 import { z } from 'zod';
 import { AMI_DIR, traceBytes } from '../support/traces.js';
 import { originates, TOKEN } from './harness.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * The real thing, end to end: the Bitrix24 emulator posts its events to our real HTTP server; the service
@@ -75,13 +76,6 @@ async function setUp(o: { allow?: string[]; maxBodyBytes?: number } = {}): Promi
   return `http://127.0.0.1:${endpoint.server.port}/bitrix/events`;
 }
 
-async function waitFor(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const telephony = (p: BitrixEmulator) =>
   p.commands.filter((c) => c.method.startsWith('telephony.')).map((c) => ({ method: c.method.replace('telephony.externalcall.', ''), params: c.params }));

@@ -9,12 +9,13 @@ import type { HttpLogger, HttpRequest, HttpResponse, Route } from '../../src/htt
 import { startAmiSimulator, type AmiSimulator, type OnAction } from '../../src/sim/ami-simulator.js';
 import { buildQuery } from '../../src/sim/bitrix/php-form.js';
 import type { AmiMessage } from '../../src/ami/types.js';
+import { silentLogger } from '../support/logger.js';
 
 /** Shared set-up for the click-to-call tests: a real AMI simulator over TCP, a real AMI connection, the service. */
 
 export const TOKEN = 'app-token-5f2b8e1c9d4a7b3e';
 export const EXTENSIONS: Record<number, string> = { 11: '101', 12: '102' };
-export const silent: HttpLogger = { debug() {}, info() {}, warn() {}, error() {} };
+export const silent: HttpLogger = silentLogger;
 
 export interface Harness {
   pbx: AmiSimulator;
