@@ -22,6 +22,7 @@ const ITEMS: Array<{ id: number; name: string; load: () => Promise<BenchModule> 
   { id: 7, name: 'recordings', load: () => import('./7-recordings.js') },
   { id: 8, name: 'lookups', load: () => import('./8-lookups.js') },
   { id: 9, name: 'offline click-to-call', load: () => import('./9-offline-click.js') },
+  { id: 10, name: 'hostile AMI', load: () => import('./10-hostile-ami.js') },
 ];
 
 const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
