@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { formatAmiMessage, startAmiSimulator } from '../src/sim/ami-simulator.js';
+import { startAmiSimulator } from '../src/sim/ami-simulator.js';
+import { hostileFlood } from '../src/sim/hostile-flood.js';
 import { startBitrixEmulator } from '../src/sim/bitrix-emulator.js';
 import { unitEnvironment } from './lib/daemon-child.js';
 import { AMI_SECRET, AMI_USER, agentUsers } from './lib/rig.js';
@@ -24,17 +25,6 @@ const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const TOTAL = 1_000_000;
 const CHUNK = 10_000;
 
-function chunk(from: number): Buffer {
-  let out = '';
-  for (let i = from; i < from + CHUNK; i++) {
-    const id = `1796000000.${i}`;
-    out +=
-      i % 2 === 0
-        ? formatAmiMessage({ Event: 'Newchannel', Privilege: 'call,all', Channel: `PJSIP/trunk-${i.toString(16)}`, ChannelState: '4', Uniqueid: id, Linkedid: id, Context: 'from-trunk', Exten: 's', CallerIDNum: `7495${i}`, CallerIDName: '' })
-        : formatAmiMessage({ Event: 'Newexten', Privilege: 'dialplan,all', Channel: `PJSIP/ivr-${i.toString(16)}`, Uniqueid: id, Linkedid: id, Context: 'ivr-main', Exten: 's', Application: 'Background', AppData: 'welcome' });
-  }
-  return Buffer.from(out, 'latin1');
-}
 
 const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
 
@@ -68,7 +58,7 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
     await sleep(500);
     const t0 = performance.now();
     for (let sent = 0; sent < total; sent += CHUNK) {
-      pbx.sendRaw(chunk(sent));
+      pbx.sendRaw(hostileFlood(sent, CHUNK));
       // No more than ~100k events ahead of what the daemon has read.
       if (sent % 100_000 === 0) while ((await eventsRead(base)) < sent - 100_000) await sleep(20);
     }

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { formatAmiMessage } from '../../src/sim/ami-simulator.js';
+import { hostileFlood } from '../../src/sim/hostile-flood.js';
 import { processRigPerTest } from '../support/process-rig.js';
 import { parseMetrics, valueOf } from '../support/prometheus.js';
 import { asTrace, replayEvents, shifted } from '../support/trace-replay.js';
@@ -19,18 +19,6 @@ const UNIT_ENV = Object.fromEntries(
 
 const { start } = processRigPerTest();
 
-/** 10 000 events for distinct channels that never hang up, as one write. */
-function floodChunk(from: number): Buffer {
-  let out = '';
-  for (let i = from; i < from + 10_000; i++) {
-    const id = `1796000000.${i}`;
-    out +=
-      i % 2 === 0
-        ? formatAmiMessage({ Event: 'Newchannel', Privilege: 'call,all', Channel: `PJSIP/trunk-${i.toString(16)}`, ChannelState: '4', Uniqueid: id, Linkedid: id, Context: 'from-trunk', Exten: 's', CallerIDNum: `7495${i}`, CallerIDName: '' })
-        : formatAmiMessage({ Event: 'Newexten', Privilege: 'dialplan,all', Channel: `PJSIP/ivr-${i.toString(16)}`, Uniqueid: id, Linkedid: id, Context: 'ivr-main', Exten: 's', Application: 'Background', AppData: 'welcome' });
-  }
-  return Buffer.from(out, 'latin1');
-}
 
 async function metric(base: string, name: string): Promise<number> {
   return valueOf(parseMetrics(await (await fetch(`${base}/metrics`)).text()), `b24bridge_${name}`);
@@ -54,7 +42,7 @@ it('takes a million events for channels that never hang up within bounded memory
 
   const total = 1_000_000;
   for (let sent = 0; sent < total; sent += 10_000) {
-    pbx.sendRaw(floodChunk(sent));
+    pbx.sendRaw(hostileFlood(sent, 10_000));
     // Flow control: no more than ~100k events ahead of what the daemon has read.
     if (sent % 100_000 === 0) await waitForAsync(async () => (await metric(base, 'ami_events_total')) >= sent - 100_000, `the daemon reading the flood (${sent} sent)`, 60_000);
   }
@@ -79,7 +67,7 @@ it('takes a million events for channels that never hang up within bounded memory
   expect(portal.calls.size).toBe(1);
 
   // SIGTERM during a flood: stopped within the drain limit (10 s) and the unit's TimeoutStopSec (30 s).
-  const flooding = setInterval(() => pbx.sendRaw(floodChunk(2_000_000 + Math.floor(Math.random() * 1e6))), 20);
+  const flooding = setInterval(() => pbx.sendRaw(hostileFlood(2_000_000 + Math.floor(Math.random() * 1e6), 10_000)), 20);
   const stopAt = Date.now();
   const code = await daemon.stop('SIGTERM');
   clearInterval(flooding);

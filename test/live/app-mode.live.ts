@@ -1,5 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LIVE_APP, startBed, startLiveDaemon, stopBed, type Bed, type LiveDaemon } from './support/bed.js';
+import { describe, expect, it } from 'vitest';
+import { LIVE_APP, liveBed, type LiveDaemon } from './support/bed.js';
 import { cardMoves, finished, telephony } from './support/portal.js';
 import { waitFor } from '../support/wait.js';
 
@@ -9,23 +9,13 @@ import { waitFor } from '../support/wait.js';
  * the daemon fetches (no request from Bitrix24 to the daemon at all): the agent rings, then the customer.
  */
 
-let bed: Bed | undefined;
 let live: LiveDaemon | undefined;
-
-beforeAll(async () => {
-  bed = await startBed();
-});
-afterEach(async () => {
-  await live?.stop();
-  live = undefined;
-  await bed?.pbx.idle(30_000);
-});
-afterAll(() => stopBed(bed));
+const lab = liveBed();
 
 describe('application mode, live', () => {
   it('registers and finishes a queue call with the application\'s token where the portal refuses webhooks', async () => {
-    live = await startLiveDaemon(bed!, { app: true });
-    const { pbx } = bed!;
+    live = await lab.daemon({ app: true });
+    const { pbx } = lab.bed;
     await pbx.agents({ '101': 'noanswer', '102': 'answer-after-1:4', '103': 'noanswer' });
     await pbx.customer('5558301', 'answer:60');
     await pbx.call('5558301', 'support');
@@ -39,8 +29,8 @@ describe('application mode, live', () => {
   });
 
   it('turns a click in Bitrix24 into a call with no inbound connection: offline event, agent first, then the customer, finished by the agent', async () => {
-    live = await startLiveDaemon(bed!, { app: true });
-    const { pbx } = bed!;
+    live = await lab.daemon({ app: true });
+    const { pbx } = lab.bed;
     await pbx.agents({ '101': 'answer:8' });
     await pbx.customer('5559878', 'answer-after-2:60');
     await waitFor(() => live!.portal.bindings.length === 2, 'the application bound to the click-to-call events', 10_000);

@@ -1,6 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../support/wait.js';
-import { APP_TOKEN, startBed, startLiveDaemon, stopBed, type Bed, type LiveDaemon } from './support/bed.js';
+import { APP_TOKEN, liveBed, type LiveDaemon } from './support/bed.js';
 import { startHttpSpy, type HttpSpy } from './support/http-spy.js';
 import { concurrentCalls } from './support/scenarios.js';
 import { cardMoves, cardsLeftOpen, expectEachCallOnce, finished, telephony } from './support/portal.js';
@@ -10,20 +10,14 @@ import { cardMoves, cardsLeftOpen, expectEachCallOnce, finished, telephony } fro
  * outbound webhook does), over AMI and over ARI; a recording fetched over ARI; and several calls at once.
  */
 
-let bed: Bed | undefined;
 let live: LiveDaemon | undefined;
 let ari: HttpSpy | undefined;
-
-beforeAll(async () => {
-  bed = await startBed();
+const lab = liveBed({
+  afterEachTest: async () => {
+    await ari?.close();
+    ari = undefined;
+  },
 });
-afterEach(async () => {
-  await live?.stop();
-  await ari?.close();
-  live = ari = undefined;
-  await bed?.pbx.idle(30_000);
-});
-afterAll(() => stopBed(bed));
 
 /** The user clicks 5559877 in Bitrix24: Bitrix24 registers the call and posts the event to the daemon. */
 async function click(number: string, userId = 11): Promise<string> {
@@ -34,9 +28,9 @@ async function click(number: string, userId = 11): Promise<string> {
 
 describe('click-to-call, live', () => {
   it.each(['ami', 'ari'] as const)('via %s: the agent rings first, then the customer; one card, no second register, finished by 11 with the customer\'s talk time', async (via) => {
-    ari = await startHttpSpy(bed!.ast.httpPort);
-    live = await startLiveDaemon(bed!, { clickVia: via, ariUrl: ari.url });
-    const { pbx } = bed!;
+    ari = await startHttpSpy(lab.bed.ast.httpPort);
+    live = await lab.daemon({ clickVia: via, ariUrl: ari.url });
+    const { pbx } = lab.bed;
     await pbx.agents({ '101': 'answer:8' });
     await pbx.customer('5559877', 'answer-after-2:60');
     const from = pbx.mark();
@@ -56,9 +50,9 @@ describe('click-to-call, live', () => {
   });
 
   it('a recording downloaded over ARI (MixMonitor into the spool\'s recording/ dir) is attached as an MP3', async () => {
-    ari = await startHttpSpy(bed!.ast.httpPort);
-    live = await startLiveDaemon(bed!, { recordingsOverAri: true, ariUrl: ari.url });
-    const { pbx } = bed!;
+    ari = await startHttpSpy(lab.bed.ast.httpPort);
+    live = await lab.daemon({ recordingsOverAri: true, ariUrl: ari.url });
+    const { pbx } = lab.bed;
     await pbx.agents({ '101': 'noanswer', '102': 'answer-after-1:4', '103': 'noanswer' });
     await pbx.customer('5558101', 'answer:60');
     await pbx.call('5558101', 'support', { RECORD: 'ari' });
@@ -72,8 +66,8 @@ describe('click-to-call, live', () => {
   });
 
   it('four calls at once (a support queue call, a backoffice queue call, a direct call to 203, a click-to-call for 301): each registered once, its own cards, finished once by its own agent', async () => {
-    live = await startLiveDaemon(bed!);
-    await concurrentCalls({ pbx: bed!.pbx, down: async () => undefined, up: async () => undefined }, () => click('5551204', 31));
+    live = await lab.daemon();
+    await concurrentCalls({ pbx: lab.bed.pbx, down: async () => undefined, up: async () => undefined }, () => click('5551204', 31));
     const expected: Array<[string, string, Array<[string, number[]]>]> = [
       ['5551201', '12', [['show', [11, 12, 13]], ['hide', [11, 13]]]],
       ['5551202', '21', [['show', [21, 22]], ['hide', [22]]]],

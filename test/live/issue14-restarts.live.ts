@@ -1,6 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from '../support/wait.js';
-import { startBed, startLiveDaemon, stopBed, type Bed, type LiveDaemon } from './support/bed.js';
+import { liveBed, type LiveDaemon } from './support/bed.js';
 import { cardMoves, cardsLeftOpen, expectEachCallOnce, finished, telephony } from './support/portal.js';
 import { asteriskRestart, downThroughHangup, restartWhileRinging } from './support/scenarios.js';
 
@@ -9,24 +9,14 @@ import { asteriskRestart, downThroughHangup, restartWhileRinging } from './suppo
  * and down_through_hangup), and an Asterisk restart (`core restart now`) under a call.
  */
 
-let bed: Bed | undefined;
 let live: LiveDaemon | undefined;
-
-beforeAll(async () => {
-  bed = await startBed();
-});
-afterEach(async () => {
-  await live?.stop();
-  live = undefined;
-  await bed?.pbx.idle(30_000);
-});
-afterAll(() => stopBed(bed));
+const lab = liveBed();
 
 describe('issue 14 cases 2 and 3: the daemon killed during a call, live', () => {
   it('case 2: killed while the call rang, back while 102 talked: the call is known as answered by 12, finished by 12 with its talk time within a second, 200', async () => {
-    live = await startLiveDaemon(bed!);
+    live = await lab.daemon();
     const daemon = live;
-    await restartWhileRinging({ pbx: bed!.pbx, down: () => daemon.kill(), up: () => daemon.restart() });
+    await restartWhileRinging({ pbx: lab.bed.pbx, down: () => daemon.kill(), up: () => daemon.restart() });
     const { call, finish } = await finished(live.portal, '5557001');
     expect(telephony(live.portal).filter((c) => c.method === 'register')).toHaveLength(1);
     expect(finish.params).toMatchObject({ USER_ID: '12', STATUS_CODE: '200' });
@@ -43,9 +33,9 @@ describe('issue 14 cases 2 and 3: the daemon killed during a call, live', () => 
   });
 
   it('case 3: down from 1.5 s into a 4 s talk until after the hangup: finished by 12, 200, with its talk time within a second (never 0 s)', async () => {
-    live = await startLiveDaemon(bed!);
+    live = await lab.daemon();
     const daemon = live;
-    await downThroughHangup({ pbx: bed!.pbx, down: () => daemon.kill(), up: () => daemon.restart() });
+    await downThroughHangup({ pbx: lab.bed.pbx, down: () => daemon.kill(), up: () => daemon.restart() });
     const { call, finish } = await finished(live.portal, '5557101');
     expect(finish.params).toMatchObject({ USER_ID: '12', STATUS_CODE: '200' });
     // The truth is 4 s; the daemon knows the answer, and its restart 3 s after the hangup is the latest end (8 s).
@@ -57,8 +47,8 @@ describe('issue 14 cases 2 and 3: the daemon killed during a call, live', () => 
   });
 
   it('Asterisk restarts (core restart now) under a talking call: the call is finished once, by 12, with the talk until the restart', async () => {
-    live = await startLiveDaemon(bed!);
-    const { pbx, ast } = bed!;
+    live = await lab.daemon();
+    const { pbx, ast } = lab.bed;
     const daemon = live;
     // The daemon reconnects by itself; it noticed the restart (Shutdown, then a FullyBooted with a later boot time).
     const noticed = async (): Promise<void> => {

@@ -1,5 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startBed, startLiveDaemon, stopBed, type Bed, type LiveDaemon } from './support/bed.js';
+import { describe, expect, it } from 'vitest';
+import { liveBed, type LiveDaemon } from './support/bed.js';
 import { cardMoves, cardsLeftOpen, expectEachCallOnce, finished, telephony } from './support/portal.js';
 import { attendedTransferToQueue } from './support/scenarios.js';
 
@@ -10,18 +10,8 @@ import { attendedTransferToQueue } from './support/scenarios.js';
  * (201), with the whole talk time. The same scenario is recorded as attended_transfer_to_queue/_ringgroup.
  */
 
-let bed: Bed | undefined;
 let live: LiveDaemon | undefined;
-
-beforeAll(async () => {
-  bed = await startBed();
-});
-afterEach(async () => {
-  await live?.stop();
-  live = undefined;
-  await bed?.pbx.idle(30_000);
-});
-afterAll(() => stopBed(bed));
+const lab = liveBed();
 
 const noDown = async (): Promise<void> => undefined;
 
@@ -30,8 +20,8 @@ describe('issue 14 case 1: attended transfer into a queue or a ring group, live'
     ['7200', 'a queue (backoffice)', '5556001'],
     ['7100', 'a ring group (Dial of 201 and 202)', '5556101'],
   ] as const)('consultation to %s, %s: members\' cards while they ring, 12\'s card closes on completion, finished by 21 with the whole talk', async (target, _what, customer) => {
-    live = await startLiveDaemon(bed!);
-    await attendedTransferToQueue({ pbx: bed!.pbx, down: noDown, up: noDown }, target, customer);
+    live = await lab.daemon();
+    await attendedTransferToQueue({ pbx: lab.bed.pbx, down: noDown, up: noDown }, target, customer);
     const { call, finish } = await finished(live.portal, customer);
     expect(telephony(live.portal).filter((c) => c.method === 'register')).toHaveLength(1);
     // 102 answered 1 s in, the customer hung up 20 s in: 19 s of talk, 102's and then 201's.

@@ -1,6 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sleep, waitFor } from '../support/wait.js';
-import { startBed, startLiveDaemon, stopBed, DEFAULT_USER, type Bed, type LiveDaemon } from './support/bed.js';
+import { DEFAULT_USER, liveBed, type LiveDaemon } from './support/bed.js';
 import { cardMoves, cardsLeftOpen, expectEachCallOnce, finished, telephony } from './support/portal.js';
 import { iface, SUPPORT } from './support/scenarios.js';
 
@@ -10,23 +10,13 @@ import { iface, SUPPORT } from './support/scenarios.js';
  * what Bitrix24 received must be what test/fixtures/ami/README.md says it should see.
  */
 
-let bed: Bed | undefined;
 let live: LiveDaemon | undefined;
-
-beforeAll(async () => {
-  bed = await startBed();
-});
-afterEach(async () => {
-  await live?.stop();
-  live = undefined;
-  await bed?.pbx.idle(30_000);
-});
-afterAll(() => stopBed(bed));
+const lab = liveBed();
 
 describe('queue calls, live', () => {
   it('support ringall, 102 answers: one register, cards to 11-13, 11 and 13 hidden on the answer, finished by 12 with the talk time', async () => {
-    live = await startLiveDaemon(bed!);
-    const { pbx } = bed!;
+    live = await lab.daemon();
+    const { pbx } = lab.bed;
     await pbx.agents({ '101': 'noanswer', '102': 'answer-after-2:5', '103': 'noanswer' });
     await pbx.customer('5551001', 'answer:60');
     await pbx.call('5551001', 'support', { RECORD: 'no' });
@@ -43,8 +33,8 @@ describe('queue calls, live', () => {
   });
 
   it('the caller gives up after 8 s: every card hidden, finished by the default user as missed (304)', async () => {
-    live = await startLiveDaemon(bed!);
-    const { pbx } = bed!;
+    live = await lab.daemon();
+    const { pbx } = lab.bed;
     await pbx.agents({ '101': 'noanswer', '102': 'noanswer', '103': 'noanswer' });
     await pbx.customer('5553001', 'answer:8');
     await pbx.call('5553001', 'support', { RECORD: 'no' });
@@ -58,8 +48,8 @@ describe('queue calls, live', () => {
   });
 
   it('every member paused, the caller leaves by the queue timeout: registered and finished as missed, no card', async () => {
-    live = await startLiveDaemon(bed!);
-    const { pbx } = bed!;
+    live = await lab.daemon();
+    const { pbx } = lab.bed;
     for (const ext of SUPPORT) await pbx.pause('support', iface(ext), true, 'lunch');
     try {
       await pbx.customer('5554002', 'answer:60');
@@ -75,8 +65,8 @@ describe('queue calls, live', () => {
   });
 
   it('a recorded call: after the finish, its MixMonitor WAV is attached to the same CALL_ID as an MP3', async () => {
-    live = await startLiveDaemon(bed!);
-    const { pbx } = bed!;
+    live = await lab.daemon();
+    const { pbx } = lab.bed;
     await pbx.agents({ '101': 'noanswer', '102': 'answer-after-1:4', '103': 'noanswer' });
     await pbx.customer('5558001', 'answer:60');
     await pbx.call('5558001', 'support');
@@ -92,8 +82,8 @@ describe('queue calls, live', () => {
   });
 
   it('queue actions and no call (QueueStatus, QueuePause, QueueSummary, QueuePenalty): nothing reaches Bitrix24', async () => {
-    live = await startLiveDaemon(bed!);
-    const { pbx } = bed!;
+    live = await lab.daemon();
+    const { pbx } = lab.bed;
     await pbx.action('QueueStatus');
     await pbx.pause('support', iface('101'), true, 'training');
     await pbx.action('QueueSummary', { Queue: 'support' });

@@ -1,6 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sleep, waitForAsync } from '../support/wait.js';
-import { logLines, startBed, startLiveDaemon, stopBed, type Bed, type LiveDaemon } from './support/bed.js';
+import { logLines, liveBed, type LiveDaemon } from './support/bed.js';
 import { finished } from './support/portal.js';
 import { AUTOPAUSE_MEMBERS, autopauseMiss, iface, warmUp, warmUpAutopause } from './support/scenarios.js';
 
@@ -14,26 +14,19 @@ import { AUTOPAUSE_MEMBERS, autopauseMiss, iface, warmUp, warmUpAutopause } from
 const OUR_REASON = 'asterisk-b24-bridge:no-answer';
 const SALES = ['201', '202', '203'];
 
-let bed: Bed | undefined;
 let live: LiveDaemon | undefined;
-
-beforeAll(async () => {
-  bed = await startBed();
+const lab = liveBed({
+  afterEachTest: async (bed) => {
+    for (const ext of SALES) await bed.pbx.pause('sales', iface(ext), false);
+    for (const ext of AUTOPAUSE_MEMBERS) await bed.pbx.pause('sales_autopause', iface(ext), false);
+  },
 });
-afterEach(async () => {
-  await live?.stop();
-  live = undefined;
-  await bed?.pbx.idle(30_000);
-  for (const ext of SALES) await bed?.pbx.pause('sales', iface(ext), false);
-  for (const ext of AUTOPAUSE_MEMBERS) await bed?.pbx.pause('sales_autopause', iface(ext), false);
-});
-afterAll(() => stopBed(bed));
 
 describe('the ring-back fix, live', () => {
   it('pause: 201 misses once and is paused with our reason before the next attempt, which 202 answers; the pause ends after the cooldown', async () => {
-    const { pbx } = bed!;
+    const { pbx } = lab.bed;
     await warmUp(pbx, 'sales', SALES, ['202', '203']);
-    live = await startLiveDaemon(bed!, { ringBack: { cooldownSec: 4 } });
+    live = await lab.daemon({ ringBack: { cooldownSec: 4 } });
     const from = pbx.mark();
     await callWhere201Misses('5552099');
     const miss = await pbx.waitEvent('201 to let the ring run out', (m) => m['Event'] === 'AgentRingNoAnswer' && m['Interface'] === iface('201'), 20_000, from);
@@ -51,9 +44,9 @@ describe('the ring-back fix, live', () => {
   });
 
   it('penalty: 201 misses once and is demoted (penalty 10) before the next attempt, which 202 answers; the penalty is put back after the cooldown', async () => {
-    const { pbx } = bed!;
+    const { pbx } = lab.bed;
     await warmUp(pbx, 'sales', SALES, ['202', '203']);
-    live = await startLiveDaemon(bed!, { ringBack: { policy: 'penalty', cooldownSec: 4 } });
+    live = await lab.daemon({ ringBack: { policy: 'penalty', cooldownSec: 4 } });
     const from = pbx.mark();
     await callWhere201Misses('5552098');
     await pbx.waitEvent('201 demoted', (m) => m['Event'] === 'QueueMemberPenalty' && m['Interface'] === iface('201') && m['Penalty'] === '10', 20_000, from);
@@ -64,9 +57,9 @@ describe('the ring-back fix, live', () => {
   });
 
   it('issue 14 case 4, autopause: Asterisk pauses 301 for its miss; the daemon leaves Auto-Pause standing through the call, its cooldown and its shutdown', async () => {
-    const { pbx } = bed!;
+    const { pbx } = lab.bed;
     await warmUpAutopause(pbx);
-    live = await startLiveDaemon(bed!, { ringBack: { cooldownSec: 2 } });
+    live = await lab.daemon({ ringBack: { cooldownSec: 2 } });
     const from = pbx.mark();
     await autopauseMiss({ pbx, down: async () => undefined, up: async () => undefined });
     const { finish } = await finished(live.portal, '5558001');
@@ -88,7 +81,7 @@ describe('the ring-back fix, live', () => {
 
 /** The call of missedBy201, without the warm-up (done before the daemon starts, so it is not a call Bitrix24 sees). */
 async function callWhere201Misses(customer: string): Promise<void> {
-  const { pbx } = bed!;
+  const { pbx } = lab.bed;
   await pbx.agents({ '201': 'noanswer', '202': 'answer-after-1:4', '203': 'answer-after-1:4' });
   await pbx.customer(customer, 'answer:60');
   await pbx.call(customer, 'sales', { RECORD: 'no' });

@@ -1,6 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sleep } from '../support/wait.js';
-import { startBed, startLiveDaemon, stopBed, type Bed, type LiveDaemon } from './support/bed.js';
+import { liveBed, type LiveDaemon } from './support/bed.js';
 import { cardMoves, cardsLeftOpen, expectEachCallOnce, finished, telephony } from './support/portal.js';
 import { answeredBy102, attendedTransferToExtension, redirectToAgent } from './support/scenarios.js';
 
@@ -9,25 +9,15 @@ import { answeredBy102, attendedTransferToExtension, redirectToAgent } from './s
  * click_to_call) plus a Redirect of the caller and an attended transfer (AMI Atxfer) to an agent's extension.
  */
 
-let bed: Bed | undefined;
 let live: LiveDaemon | undefined;
-
-beforeAll(async () => {
-  bed = await startBed();
-});
-afterEach(async () => {
-  await live?.stop();
-  live = undefined;
-  await bed?.pbx.idle(30_000);
-});
-afterAll(() => stopBed(bed));
+const lab = liveBed();
 
 const noFollowerChange = async (): Promise<void> => undefined;
 
 describe('transfers, live', () => {
   it('blind transfer (AMI BlindTransfer of 102 to 103): 12\'s card closes, 13\'s opens while it rings, finished by 13 who talked last', async () => {
-    live = await startLiveDaemon(bed!);
-    const { pbx } = bed!;
+    live = await lab.daemon();
+    const { pbx } = lab.bed;
     const { agent } = await answeredBy102(pbx, '5555001');
     await sleep(2000);
     await pbx.agents({ '103': 'answer-after-2:5' });
@@ -48,8 +38,8 @@ describe('transfers, live', () => {
   });
 
   it('Redirect of the caller to 103 (no transfer event at all): finished by 13, who talked last', async () => {
-    live = await startLiveDaemon(bed!);
-    await redirectToAgent({ pbx: bed!.pbx, down: noFollowerChange, up: noFollowerChange });
+    live = await lab.daemon();
+    await redirectToAgent({ pbx: lab.bed.pbx, down: noFollowerChange, up: noFollowerChange });
     const { call, finish } = await finished(live.portal, '5555002');
     expect(finish.params).toMatchObject({ USER_ID: '13', STATUS_CODE: '200' });
     expect(cardMoves(live.portal, call.callId).slice(0, 2)).toEqual([
@@ -61,9 +51,9 @@ describe('transfers, live', () => {
   });
 
   it('attended transfer to an extension (AMI Atxfer of 102 to 103@from-internal): 13\'s card while it rings, 12\'s closes on completion, finished by 13', async () => {
-    live = await startLiveDaemon(bed!);
-    const from = bed!.pbx.mark();
-    await attendedTransferToExtension({ pbx: bed!.pbx, down: noFollowerChange, up: noFollowerChange });
+    live = await lab.daemon();
+    const from = lab.bed.pbx.mark();
+    await attendedTransferToExtension({ pbx: lab.bed.pbx, down: noFollowerChange, up: noFollowerChange });
     const { call, finish } = await finished(live.portal, '5555003');
     expect(finish.params).toMatchObject({ USER_ID: '13', STATUS_CODE: '200' });
     expect(cardMoves(live.portal, call.callId)).toEqual([
@@ -73,7 +63,7 @@ describe('transfers, live', () => {
       ['hide', [12]],
     ]);
     // 12's card closes on completion (the agent hangs up a second after 103 answered), not when 103 answers.
-    const transferSeen = bed!.pbx.events.slice(from).find((e) => e.msg['Event'] === 'AttendedTransfer')!.at;
+    const transferSeen = lab.bed.pbx.events.slice(from).find((e) => e.msg['Event'] === 'AttendedTransfer')!.at;
     const hide12 = telephony(live.portal).find((c) => c.method === 'hide' && ([] as unknown[]).concat(c.params['USER_ID']).includes('12'))!;
     expect(hide12.at).toBeGreaterThan(transferSeen - 300);
     expect(cardsLeftOpen(call)).toEqual([]);
@@ -82,8 +72,8 @@ describe('transfers, live', () => {
   });
 
   it('an outbound call placed for 101 (Originate to [outbound]): registered as outbound by 11, finished by 11 with the customer\'s talk time', async () => {
-    live = await startLiveDaemon(bed!);
-    const { pbx } = bed!;
+    live = await lab.daemon();
+    const { pbx } = lab.bed;
     await pbx.agents({ '101': 'answer:8' });
     await pbx.customer('5559876', 'answer-after-2:60');
     await pbx.action('Originate', { Channel: 'Local/101@agents/n', Context: 'outbound', Exten: '5559876', Priority: 1, CallerID: 'Agent <101>', Async: 'true' });

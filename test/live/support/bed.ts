@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { join } from 'node:path';
 import { DEMO_USERS } from '../../../src/demo/scenarios.js';
 import { startBitrixEmulator, type BitrixEmulator } from '../../../src/sim/bitrix-emulator.js';
@@ -160,4 +161,40 @@ export function logLines(live: LiveDaemon): Array<Record<string, unknown>> {
         return [];
       }
     });
+}
+
+export interface LiveLab {
+  /** This file's Asterisk (started before its first test). */
+  readonly bed: Bed;
+  /** Starts this test's daemon; it is stopped after the test, once the PBX has no call left. */
+  daemon(opts?: DaemonOptions): Promise<LiveDaemon>;
+}
+
+/**
+ * One Asterisk per test file and at most one daemon per test: registers the hooks that start and stop them.
+ * `afterEachTest` runs after the daemon stopped and the PBX went idle (e.g. to undo queue pauses a test left).
+ */
+export function liveBed(o: { afterEachTest?: (bed: Bed) => Promise<void> } = {}): LiveLab {
+  let bed: Bed | undefined;
+  let live: LiveDaemon | undefined;
+  beforeAll(async () => {
+    bed = await startBed();
+  });
+  afterEach(async () => {
+    await live?.stop();
+    live = undefined;
+    await bed?.pbx.idle(30_000);
+    if (bed) await o.afterEachTest?.(bed);
+  });
+  afterAll(() => stopBed(bed));
+  return {
+    get bed() {
+      if (!bed) throw new Error('the live bed is not started (use it inside a test)');
+      return bed;
+    },
+    async daemon(opts = {}) {
+      live = await startLiveDaemon(this.bed, opts);
+      return live;
+    },
+  };
 }
