@@ -32,6 +32,8 @@ export interface AppModeOptions {
   timeoutMs: number;
   logger: HttpLogger & { child?: unknown };
   allow: AddressMatcher;
+  /** Commits the state store's open transaction (the outbox writes a turn in one): tokens are durable at once. */
+  commitNow?: () => void;
 }
 
 export interface AppMode {
@@ -50,7 +52,7 @@ export interface AppMode {
 
 export function setupAppMode(opts: AppModeOptions): AppMode {
   const { app, clock, logger } = opts;
-  const store = opts.db ? sqliteTokenStore(opts.db, clock) : memoryTokenStore();
+  const store = opts.db ? sqliteTokenStore(opts.db, clock, opts.commitNow) : memoryTokenStore();
   const oauth = oauthServer({ clientId: app.clientId, clientSecret: app.clientSecret, timeoutMs: opts.timeoutMs });
   const auth = new AppAuth({ store, oauth, oauthUrl: app.oauthUrl, clock, logger, onRevived: () => void Promise.resolve().then(bind) });
   const delivery: EventDelivery = app.events === 'online' ? { kind: 'online', handlerUrl: app.handlerUrl! } : { kind: 'offline' };

@@ -94,6 +94,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
           timeoutMs: config.bitrix.timeoutMs,
           logger: log.child({ part: 'app' }),
           allow: createAddressMatcher(config.http.allow),
+          commitNow: () => state.turnWriter?.flush(),
         })
       : undefined;
   const portal = createPortal(config, { ...(deps.bitrix ? { client: deps.bitrix } : {}), ...(appMode ? { auth: appMode.auth } : {}), state, logger: log, ...(m ? { metrics: m } : {}), clock });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { runAuth } from '../../src/app/auth-command.js';
+import { runCli, writeConfig } from '../support/daemon-process.js';
 import { buildQuery } from '../../src/sim/bitrix/php-form.js';
 import { startAppRig } from '../support/app-rig.js';
 import { freePort } from '../support/ports.js';
@@ -116,9 +116,10 @@ describe('the OAuth redirect (auth, then the browser comes back to the bridge)',
     expect(forged.status).toBe(403);
     expect(rig.portal.oauth.codeExchanges).toBe(0);
 
-    const out: string[] = [];
-    expect(await runAuth(rig.config, {}, (l) => out.push(l))).toBe(0);
-    const authorizeUrl = out.find((l) => l.includes('/oauth/authorize/'))!.trim();
+    // `auth` as a process of its own, as the admin runs it beside the daemon.
+    const printed = await runCli(['auth', '--config', writeConfig(JSON.parse(JSON.stringify(rig.config)) as Record<string, unknown>)]);
+    expect(printed.code).toBe(0);
+    const authorizeUrl = printed.output.split('\n').find((l) => l.includes('/oauth/authorize/'))!.trim();
     // The admin's browser: Bitrix24's authorize page redirects to the application's handler path, the bridge.
     const redirect = await fetch(authorizeUrl, { redirect: 'manual' });
     expect(redirect.status).toBe(302);

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { runAuth } from '../../src/app/auth-command.js';
+import { runCli, writeConfig } from './daemon-process.js';
 import { merge, startRig, type Rig, type RigOptions } from './rig.js';
 
 /** The e2e rig in application mode: the emulator has the local application and refuses webhooks for telephony. */
@@ -43,12 +43,17 @@ export function startAppRig(o: AppRigOptions = {}): Promise<Rig> {
   });
 }
 
-/** What an admin does on a bridge Bitrix24 cannot reach: `auth`, open the URL, `auth --code CODE`. */
+/**
+ * What an admin does on a bridge Bitrix24 cannot reach: `auth`, open the URL, `auth --code CODE`; the CLI as a process
+ * of its own, as on a real host. (In this process its synchronous writes to the state store would wait, event loop
+ * blocked, for the running daemon's turn to commit, which cannot happen while the loop is blocked.)
+ */
 export async function authorise(r: Rig): Promise<string[]> {
-  const out: string[] = [];
-  expect(await runAuth(r.config, {}, (l) => out.push(l))).toBe(0);
-  const code = await runAuth(r.config, { code: r.portal.authorizationCode() }, (l) => out.push(l));
-  expect(out.at(-1)).toMatch(/^PASS authorised on /);
-  expect(code).toBe(0);
-  return out;
+  const file = writeConfig(JSON.parse(JSON.stringify(r.config)) as Record<string, unknown>);
+  const url = await runCli(['auth', '--config', file]);
+  expect(url.code).toBe(0);
+  const exchanged = await runCli(['auth', '--config', file, '--code', r.portal.authorizationCode()]);
+  expect(exchanged.output).toMatch(/^PASS authorised on /m);
+  expect(exchanged.code).toBe(0);
+  return [...url.output.split('\n'), ...exchanged.output.split('\n')].filter((l) => l !== '');
 }

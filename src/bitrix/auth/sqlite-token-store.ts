@@ -8,9 +8,14 @@ import type { AppTokens, TokenStore } from './tokens.js';
  */
 const KEY = 'oauth.tokens';
 
-export function sqliteTokenStore(db: StateDb, clock: () => number = Date.now): TokenStore {
+export function sqliteTokenStore(db: StateDb, clock: () => number = Date.now, commitNow?: () => void): TokenStore {
   return {
     load: () => kvGet<AppTokens>(db, KEY),
-    save: (tokens) => kvSet(db, KEY, tokens, clock()),
+    save: (tokens) => {
+      kvSet(db, KEY, tokens, clock());
+      // In the daemon the outbox may hold this connection's transaction open until the end of the turn, and the new
+      // access token may leave before that: the pair is committed now, so a kill -9 cannot outrun it.
+      commitNow?.();
+    },
   };
 }
