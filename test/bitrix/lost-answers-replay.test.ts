@@ -1,14 +1,8 @@
-import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { AmiMessage } from '../../src/ami/types.js';
-import { parseConfig } from '../../src/config/load.js';
-import { startBridge, type Bridge } from '../../src/daemon/app.js';
-import { DEMO_USERS } from '../../src/demo/scenarios.js';
-import { startAmiSimulator, type AmiSimulator } from '../../src/sim/ami-simulator.js';
-import { startBitrixEmulator, type BitrixEmulator } from '../../src/sim/bitrix-emulator.js';
 import { batchMethods } from '../../src/sim/bitrix/lost-answers.js';
-import { silentLogger } from '../support/logger.js';
-import { removeTempDirs, tempDir } from '../support/tmp.js';
+import { startRig, type Rig } from '../support/rig.js';
+import { removeTempDirs } from '../support/tmp.js';
 import { asTrace, copied, replayEvents, shifted, stamp, startingNow } from '../support/trace-replay.js';
 import { TRACE_USERS } from '../support/traces.js';
 import { waitFor } from '../support/wait.js';
@@ -20,15 +14,10 @@ import { waitFor } from '../support/wait.js';
  * finished, whatever was lost.
  */
 
-let portal: BitrixEmulator | undefined;
-let pbx: AmiSimulator | undefined;
-let bridge: Bridge | undefined;
-
+let rig: Rig | undefined;
 afterEach(async () => {
-  await bridge?.stop(1000);
-  await pbx?.close();
-  await portal?.close();
-  bridge = pbx = portal = undefined;
+  await rig?.close();
+  rig = undefined;
 });
 afterAll(removeTempDirs);
 
@@ -52,31 +41,23 @@ function busyTrace(): string {
 
 describe('lost answers in a busy replay', () => {
   it('register every call once and finish every call, with nothing parked', async () => {
-    portal = await startBitrixEmulator({ users: DEMO_USERS, rateLimit: RATE });
-    pbx = await startAmiSimulator({ username: 'b', secret: 's' });
+    const registers: string[] = [];
+    rig = await startRig({
+      portal: { rateLimit: RATE },
+      config: () => ({ bitrix: { rateLimit: RATE, timeoutMs: 2000 }, users: { extensions: { ...TRACE_USERS }, refreshIntervalSec: 0 }, outbox: { maxRetryDelayMs: 300 } }),
+      deps: { onEffect: (e) => void (e.type === 'register' && registers.push(e.linkedid)) },
+    });
+    const { portal, pbx, bridge } = rig;
     // Surely a few on batches with a register and on batches with a finish, and any request at random.
     portal.faults.loseAnswers(3, { batchContaining: ['telephony.externalcall.register'] });
     portal.faults.loseAnswers(3, { batchContaining: ['telephony.externalcall.finish'] });
     portal.faults.loseAnswers(Infinity, { probability: 0.3, seed: 15 });
-    const registers: string[] = [];
-    bridge = await startBridge(
-      parseConfig({
-        asterisk: { ami: { host: pbx.host, port: pbx.port, username: 'b', secret: 's' } },
-        bitrix: { webhookUrl: portal.webhookUrl, defaultUserId: 1, rateLimit: RATE, timeoutMs: 2000 },
-        users: { extensions: { ...TRACE_USERS }, refreshIntervalSec: 0 },
-        outbox: { maxRetryDelayMs: 300 },
-        http: { host: '127.0.0.1', port: 0 },
-        recordings: { enabled: false },
-        state: { dir: join(tempDir('b24lost-'), 'state') },
-      }),
-      { logger: silentLogger, onEffect: (e) => e.type === 'register' && registers.push(e.linkedid) },
-    );
-    await waitFor(() => bridge!.ami.isConnected, 'the AMI login');
+    await waitFor(() => bridge.ami.isConnected, 'the AMI login');
     // The portal is down for the first calls: they end before their register was delivered (the case).
     portal.faults.setDown(503);
-    setTimeout(() => portal!.faults.setUp(), 2500);
+    setTimeout(() => portal.faults.setUp(), 2500);
     await pbx.replay(busyTrace(), { speed: 10 });
-    await waitFor(() => registers.length > 0 && bridge!.outbox.depth === 0 && bridge!.tracker.activeCalls === 0, 'every call ended and delivered', 60_000);
+    await waitFor(() => registers.length > 0 && bridge.outbox.depth === 0 && bridge.tracker.activeCalls === 0, 'every call ended and delivered', 60_000);
 
     // The faults happened where they matter: on registers, on finishes, and elsewhere.
     const lost = portal.requests.filter((r) => r.answerLost).map((r) => (r.restMethod === 'batch' ? batchMethods(r.params) : [String(r.restMethod)]));
@@ -85,8 +66,8 @@ describe('lost answers in a busy replay', () => {
     expect(lost.length).toBeGreaterThan(6);
     expect(registers).toHaveLength(COPIES * 8);
 
-    expect(registers.filter((id) => portal!.callsFor(id).length !== 1)).toEqual([]);
-    expect(registers.filter((id) => !portal!.callsFor(id)[0]!.finished)).toEqual([]);
+    expect(registers.filter((id) => portal.callsFor(id).length !== 1)).toEqual([]);
+    expect(registers.filter((id) => !portal.callsFor(id)[0]!.finished)).toEqual([]);
     expect([...portal.calls.values()].filter((c) => c.registeredVia === 'rest')).toHaveLength(COPIES * 8);
     expect(bridge.outbox.parkedEntries().map((p) => [p.kind, p.error])).toEqual([]);
   }, 90_000);

@@ -13,16 +13,21 @@ afterEach(() => {
 });
 afterAll(removeTempDirs);
 
-const pair: AppTokens = { accessToken: 'a2', refreshToken: 'r2', expiresAt: 1, issuedAt: 0, clientEndpoint: 'https://p.example/rest/', domain: 'p.example', memberId: 'm', generation: 2 };
-
-it('commits the pair at once, so another reader (a process after a kill -9) sees it before the turn ends', () => {
+/** The daemon's connection in the middle of a turn (the outbox wrote, its transaction is open), and a second reader. */
+function midTurn(): { db: StateDb; reader: StateDb; outbox: SqliteOutboxStore } {
   const dir = tempDir();
   const db = openStateDb(dir);
   const reader = openStateDb(dir);
   dbs.push(db, reader);
   const outbox = new SqliteOutboxStore(db, () => undefined);
-  // A turn of the daemon: the outbox wrote, its transaction stays open until the end of the turn.
   outbox.put({ seq: 1, key: 'L', kind: 'show', method: 'telephony.externalcall.show', params: {}, needsCallId: true, attempts: 0, notBefore: 0, createdAt: 0 });
+  return { db, reader, outbox };
+}
+
+const pair: AppTokens = { accessToken: 'a2', refreshToken: 'r2', expiresAt: 1, issuedAt: 0, clientEndpoint: 'https://p.example/rest/', domain: 'p.example', memberId: 'm', generation: 2 };
+
+it('commits the pair at once, so another reader (a process after a kill -9) sees it before the turn ends', () => {
+  const { db, reader, outbox } = midTurn();
   expect(db.inTransaction).toBe(true);
   sqliteTokenStore(db, () => 5, () => outbox.flush()).save(pair);
   expect(db.inTransaction).toBe(false);
@@ -30,12 +35,7 @@ it('commits the pair at once, so another reader (a process after a kill -9) sees
 });
 
 it('without the commit the pair would wait for the end of the turn (what the daemon must not allow)', () => {
-  const dir = tempDir();
-  const db = openStateDb(dir);
-  const reader = openStateDb(dir);
-  dbs.push(db, reader);
-  const outbox = new SqliteOutboxStore(db, () => undefined);
-  outbox.put({ seq: 1, key: 'L', kind: 'show', method: 'telephony.externalcall.show', params: {}, needsCallId: true, attempts: 0, notBefore: 0, createdAt: 0 });
+  const { db, reader, outbox } = midTurn();
   sqliteTokenStore(db, () => 5).save(pair);
   expect(sqliteTokenStore(reader).load()).toBeUndefined();
   outbox.flush();
