@@ -1,13 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { filterAdd, login, logoff, ping, type ActionHeaders } from './actions.js';
 import { AmiActionError, type ActionOptions, type AmiClient, type AmiClientEvents, type AmiLogger, type AmiResponse } from './client.js';
-import { DEFAULT_RECONNECT, openTcpSocket, type AmiConnectionOptions, type AmiSocket, type ReconnectPolicy } from './connection-options.js';
+import { DEFAULT_RECONNECT, openTcpSocket, type AmiConnectionOptions, type AmiSocket } from './connection-options.js';
 import { AmiFramer } from './framer.js';
 import { PendingActions } from './pending-actions.js';
 import { PingWatchdog } from './ping-watchdog.js';
 import { RestartDetector } from './restart-detector.js';
 import { field, type AmiMessage, type FramerOutput } from './types.js';
-import { backoffDelay } from '../util/backoff.js';
+import { backoffDelay, type BackoffPolicy } from '../util/backoff.js';
 
 export type { AmiConnectionOptions, AmiSocket, ReconnectPolicy } from './connection-options.js';
 
@@ -23,7 +23,8 @@ const silentLogger: AmiLogger = { info() {}, warn() {}, error() {}, debug() {} }
 /** One AMI session that logs in, keeps itself alive (Ping) and comes back after drops (backoff). */
 export class AmiConnection extends EventEmitter<AmiClientEvents> implements AmiClient {
   private readonly log: AmiLogger;
-  private readonly backoff: ReconnectPolicy;
+  /** The reconnect delays, as the one backoff rule takes them (src/util/backoff.ts). */
+  private readonly backoff: BackoffPolicy;
   private readonly pending: PendingActions;
   private readonly watchdog: PingWatchdog;
   private readonly restarts: RestartDetector;
@@ -42,7 +43,8 @@ export class AmiConnection extends EventEmitter<AmiClientEvents> implements AmiC
   constructor(private readonly opts: AmiConnectionOptions) {
     super();
     this.log = opts.logger ?? silentLogger;
-    this.backoff = { ...DEFAULT_RECONNECT, ...opts.reconnect };
+    const r = { ...DEFAULT_RECONNECT, ...opts.reconnect };
+    this.backoff = { initialMs: r.initialDelayMs, maxMs: r.maxDelayMs, factor: r.factor, jitter: r.jitter, random: opts.random ?? Math.random };
     this.pending = new PendingActions(opts.actionIdPrefix ?? 'b24-', this.log);
     this.watchdog = new PingWatchdog(opts.pingIntervalMs ?? 15_000, opts.pingTimeoutMs ?? 5000);
     this.restarts = new RestartDetector(opts.clock ?? Date.now);
@@ -193,8 +195,7 @@ export class AmiConnection extends EventEmitter<AmiClientEvents> implements AmiC
 
   private scheduleReconnect(): void {
     const attempt = ++this.attempt;
-    const { initialDelayMs, maxDelayMs, factor, jitter } = this.backoff;
-    const delayMs = backoffDelay(attempt, { initialMs: initialDelayMs, maxMs: maxDelayMs, factor, jitter, random: this.opts.random ?? Math.random });
+    const delayMs = backoffDelay(attempt, this.backoff);
     this.log.info({ attempt, delayMs }, 'AMI reconnecting');
     this.safeEmit('reconnecting', { attempt, delayMs });
     this.reconnectTimer = setTimeout(() => {

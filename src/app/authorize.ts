@@ -1,5 +1,5 @@
 import type { AppAuth } from '../bitrix/auth/app-auth.js';
-import { DEFAULT_OAUTH_URL, OAuthError, OAuthUnavailableError, type OAuthServer, type TokenGrant } from '../bitrix/auth/oauth-server.js';
+import { OAuthError, OAuthUnavailableError, oauthBase, type OAuthServer, type TokenGrant } from '../bitrix/auth/oauth-server.js';
 import type { AppConfig } from '../config/schema.js';
 import type { HttpErrorCode } from '../http/types.js';
 
@@ -24,18 +24,6 @@ export interface AuthorizeDeps {
   onAuthorised: () => void;
 }
 
-/** Bitrix24's OAuth servers (the EN and RU docs name these): an install's server_endpoint is used only if it is one. */
-const KNOWN_OAUTH_HOSTS = new Set(['oauth.bitrix.info', 'oauth.bitrix24.tech']);
-
-/** The OAuth server: bitrix.app.oauthUrl, else the install's server_endpoint if it is Bitrix24's, else the default. */
-export function oauthBase(app: Pick<AppConfig, 'oauthUrl'>, serverEndpoint?: string): string {
-  if (app.oauthUrl !== undefined) return app.oauthUrl;
-  if (serverEndpoint !== undefined && URL.canParse(serverEndpoint)) {
-    const u = new URL(serverEndpoint);
-    if (u.protocol === 'https:' && KNOWN_OAUTH_HOSTS.has(u.hostname)) return `${u.protocol}//${u.host}`;
-  }
-  return DEFAULT_OAUTH_URL;
-}
 
 /** `<portal>/oauth/authorize/?client_id=…&state=…`: opened by an admin of the portal in a browser. */
 export function authorizeUrl(app: Pick<AppConfig, 'portalUrl' | 'clientId'>, state: string): string {
@@ -64,7 +52,7 @@ export async function acceptInstall(f: InstallFields, deps: AuthorizeDeps): Prom
   if (portal) return portal;
   let grant: TokenGrant;
   try {
-    grant = await deps.oauth.refresh(oauthBase(deps.app, f.serverEndpoint), f.refreshToken!);
+    grant = await deps.oauth.refresh(oauthBase(deps.app.oauthUrl, f.serverEndpoint), f.refreshToken!);
   } catch (err) {
     return fromOAuthError(err, 'the install\'s tokens are not this application\'s (refresh refused)');
   }
@@ -81,7 +69,7 @@ export async function acceptCode(code: string, deps: AuthorizeDeps): Promise<Aut
   if (!/^[A-Za-z0-9._-]{1,256}$/.test(code)) return refuse('BAD_REQUEST', 'the code is malformed');
   let grant: TokenGrant;
   try {
-    grant = await deps.oauth.exchangeCode(oauthBase(deps.app, deps.auth.current()?.serverEndpoint), code);
+    grant = await deps.oauth.exchangeCode(oauthBase(deps.app.oauthUrl, deps.auth.current()?.serverEndpoint), code);
   } catch (err) {
     return fromOAuthError(err, 'the code was refused (it lives 30 s and is single use: open the authorize URL again)');
   }

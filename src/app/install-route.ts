@@ -1,6 +1,6 @@
-import { tokenMatches, type AddressMatcher } from '../http/auth.js';
+import { restrictTo, tokenMatches, type AddressMatcher } from '../http/auth.js';
 import { errorResponse, json } from '../http/errors.js';
-import { formString, isResponse, readFormPost } from '../http/form.js';
+import { formString, readFormPost } from '../http/form.js';
 import type { HttpLogger, HttpResponse, Route } from '../http/types.js';
 import { acceptCode, acceptInstall, type AuthorizeDeps, type AuthorizeResult } from './authorize.js';
 
@@ -28,9 +28,10 @@ export interface InstallRouteOptions {
 
 export function createInstallRoutes(path: string, opts: InstallRouteOptions): Record<string, Route> {
   return {
-    [`POST ${path}`]: async (req) => {
-      const form = readFormPost(req, opts.allow);
-      if (isResponse(form)) return form;
+    [`POST ${path}`]: restrictTo(opts.allow, async (req) => {
+      const read = readFormPost(req);
+      if (!read.ok) return read.response;
+      const { form } = read;
       if (formString(form, 'event')?.toUpperCase() !== 'ONAPPINSTALL') return errorResponse('BAD_REQUEST', 'event must be ONAPPINSTALL');
       const a = (k: string) => formString(form, 'auth', k);
       const result = await acceptInstall(
@@ -48,9 +49,8 @@ export function createInstallRoutes(path: string, opts: InstallRouteOptions): Re
       );
       log(opts.logger, 'install callback', req.remoteAddress, result);
       return result.ok ? json(200, { ok: true, domain: result.domain }) : errorResponse(result.code, result.message);
-    },
-    [`GET ${path}`]: async (req) => {
-      if (!opts.allow.allows(req.remoteAddress)) return errorResponse('FORBIDDEN', 'address not allowed');
+    }),
+    [`GET ${path}`]: restrictTo(opts.allow, async (req) => {
       const code = req.query.get('code') ?? undefined;
       const state = req.query.get('state') ?? undefined;
       if (code === undefined) return page(400, 'No authorization code', 'Open the URL that `asterisk-b24-bridge auth --config FILE` prints.');
@@ -65,7 +65,7 @@ export function createInstallRoutes(path: string, opts: InstallRouteOptions): Re
       return result.ok
         ? page(200, 'asterisk-b24-bridge is authorised', `The bridge now works as the application on ${result.domain}. You can close this window.`)
         : page(result.code === 'PORTAL_UNAVAILABLE' ? 503 : 403, 'Authorization failed', result.message);
-    },
+    }),
   };
 }
 

@@ -73,13 +73,15 @@ export async function startEndpoint(cfg: EndpointConfig, parts: EndpointParts): 
   const onAmiEvent = (msg: Parameters<ClickToCall['onAmiEvent']>[0]) => service.onAmiEvent(msg);
   parts.ami.on('event', onAmiEvent);
 
+  if (!cfg.eventAuth && !cfg.bitrix.applicationToken) parts.logger.warn({}, 'bitrix.applicationToken is not set: every Bitrix24 event will be refused (401)');
   const allow = createAddressMatcher(cfg.http.allow);
   // Health checks come from the host itself (systemd, monitoring agent) even when only Bitrix24 may post events.
   const healthAllow = createAddressMatcher(cfg.http.allow.length > 0 ? [...cfg.http.allow, '127.0.0.0/8', '::1'] : []);
   const route = createRouter({
     ...parts.extraRoutes,
     [`POST ${cfg.http.eventsPath}`]: createEventsRoute({
-      ...(cfg.eventAuth ? { applicationToken: cfg.eventAuth.applicationToken, memberId: cfg.eventAuth.memberId } : { applicationToken: cfg.bitrix.applicationToken }),
+      applicationToken: cfg.eventAuth?.applicationToken ?? (() => cfg.bitrix.applicationToken),
+      ...(cfg.eventAuth ? { memberId: cfg.eventAuth.memberId } : {}),
       allow,
       service,
       logger: parts.logger,

@@ -1,6 +1,6 @@
-import { tokenMatches, type AddressMatcher } from '../http/auth.js';
+import { restrictTo, tokenMatches, type AddressMatcher } from '../http/auth.js';
 import { errorResponse, json } from '../http/errors.js';
-import { formString, isResponse, readFormPost } from '../http/form.js';
+import { formString, readFormPost } from '../http/form.js';
 import type { HttpLogger, Route } from '../http/types.js';
 import type { ClickToCall } from './service.js';
 import { startFromEvent } from './telephony-events.js';
@@ -13,8 +13,8 @@ import { startFromEvent } from './telephony-events.js';
  */
 
 export interface EventsRouteOptions {
-  /** The token events must carry: bitrix.applicationToken, or the installed application's; undefined refuses all. */
-  applicationToken: string | undefined | (() => string | undefined);
+  /** The token events must carry (bitrix.applicationToken, or the installed application's), read per request; undefined refuses all. */
+  applicationToken: () => string | undefined;
   /** App mode: the installed portal's member_id, which events must carry too. */
   memberId?: () => string | undefined;
   allow: AddressMatcher;
@@ -23,15 +23,12 @@ export interface EventsRouteOptions {
 }
 
 export function createEventsRoute(opts: EventsRouteOptions): Route {
-  const expectedToken = typeof opts.applicationToken === 'function' ? opts.applicationToken : () => opts.applicationToken as string | undefined;
-  if (typeof opts.applicationToken !== 'function' && !opts.applicationToken) {
-    opts.logger.warn({}, 'bitrix.applicationToken is not set: every Bitrix24 event will be refused (401)');
-  }
-  return async (req) => {
-    const form = readFormPost(req, opts.allow);
-    if (isResponse(form)) return form;
+  return restrictTo(opts.allow, async (req) => {
+    const read = readFormPost(req);
+    if (!read.ok) return read.response;
+    const { form } = read;
     const memberId = opts.memberId?.();
-    const tokenOk = tokenMatches(expectedToken(), formString(form, 'auth', 'application_token'));
+    const tokenOk = tokenMatches(opts.applicationToken(), formString(form, 'auth', 'application_token'));
     // Both checks always run: how long a refusal takes says nothing about which one failed.
     const memberOk = memberId === undefined || tokenMatches(memberId, formString(form, 'auth', 'member_id'));
     if (!tokenOk || !memberOk) {
@@ -41,5 +38,5 @@ export function createEventsRoute(opts: EventsRouteOptions): Route {
     const result = await startFromEvent(formString(form, 'event'), (name) => formString(form, 'data', name), opts.service);
     if (!result.ok) return errorResponse(result.code, result.message);
     return json(200, { ok: true, event: result.event, callId: result.callId, linkedid: result.linkedid });
-  };
+  });
 }

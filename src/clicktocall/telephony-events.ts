@@ -14,7 +14,7 @@ import type { ClickToCall, StartResult } from './service.js';
 export type EventOutcome = { ok: true; event: string; callId?: string; linkedid: string } | { ok: false; code: HttpErrorCode; message: string };
 
 /** Reads one `data[...]` field as a string (form values are strings; offline EVENT_DATA may hold numbers). */
-export type EventField = (name: string) => string | undefined;
+type EventField = (name: string) => string | undefined;
 
 export async function startFromEvent(event: string | undefined, field: EventField, service: Pick<ClickToCall, 'startCall' | 'startCallback'>): Promise<EventOutcome> {
   const name = event?.toUpperCase();

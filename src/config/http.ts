@@ -12,18 +12,26 @@ const DIAL_TOKEN_HINT = 'may contain only letters, digits and + * # _ . / @ -';
 const context = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'must be a dialplan context name (letters, digits, _ and -)');
 const exten = z.string().refine((s) => s.length > 0 && s.length <= 80 && isSafeDialToken(s), `must be an extension that ${DIAL_TOKEN_HINT}`);
 
+/** A path the daemon serves, e.g. /bitrix/events. */
+const routePath = z.string().regex(/^\/[A-Za-z0-9._~/-]{0,200}$/, 'must be an absolute path');
+
 export const httpServerKeys = {
   /** Peer addresses or CIDR prefixes allowed to call the endpoints; empty = anyone who has the token. */
   allow: z.array(z.string().refine((s) => parseAllowEntry(s) !== undefined, 'must be an IP address or a CIDR prefix')).default([]),
   /** Where Bitrix24 posts ONEXTERNALCALLSTART / ONEXTERNALCALLBACKSTART. */
-  eventsPath: z.string().regex(/^\/[A-Za-z0-9._~/-]{0,200}$/, 'must be an absolute path').default('/bitrix/events'),
+  eventsPath: routePath.default('/bitrix/events'),
   /** App mode: the local application's install callback (ONAPPINSTALL) and the OAuth redirect of `auth`. */
-  installPath: z.string().regex(/^\/[A-Za-z0-9._~/-]{0,200}$/, 'must be an absolute path').default('/bitrix/install'),
+  installPath: routePath.default('/bitrix/install'),
   maxBodyBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
   headersTimeoutMs: z.number().int().min(100).default(10_000),
   requestTimeoutMs: z.number().int().min(100).default(15_000),
   perAddressPerMinute: z.number().int().min(1).default(120),
 };
+
+/** Refinement for the merged http section: the install path and the events path are two routes, never one. */
+export function installPathApart(v: { eventsPath: string; installPath: string }): boolean {
+  return v.eventsPath !== v.installPath;
+}
 
 /** Refinement for the merged http section: node refuses a headers timeout above the request timeout. */
 export function headersWithinRequestTimeout(v: { headersTimeoutMs: number; requestTimeoutMs: number }): boolean {

@@ -12,6 +12,9 @@ export const SECRET_ENV = {
   'crm.lookupToken': 'B24BRIDGE_LOOKUP_TOKEN',
 } as const;
 
+/** Sections a config may leave out: an environment secret never creates them. */
+const OPTIONAL_SECTIONS = ['asterisk.ari', 'bitrix.app'];
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -41,9 +44,9 @@ export function parseConfig(doc: unknown, env: Env = {}): Config {
   const root = (doc ? structuredClone(doc) : {}) as Record<string, unknown>;
   for (const [path, name] of Object.entries(SECRET_ENV)) {
     const value = env[name];
-    // The ARI password and the app's secret only apply when their section exists: both are optional.
-    const section = path.startsWith('asterisk.ari.') ? 'asterisk.ari' : path.startsWith('bitrix.app.') ? 'bitrix.app' : undefined;
-    if (value && !(section !== undefined && !hasPath(root, section))) setPath(root, path, value);
+    // A secret of an optional section (ARI, the application) only applies when that section exists.
+    const section = OPTIONAL_SECTIONS.find((s) => path.startsWith(`${s}.`));
+    if (value && (section === undefined || hasPath(root, section))) setPath(root, path, value);
   }
   const result = configSchema.safeParse(root);
   if (!result.success) {

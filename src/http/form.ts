@@ -5,7 +5,6 @@
  * Objects are created without a prototype, so keys such as `__proto__` are plain data, never pollution.
  */
 
-import type { AddressMatcher } from './auth.js';
 import { errorResponse } from './errors.js';
 import type { HttpRequest, HttpResponse } from './types.js';
 
@@ -112,24 +111,18 @@ export function formString(form: FormObject, ...path: string[]): string | undefi
   return typeof node === 'string' ? node : undefined;
 }
 
+const FORM_TYPE = 'application/x-www-form-urlencoded';
+
 /**
- * The common start of a route that takes Bitrix24's form posts: peer address (403), content type (415), form (400),
- * cheapest and least revealing first. Returns the parsed form, or the refusal to answer with.
+ * The common start of a route that takes Bitrix24's form posts, after its address check (restrictTo): content type
+ * (415), then the form (400). The parsed form, or the refusal to answer with.
  */
-export function readFormPost(req: HttpRequest, allow: AddressMatcher): FormObject | HttpResponse {
-  if (!allow.allows(req.remoteAddress)) return errorResponse('FORBIDDEN', 'address not allowed');
+export function readFormPost(req: HttpRequest): { ok: true; form: FormObject } | { ok: false; response: HttpResponse } {
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-  if (type !== FORM_TYPE) return errorResponse('UNSUPPORTED_MEDIA_TYPE', `content type must be ${FORM_TYPE}`);
+  if (type !== FORM_TYPE) return { ok: false, response: errorResponse('UNSUPPORTED_MEDIA_TYPE', `content type must be ${FORM_TYPE}`) };
   try {
-    return parseForm(req.body.toString('utf8'));
+    return { ok: true, form: parseForm(req.body.toString('utf8')) };
   } catch (err) {
-    return errorResponse('BAD_REQUEST', err instanceof FormError ? err.message : 'malformed form body');
+    return { ok: false, response: errorResponse('BAD_REQUEST', err instanceof FormError ? err.message : 'malformed form body') };
   }
-}
-
-export const FORM_TYPE = 'application/x-www-form-urlencoded';
-
-/** A refusal from readFormPost (forms are null-prototype objects; a response has a numeric status). */
-export function isResponse(v: FormObject | HttpResponse): v is HttpResponse {
-  return typeof (v as HttpResponse).status === 'number' && Object.getPrototypeOf(v) !== null;
 }

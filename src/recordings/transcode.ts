@@ -36,7 +36,7 @@ const STDERR_TAIL_LINES = 8;
 const STDERR_KEEP_CHARS = 16 * 1024;
 
 /** ffmpeg's arguments: read the input, overwrite the output, one channel, LAME at the bitrate, no video, no tags. */
-export function mp3Arguments(input: string, output: string, bitrateKbps: number): string[] {
+function mp3Arguments(input: string, output: string, bitrateKbps: number): string[] {
   return [
     '-nostdin',
     '-i', input,

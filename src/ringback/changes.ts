@@ -99,7 +99,6 @@ export class ChangeBook {
     this.drop(c);
     this.undoneAt.set(keyOf(c), at);
     this.ledger.strikes.delete(memberKey(c.queue, c.iface)); // the miss was dealt with by them, not us
-    this.ledger.observe(c.queue, c.iface, { paused: true, reason }, at);
     this.out.push({ type: 'handBack', queue: c.queue, iface: c.iface, reason });
     this.out.log('info', 'handedBack', c, 'pausedByOther', { detail: `paused with reason "${reason}" before our pause landed; their reason put back` });
   }

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 
@@ -39,8 +39,9 @@ export function openStateDb(dir: string, file = 'bridge.db'): StateDb {
     mkdirSync(dir, { recursive: true, mode: 0o750 });
     const path = join(dir, file);
     db = new Database(path);
-    // Call data and the application's OAuth tokens: the service's own user only, whatever the umask.
-    chmodSync(path, 0o600);
+    // Call data and the application's OAuth tokens: the service's own user only, whatever the umask. A WAL or shared
+    // memory file an older run left keeps its own mode, so they are set too (new ones copy the database's).
+    for (const f of [path, `${path}-wal`, `${path}-shm`]) if (f === path || existsSync(f)) chmodSync(f, 0o600);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 2000');

@@ -18,6 +18,8 @@ describe('mayHaveExecuted', () => {
     ['an unknown host', network('ENOTFOUND'), false],
     ['no route', network('EHOSTUNREACH'), false],
     ['no application token yet (raised before sending)', new BitrixError({ kind: 'retryable', errorCode: 'AUTH_REQUIRED', code: 'not_installed', description: 'x', method: 'batch' }), false],
+    ['the portal\'s plan refuses the whole request (403, app mode waits)', new BitrixError({ kind: 'retryable', errorCode: 'ACCOUNT', code: 'PAYMENT_REQUIRED', description: 'x', method: 'batch', httpStatus: 403 }), false],
+    ['a refused access token, answered before any method ran (401)', new BitrixError({ kind: 'retryable', errorCode: 'AUTH_REQUIRED', code: 'INVALID_TOKEN', description: 'x', method: 'batch', httpStatus: 401 }), false],
     ['anything unexpected', toBitrixError(new Error('boom')), true],
   ])('%s', (_name, err, expected) => {
     expect(mayHaveExecuted(err)).toBe(expected);

@@ -60,7 +60,7 @@ export async function startHarness(
     ...opts.deps,
   });
   ami.on('event', (msg) => service.onAmiEvent(msg));
-  const route = createEventsRoute({ applicationToken: TOKEN, allow: createAddressMatcher(opts.allow ?? []), service, logger: opts.logger ?? silent });
+  const route = createEventsRoute({ applicationToken: () => TOKEN, allow: createAddressMatcher(opts.allow ?? []), service, logger: opts.logger ?? silent });
   return {
     pbx,
     ami,

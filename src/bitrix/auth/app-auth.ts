@@ -1,5 +1,5 @@
 import { AuthRequiredError, type RestAuth, type RestCredentials } from './rest-auth.js';
-import { OAuthError, OAuthUnavailableError, oauthBaseFrom, DEFAULT_OAUTH_URL, type OAuthServer, type TokenGrant } from './oauth-server.js';
+import { OAuthError, OAuthUnavailableError, oauthBase, type OAuthServer, type TokenGrant } from './oauth-server.js';
 import { REFRESH_TOKEN_LIFETIME_MS, type AppTokens, type TokenStore } from './tokens.js';
 
 /**
@@ -144,7 +144,7 @@ export class AppAuth implements RestAuth {
 
   private async refresh(): Promise<void> {
     const held = this.usable();
-    const base = this.opts.oauthUrl ?? oauthBaseFrom(held.serverEndpoint) ?? DEFAULT_OAUTH_URL;
+    const base = oauthBase(this.opts.oauthUrl, held.serverEndpoint);
     let grant: TokenGrant;
     try {
       grant = await this.opts.oauth.refresh(base, held.refreshToken);

@@ -47,11 +47,20 @@ export interface OAuthServerOptions {
 
 export const DEFAULT_OAUTH_URL = 'https://oauth.bitrix.info';
 
-/** `https://oauth.bitrix.info/rest/` (an install's server_endpoint) -> `https://oauth.bitrix.info`. */
-export function oauthBaseFrom(serverEndpoint: string | undefined): string | undefined {
-  if (serverEndpoint === undefined || !URL.canParse(serverEndpoint)) return undefined;
-  const u = new URL(serverEndpoint);
-  return `${u.protocol}//${u.host}`;
+/** Bitrix24's OAuth servers (the EN and RU docs name these): an install's server_endpoint is used only if it is one. */
+const KNOWN_OAUTH_HOSTS = new Set(['oauth.bitrix.info', 'oauth.bitrix24.tech']);
+
+/**
+ * The OAuth server: bitrix.app.oauthUrl, else the install's server_endpoint if it is Bitrix24's, else the default. The
+ * client secret and the refresh token go there: never to a host an unauthenticated install form named.
+ */
+export function oauthBase(oauthUrl: string | undefined, serverEndpoint?: string): string {
+  if (oauthUrl !== undefined) return oauthUrl;
+  if (serverEndpoint !== undefined && URL.canParse(serverEndpoint)) {
+    const u = new URL(serverEndpoint);
+    if (u.protocol === 'https:' && KNOWN_OAUTH_HOSTS.has(u.hostname)) return `${u.protocol}//${u.host}`;
+  }
+  return DEFAULT_OAUTH_URL;
 }
 
 export interface OAuthServer {

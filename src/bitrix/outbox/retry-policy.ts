@@ -6,8 +6,9 @@ import { BitrixError } from '../errors.js';
  * certainly never ran counts as not executed.
  */
 export function mayHaveExecuted(err: BitrixError): boolean {
-  // Raised by the client before anything left: the application has no usable token yet.
-  if (err.errorCode === 'AUTH_REQUIRED') return false;
+  // No usable token (raised before anything left), or the whole request refused for its authorisation or the plan
+  // (401/403 answered before any method ran): nothing executed.
+  if (err.errorCode === 'AUTH_REQUIRED' || err.httpStatus === 401 || err.httpStatus === 403) return false;
   if (err.httpStatus === 503 || err.httpStatus === 429) return false; // refused at the gateway
   // No connection was made: refused, no such host, no route.
   return !['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'].includes(err.code);

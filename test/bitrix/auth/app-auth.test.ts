@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppAuth } from '../../../src/bitrix/auth/app-auth.js';
-import { OAuthError, OAuthUnavailableError, type OAuthServer, type TokenGrant } from '../../../src/bitrix/auth/oauth-server.js';
+import { OAuthError, OAuthUnavailableError, oauthBase, type OAuthServer, type TokenGrant } from '../../../src/bitrix/auth/oauth-server.js';
 import { AuthRequiredError } from '../../../src/bitrix/auth/rest-auth.js';
 import type { AppTokens, TokenStore } from '../../../src/bitrix/auth/tokens.js';
 import { captureLogger, silentLogger } from '../../support/logger.js';
@@ -137,5 +137,31 @@ describe('the application\'s tokens', () => {
   it('lists its tokens as secrets, so the client blanks them out of any text', () => {
     const auth = new AppAuth({ store: memoryStore(pair(7)), oauth: oauth(async () => grant(8)), oauthUrl: undefined, clock: () => 0, logger: silentLogger });
     expect(auth.secrets().sort()).toEqual(['access-7', 'app-token', 'refresh-7']);
+  });
+});
+
+describe('the OAuth server the secret goes to', () => {
+  it.each<[string, string | undefined, string | undefined, string]>([
+    ['bitrix.app.oauthUrl wins', 'https://oauth.example', 'https://oauth.bitrix24.tech/rest/', 'https://oauth.example'],
+    ['an install\'s server_endpoint on Bitrix24\'s regional server', undefined, 'https://oauth.bitrix24.tech/rest/', 'https://oauth.bitrix24.tech'],
+    ['an install\'s server_endpoint on any other host is ignored', undefined, 'https://evil.example/rest/', 'https://oauth.bitrix.info'],
+    ['Bitrix24\'s host over plain http is ignored', undefined, 'http://oauth.bitrix.info/rest/', 'https://oauth.bitrix.info'],
+    ['no endpoint at all', undefined, undefined, 'https://oauth.bitrix.info'],
+  ])('%s', (_what, oauthUrl, serverEndpoint, expected) => {
+    expect(oauthBase(oauthUrl, serverEndpoint)).toBe(expected);
+  });
+
+  it('refreshes against the default server, not a host a stored server_endpoint names', async () => {
+    const bases: string[] = [];
+    const server: OAuthServer = {
+      refresh: async (base) => {
+        bases.push(base);
+        return grant(2);
+      },
+      exchangeCode: async () => grant(2),
+    };
+    const auth = new AppAuth({ store: memoryStore(pair(1, { serverEndpoint: 'https://evil.example/rest/' })), oauth: server, oauthUrl: undefined, clock: () => 0, logger: silentLogger });
+    await auth.renew('access-1');
+    expect(bases).toEqual(['https://oauth.bitrix.info']);
   });
 });
