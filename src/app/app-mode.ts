@@ -1,7 +1,6 @@
-import { AppAuth } from '../bitrix/auth/app-auth.js';
-import { oauthServer } from '../bitrix/auth/oauth-server.js';
-import { sqliteTokenStore } from '../bitrix/auth/sqlite-token-store.js';
-import { REFRESH_TOKEN_WARN_MS, type AppTokens, type TokenStore } from '../bitrix/auth/tokens.js';
+import type { AppAuth } from '../bitrix/auth/app-auth.js';
+import { appAuthFromState } from '../bitrix/auth/app-auth-setup.js';
+import { REFRESH_TOKEN_WARN_MS } from '../bitrix/auth/tokens.js';
 import type { BitrixClient } from '../bitrix/client.js';
 import { backoffDelay } from '../util/backoff.js';
 import { startFromEvent } from '../clicktocall/telephony-events.js';
@@ -52,9 +51,14 @@ export interface AppMode {
 
 export function setupAppMode(opts: AppModeOptions): AppMode {
   const { app, clock, logger } = opts;
-  const store = opts.db ? sqliteTokenStore(opts.db, clock, opts.commitNow) : memoryTokenStore();
-  const oauth = oauthServer({ clientId: app.clientId, clientSecret: app.clientSecret, timeoutMs: opts.timeoutMs });
-  const auth = new AppAuth({ store, oauth, oauthUrl: app.oauthUrl, clock, logger, onRevived: () => void Promise.resolve().then(bind) });
+  const { auth, oauth } = appAuthFromState(app, opts.db, {
+    timeoutMs: opts.timeoutMs,
+    clock,
+    logger,
+    ...(opts.commitNow ? { commitNow: opts.commitNow } : {}),
+    // A pair another process wrote (`auth --code`) revived the tokens: bind the events again.
+    onRevived: () => void Promise.resolve().then(bind),
+  });
   const delivery: EventDelivery = app.events === 'online' ? { kind: 'online', handlerUrl: app.handlerUrl! } : { kind: 'offline' };
   let client: Pick<BitrixClient, 'call'> | undefined;
   let poller: OfflineEventPoller | undefined;
@@ -157,10 +161,4 @@ export function offlineEventsState(db: StateDb | undefined): OfflineEventsState 
     load: () => (db ? kvGet(db, 'events.offline') : memory),
     save: (s) => (db ? kvSet(db, 'events.offline', s, Date.now()) : void (memory = s)),
   };
-}
-
-/** Tests that run without a state database. */
-function memoryTokenStore(): TokenStore {
-  let tokens: AppTokens | undefined;
-  return { load: () => tokens, save: (t) => void (tokens = t) };
 }

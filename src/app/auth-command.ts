@@ -1,6 +1,4 @@
-import { AppAuth } from '../bitrix/auth/app-auth.js';
-import { oauthServer } from '../bitrix/auth/oauth-server.js';
-import { sqliteTokenStore } from '../bitrix/auth/sqlite-token-store.js';
+import { appAuthFromState } from '../bitrix/auth/app-auth-setup.js';
 import type { Config } from '../config/schema.js';
 import { openStateDb } from '../store/db.js';
 import { acceptCode, authorizeUrl } from './authorize.js';
@@ -29,9 +27,7 @@ export async function runAuth(config: Config, opts: { code?: string }, print: (l
       print('  asterisk-b24-bridge auth --config FILE --code CODE');
       return 0;
     }
-    const oauth = oauthServer({ clientId: app.clientId, clientSecret: app.clientSecret, timeoutMs: config.bitrix.timeoutMs });
-    const quiet = { info() {}, warn() {}, error() {} };
-    const auth = new AppAuth({ store: sqliteTokenStore(db), oauth, oauthUrl: app.oauthUrl, clock: Date.now, logger: quiet });
+    const { auth, oauth } = appAuthFromState(app, db, { timeoutMs: config.bitrix.timeoutMs });
     const result = await acceptCode(opts.code, { app, auth, oauth, onAuthorised: () => undefined });
     if (!result.ok) {
       print(`FAIL ${result.message}`);

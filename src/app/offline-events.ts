@@ -197,7 +197,7 @@ function asEvent(raw: unknown): OfflineEvent | undefined {
  * feature.get answers `{value: 'Y' | 'N'}`; an on-premise Bitrix24 without a feature check answers
  * `<language>_selfhosted`, and has no plan to restrict it (Bitrix24 REST docs, api-reference/common/system/feature-get.md).
  */
-function featureEnabled(r: unknown): boolean {
+export function featureEnabled(r: unknown): boolean {
   const value = typeof r === 'object' && r !== null ? (r as Record<string, unknown>)['value'] : undefined;
   return value === 'Y' || (typeof value === 'string' && /^[a-z]{2}_selfhosted$/.test(value));
 }

@@ -12,7 +12,7 @@
  * them is scrubbed before it reaches an error or a log line.
  */
 import defaultGot, { type Got } from 'got';
-import { appModeRefusal, credentialsFor, isRenewable } from './auth-refusals.js';
+import { credentialsFor, isRenewable } from './auth-refusals.js';
 import { assertBatchKey, assertMethodName, buildBatchCommand } from './encode.js';
 import { batchOutcome, networkFailure, parseEnvelope, type BatchOutcome } from './envelope.js';
 import { BitrixError, createBitrixError, isQueryLimitExceeded, type BitrixErrorCode } from './errors.js';
@@ -140,7 +140,7 @@ export function createBitrixClient(opts: BitrixClientOptions): BitrixClient {
       return result;
     } catch (err) {
       let error = err instanceof BitrixError ? err : createBitrixError(method, networkFailure(err, scrub));
-      if (auth.mode === 'app') error = appModeRefusal(error);
+      error = auth.refusal?.(error) ?? error;
       if (isQueryLimitExceeded(error.code)) limiter.penalize();
       const durationMs = now() - started;
       logger.warn(

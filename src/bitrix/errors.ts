@@ -28,19 +28,6 @@ export type BitrixErrorCode =
   | 'WRONG_AUTH_TYPE'
   | 'METHOD_NOT_FOUND';
 
-export const BITRIX_ERROR_CODES: readonly BitrixErrorCode[] = [
-  'RATE_LIMITED',
-  'PORTAL_UNAVAILABLE',
-  'NETWORK',
-  'TIMEOUT',
-  'CONTRACT',
-  'AUTH',
-  'AUTH_REQUIRED',
-  'ACCOUNT',
-  'WRONG_AUTH_TYPE',
-  'METHOD_NOT_FOUND',
-];
-
 /** What went wrong, as seen by the transport layer; the input of classification. */
 export type Failure =
   /** The portal answered with an `{error, error_description}` envelope. No status = batch sub-command. */

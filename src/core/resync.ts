@@ -50,9 +50,17 @@ export function onResync(core: Core, turn: Turn, input: ResyncInput): void {
     if (call !== undefined && isNew) call.startedAt = Math.min(call.startedAt, blindSince);
     if (call !== undefined && ch.bridgeId !== undefined) placeInBridge(core, ch.uniqueid, ch.bridgeId);
   }
+  // The channels up in each bridge, in the order Asterisk listed them: built once, not once per call.
+  const upIn = new Map<string, string[]>();
+  for (const c of live) {
+    if (!c.up || !c.bridgeId) continue;
+    const members = upIn.get(c.bridgeId);
+    if (members) members.push(c.uniqueid);
+    else upIn.set(c.bridgeId, [c.uniqueid]);
+  }
   for (const call of [...core.calls.values()]) {
     consultedMeanwhile(core, turn, call, alive);
-    talkerNow(core, turn, call, alive, answeredWhileBlind(call, blindSince, turn.at));
+    talkerNow(core, turn, call, alive, upIn, answeredWhileBlind(call, blindSince, turn.at));
   }
 }
 
@@ -72,10 +80,10 @@ function placeInBridge(core: Core, uniqueid: string, bridgeId: string): void {
  * the core was blind (at `answeredAt`, the estimate, kept as a window that later evidence narrows): the other legs
  * stopped ringing.
  */
-function talkerNow(core: Core, turn: Turn, call: Call, alive: ReadonlyMap<string, LiveChannel>, answeredAt: number): void {
+function talkerNow(core: Core, turn: Turn, call: Call, alive: ReadonlyMap<string, LiveChannel>, upIn: ReadonlyMap<string, string[]>, answeredAt: number): void {
   const customer = call.customerChannel === undefined ? undefined : alive.get(call.customerChannel);
   if (call.direction === undefined || !customer?.up || !customer.bridgeId || core.calls.get(call.linkedid) !== call) return;
-  const inBridge = [...alive.values()].filter((c) => c.bridgeId === customer.bridgeId && c.up && c.uniqueid !== customer.uniqueid).map((c) => c.uniqueid);
+  const inBridge = (upIn.get(customer.bridgeId) ?? []).filter((id) => id !== customer.uniqueid);
   if (call.talkingChannel !== undefined && inBridge.includes(call.talkingChannel)) return;
   // The legs that rang for this call first: they are the ones who could answer it.
   const ranked = [...inBridge.filter((id) => call.ringing.has(id)), ...inBridge.filter((id) => !call.ringing.has(id))];

@@ -1,7 +1,7 @@
-import { AppAuth } from '../bitrix/auth/app-auth.js';
-import { oauthServer } from '../bitrix/auth/oauth-server.js';
-import { sqliteTokenStore } from '../bitrix/auth/sqlite-token-store.js';
+import { appAuthFromState } from '../bitrix/auth/app-auth-setup.js';
+import { featureEnabled } from '../app/offline-events.js';
 import { REFRESH_TOKEN_WARN_MS } from '../bitrix/auth/tokens.js';
+import type { RestAuth } from '../bitrix/auth/rest-auth.js';
 import { redactWebhookUrl, webhookAuth } from '../bitrix/auth/webhook-auth.js';
 import { createBitrixClient, type BitrixClient } from '../bitrix/client.js';
 import { BitrixError } from '../bitrix/errors.js';
@@ -29,7 +29,7 @@ export async function checkPortal(config: Config): Promise<CheckLine[]> {
 
 async function checkWebhook(config: Config): Promise<CheckLine[]> {
   const url = config.bitrix.webhookUrl!;
-  const client = createBitrixClient({ auth: webhookAuth(url), timeoutMs: 10_000, limiter: new LeakyBucket({ perSecond: 2, burst: 50 }) });
+  const client = checkClient(webhookAuth(url));
   const where = redactWebhookUrl(url);
   const scopes = await scopeLine(client, where, 'the webhook');
   if (!scopes.ok) return [scopes];
@@ -51,13 +51,12 @@ async function checkApp(config: Config): Promise<CheckLine[]> {
     return [{ ok: false, line: `FAIL app: the tokens live in the state store, which cannot be opened: ${(err as Error).message}` }];
   }
   try {
-    const quiet = { info() {}, warn() {}, error() {} };
     // The daemon's own token store: a refresh made here is written there, and the daemon adopts the newer pair.
-    const auth = new AppAuth({ store: sqliteTokenStore(db), oauth: oauthServer({ clientId: app.clientId, clientSecret: app.clientSecret, timeoutMs: 10_000 }), oauthUrl: app.oauthUrl, clock: Date.now, logger: quiet });
+    const { auth } = appAuthFromState(app, db, { timeoutMs: 10_000 });
     const status = auth.status();
     if (status.state === 'required') return [{ ok: false, line: `FAIL app: not authorised (${status.reason}): ${status.advice}` }];
     const lines: CheckLine[] = [];
-    const client = createBitrixClient({ auth, timeoutMs: 10_000, limiter: new LeakyBucket({ perSecond: 2, burst: 50 }) });
+    const client = checkClient(auth);
     const scopes = await scopeLine(client, status.domain, 'the application');
     lines.push(scopes);
     if (!scopes.ok) return lines;
@@ -74,6 +73,11 @@ async function checkApp(config: Config): Promise<CheckLine[]> {
   }
 }
 
+/** One request at a time, well within the portal's limits: check makes a handful. */
+function checkClient(auth: RestAuth): BitrixClient {
+  return createBitrixClient({ auth, timeoutMs: 10_000, limiter: new LeakyBucket({ perSecond: 2, burst: 50 }) });
+}
+
 async function scopeLine(client: BitrixClient, where: string, who: string): Promise<CheckLine> {
   try {
     const scopes = await client.call<string[]>('scope');
@@ -87,9 +91,8 @@ async function scopeLine(client: BitrixClient, where: string, who: string): Prom
 
 async function offlineLine(client: BitrixClient): Promise<CheckLine> {
   try {
-    const r = await client.call<{ value?: unknown }>('feature.get', { CODE: 'rest_offline_extended' });
-    const value = String(r?.value ?? '');
-    if (value === 'Y' || /_selfhosted$/.test(value)) return { ok: true, line: 'PASS events: offline events are read, started, then cleared (a crash replays an event, never loses it)' };
+    // The daemon's own reading of the answer (src/app/offline-events.ts): check says what the daemon will do.
+    if (featureEnabled(await client.call<unknown>('feature.get', { CODE: 'rest_offline_extended' }))) return { ok: true, line: 'PASS events: offline events are read, started, then cleared (a crash replays an event, never loses it)' };
     return { ok: true, line: 'WARN events: the plan lacks rest_offline_extended: offline events are read and cleared at once, so a crash at the wrong moment can lose a click' };
   } catch (err) {
     return { ok: false, line: `FAIL events: feature.get: ${(err as Error).message}` };

@@ -1,3 +1,5 @@
+import type { BitrixError } from '../errors.js';
+import { appModeRefusal } from '../auth-refusals.js';
 import { AuthRequiredError, type RestAuth, type RestCredentials } from './rest-auth.js';
 import { OAuthError, OAuthUnavailableError, oauthBase, type OAuthServer, type TokenGrant } from './oauth-server.js';
 import { REFRESH_TOKEN_LIFETIME_MS, type AppTokens, type TokenStore } from './tokens.js';
@@ -76,7 +78,8 @@ export class AppAuth implements RestAuth {
       generation: (previous?.generation ?? 0) + 1,
     });
     this.opts.store.save(tokens);
-    this.adopt(tokens);
+    // Its caller binds the events itself (onAuthorised): not revived as a pair another process wrote would be.
+    this.adopt(tokens, false);
     return tokens;
   }
 
@@ -93,6 +96,11 @@ export class AppAuth implements RestAuth {
       const e = err as AuthRequiredError;
       return { state: 'required', reason: e.reason, advice: e.advice };
     }
+  }
+
+  /** A whole request refused for its authorisation or the portal's plan waits for an admin (never parked). */
+  refusal(error: BitrixError): BitrixError {
+    return appModeRefusal(error);
   }
 
   secrets(): string[] {
@@ -117,14 +125,13 @@ export class AppAuth implements RestAuth {
     return this.tokens;
   }
 
-  private adopt(tokens: AppTokens): void {
+  private adopt(tokens: AppTokens, tell = true): void {
     const revived = this.dead !== undefined || this.tokens === undefined;
     this.tokens = tokens;
     this.dead = undefined;
-    if (revived) {
-      this.opts.logger.info({ generation: tokens.generation }, 'Bitrix24 application authorised');
-      this.opts.onRevived?.();
-    }
+    if (!revived) return;
+    this.opts.logger.info({ generation: tokens.generation }, 'Bitrix24 application authorised');
+    if (tell) this.opts.onRevived?.();
   }
 
   /** A pair as it came from the OAuth server, over what it does not say (installation, generation). */

@@ -1,3 +1,5 @@
+import type { BitrixError } from '../errors.js';
+
 /**
  * How a REST request to Bitrix24 is authorised, the one thing that differs between an inbound webhook and a local
  * application (OAuth). The client asks for credentials before each request and tells the auth when the portal said
@@ -22,6 +24,8 @@ export interface RestAuth {
   renew(token: string): Promise<void>;
   /** Every secret text this auth holds now, to blank out of error messages and log lines. */
   secrets(): string[];
+  /** What a failed request means under this auth, where it differs (an application waits where a webhook parks). */
+  refusal?(error: BitrixError): BitrixError;
 }
 
 /**

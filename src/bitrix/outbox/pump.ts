@@ -4,6 +4,8 @@ import type { CallQueues } from './queues.js';
 import { lostRegisterReason, mayResend } from './register-dedup.js';
 import type { BatchSender } from './send.js';
 import type { OutboxHooks, Timers } from './types.js';
+import type { OutboxEntry } from '../outbox-entry.js';
+import { awaitsUser } from './user-resolve.js';
 
 /**
  * When the outbox sends: a short linger after new work (neighbours share a request), at most `concurrency` batches
@@ -61,7 +63,7 @@ export class Pump {
       const now = clock();
       if (now < this.pausedUntil) return this.wake(this.pausedUntil);
       const hold = this.deps.holdUnresolved;
-      const heldUntil = (e: { userExt?: string; uncertain?: boolean }) => (hold && e.userExt !== undefined && !e.uncertain && hold() ? now + HOLD_RECHECK_MS : undefined);
+      const heldUntil = (e: OutboxEntry) => (hold && awaitsUser(e) && hold() ? now + HOLD_RECHECK_MS : undefined);
       const { commands, entries, earliest, stale } = planBatch(queues.values(), now, this.deps.maxBatch, (e) => mayResend(e, now, this.deps.dedupMarginMs), heldUntil);
       for (const e of stale) queues.park(e, lostRegisterReason(e));
       if (commands.length === 0) {
