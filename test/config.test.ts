@@ -74,6 +74,12 @@ describe('configuration', () => {
     expect(p.some((l) => l.startsWith('http.port:'))).toBe(true);
   });
 
+  it('refuses one path for both the events and the install route (one of them would never be reached)', () => {
+    const doc = { ...contractOnly, http: { ...contractOnly.http, eventsPath: '/bitrix/hook', installPath: '/bitrix/hook' } };
+    expect(problems(doc)).toEqual(['http.installPath: must differ from eventsPath']);
+    expect(problems({ ...contractOnly, http: { ...contractOnly.http, eventsPath: '/bitrix/hook' } })).toEqual([]);
+  });
+
   it('never echoes a value in its errors (it may be a secret)', () => {
     const p = problems({ ...contractOnly, bitrix: { ...contractOnly.bitrix, webhookUrl: 'not a url with s3cret-value' } });
     expect(p.join('\n')).not.toContain('s3cret-value');

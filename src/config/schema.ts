@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { recordingsConfigProblems, recordingsSchema } from './recordings.js';
 import { ringBackSchema } from './ringback.js';
 import { crmSchema } from './crm.js';
-import { clickToCallProblems, clickToCallSchema, headersWithinRequestTimeout, httpServerKeys } from './http.js';
+import { clickToCallProblems, clickToCallSchema, headersWithinRequestTimeout, httpServerKeys, installPathApart } from './http.js';
 import { parseAllowEntry } from '../http/auth.js';
 
 /**
@@ -153,7 +153,8 @@ const httpSchema = z
     /** Who may scrape GET /metrics (it has no token). */
     metricsAllow: z.array(z.string().refine((s) => parseAllowEntry(s) !== undefined, 'must be an IP address or a CIDR prefix')).default(['127.0.0.0/8', '::1']),
   })
-  .refine(headersWithinRequestTimeout, { message: 'must not exceed requestTimeoutMs', path: ['headersTimeoutMs'] });
+  .refine(headersWithinRequestTimeout, { message: 'must not exceed requestTimeoutMs', path: ['headersTimeoutMs'] })
+  .refine(installPathApart, { message: 'must differ from eventsPath', path: ['installPath'] });
 
 const stateSchema = z.strictObject({
   dir: nonEmpty.default('/var/lib/asterisk-b24-bridge'),
