@@ -17,7 +17,7 @@ import type { Config } from '../config/schema.js';
 import type { Effect } from '../core/effects.js';
 import type { CallTracker } from '../core/tracker.js';
 import type { Logger } from '../obs/logger.js';
-import { bridgeHealth, type BridgeHealth } from './health.js';
+import { bridgeHealth, refusedWebhook, type BridgeHealth } from './health.js';
 import { Lifecycle } from './lifecycle.js';
 import { createPortal } from './portal.js';
 import { Problems } from './problems.js';
@@ -78,7 +78,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
   const m = deps.metrics;
   const lifecycle = new Lifecycle(log);
   let drainLimit = 10_000;
-  const problems = new Problems(clock);
+  const problems = new Problems();
 
   const state = openStateStore(config.state.dir, { ...(deps.store ? { store: deps.store } : {}), logger: log, problems });
   lifecycle.onStop('state store', () => state.flushAndClose());
@@ -165,7 +165,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
   const health = (): BridgeHealth => bridgeHealth({ ami, portal: portal.health, outbox, problems, ...(appMode ? { more: () => appMode.problems() } : {}) });
   if (appMode) {
     // Refused while the bridge used a webhook: the application may send them (their calls were never registered).
-    for (const p of outbox.parkedEntries()) if (p.dependsOn === undefined && p.error.startsWith('WRONG_AUTH_TYPE')) outbox.retryParked(p.seq);
+    for (const p of outbox.parkedEntries()) if (p.dependsOn === undefined && refusedWebhook(p)) outbox.retryParked(p.seq);
   }
   // Last to start: the first click must find the runtime and the AMI connection ready.
   const endpoint = await startEndpoint(

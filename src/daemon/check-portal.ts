@@ -8,7 +8,7 @@ import { BitrixError } from '../bitrix/errors.js';
 import { LeakyBucket } from '../bitrix/limiter.js';
 import type { Config } from '../config/schema.js';
 import { openStateDb } from '../store/db.js';
-import { WRONG_AUTH_TYPE_ADVICE } from './outbox-hooks.js';
+import { WRONG_AUTH_TYPE_ADVICE } from './health.js';
 
 /**
  * `check`'s portal lines, per auth mode. Webhook: the scopes, then a harmless probe through the same gate as

@@ -5,13 +5,11 @@ import type { Problems } from './problems.js';
 
 /**
  * What the daemon does when the outbox reports: metrics, the journal line tying a linkedid to Bitrix24's CALL_ID,
- * the problems /healthz shows, and the parts that listen for delivered commands (the CRM features). Listeners run
- * after the outbox has finished settling the batch, never inside it: a listener that enqueues (a timeline
- * comment after a register) starts a new turn of the outbox instead of re-entering the one in progress.
+ * whether the portal is being retried (for /healthz), and the parts that listen for delivered commands (the CRM
+ * features). Listeners run after the outbox has finished settling the batch, never inside it: a listener that
+ * enqueues (a timeline comment after a register) starts a new turn of the outbox instead of re-entering the one in
+ * progress.
  */
-
-export const WRONG_AUTH_TYPE_ADVICE =
-  'this portal refuses webhooks for telephony: set bitrix.auth.mode: app (see the admin guide), restart, and the parked commands go out';
 
 export type DeliveredListener = (entry: OutboxEntry, result: unknown) => void;
 
@@ -35,12 +33,7 @@ export function outboxHooks(deps: { logger: Logger; problems: Problems; metrics?
       problems.set('retrying', `portal: ${err.message}`, false);
       mh?.onRetry?.(e, err);
     },
-    onParked: (p) => {
-      problems.set('parked', `parked ${p.method}: ${p.error}`, false);
-      // The documented refusal of webhooks for register/finish (Bitrix24 REST docs, telephony pages, 2026-03).
-      if (p.error.startsWith('WRONG_AUTH_TYPE')) problems.set('authType', WRONG_AUTH_TYPE_ADVICE);
-      mh?.onParked?.(p);
-    },
+    onParked: (p) => mh?.onParked?.(p),
     onDuplicate: (k) => mh?.onDuplicate?.(k),
     onDropped: (k) => mh?.onDropped?.(k),
     onLimiterWait: (ms) => mh?.onLimiterWait?.(ms),
