@@ -129,9 +129,7 @@ async function clickFromBitrix24(portal: BitrixEmulator, pbx: AmiSimulator, port
   const callId = await portal.sendEvent(`http://127.0.0.1:${port}/bitrix/events`, 'ONEXTERNALCALLSTART', { USER_ID: 11, PHONE_NUMBER: '555-98-76' }, { applicationToken: DEMO_TOKEN });
   const originate = await pbx.waitForAction('Originate', (a) => typeof a['ChannelId'] === 'string', 10_000);
   print(`   portal -> daemon: ONEXTERNALCALLSTART USER_ID=11 PHONE_NUMBER=555-98-76 CALL_ID=${String(callId)} (already registered by Bitrix24)`);
-  print(`   PBX <- Originate Channel=${String(originate['Channel'])} Context=${String(originate['Context'])} Exten=${String(originate['Exten'])} ChannelId=${String(originate['ChannelId'])}`);
-  const trace = readFileSync(`${traceDir}click_to_call.ami`, 'latin1').replaceAll('c2c-agent-leg-001', String(originate['ChannelId']));
-  await pbx.replay(Buffer.from(trace, 'latin1'), { speed });
+  await playClickLeg(pbx, originate, traceDir, speed, print);
 }
 
 /** The same click in app mode: Bitrix24 keeps it as an offline event; the daemon fetches it, nothing is posted to it. */
@@ -140,6 +138,11 @@ async function offlineClick(portal: BitrixEmulator, pbx: AmiSimulator, traceDir:
   print(`   portal: user 11 clicks 555-98-76; CALL_ID=${String(click.callId)} kept as an offline event for the application`);
   const originate = await pbx.waitForAction('Originate', (a) => typeof a['ChannelId'] === 'string', 10_000);
   print('   daemon -> portal: event.offline.get (fetched, not pushed: no inbound connection), then event.offline.clear');
+  await playClickLeg(pbx, originate, traceDir, speed, print);
+}
+
+/** Shows the daemon's Originate for a click and plays the agent's leg as Asterisk recorded it, on the channel it named. */
+async function playClickLeg(pbx: AmiSimulator, originate: Record<string, unknown>, traceDir: string, speed: number, print: (l: string) => void): Promise<void> {
   print(`   PBX <- Originate Channel=${String(originate['Channel'])} Context=${String(originate['Context'])} Exten=${String(originate['Exten'])} ChannelId=${String(originate['ChannelId'])}`);
   const trace = readFileSync(`${traceDir}click_to_call.ami`, 'latin1').replaceAll('c2c-agent-leg-001', String(originate['ChannelId']));
   await pbx.replay(Buffer.from(trace, 'latin1'), { speed });
