@@ -11,8 +11,9 @@ import { OriginateWatch, realTimers, WATCHDOG_MARGIN_MS, type WatchdogTimers } f
 
 /**
  * Click-to-call and callback: ring the agent (or a queue) first, then the customer, and let the core follow the call.
- * Order matters: the core learns the Linkedid (our ChannelId) and CALL_ID before the Originate goes out, so the
- * first channel event already belongs to a known call. Every input check happens before anything is started.
+ * Order matters: the core learns the Linkedid (our ChannelId), and for a click Bitrix24's CALL_ID, before the
+ * Originate goes out, so the first channel event already belongs to a known call (a callback's CALL_ID comes with
+ * its register). Every input check happens before anything is started.
  */
 
 export interface ClickToCallEvent {

@@ -19,7 +19,7 @@ import type { CallTracker } from '../core/tracker.js';
 import type { Logger } from '../obs/logger.js';
 import { bridgeHealth, refusedWebhook, type BridgeHealth } from './health.js';
 import { Lifecycle } from './lifecycle.js';
-import { createPortal } from './portal.js';
+import { createPortal, PORTAL_PROBE_IDLE_MS } from './portal.js';
 import { Problems } from './problems.js';
 import type { Runtime } from './runtime.js';
 import { setupAppMode } from '../app/app-mode.js';
@@ -159,7 +159,8 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
 
   const pbx = await wirePbx(config, { ...(deps.ami ? { ami: deps.ami } : {}), core, recordingVariables, clock, logger: log, metrics: m, lifecycle });
   const { ami, ringBack } = pbx;
-  lifecycle.every('portal probe', 30_000, () => portal.probeIfIdle());
+  // Checked twice per idle span: an idle portal is probed within 1.5 spans of its last request.
+  lifecycle.every('portal probe', PORTAL_PROBE_IDLE_MS / 2, () => portal.probeIfIdle());
   await pbx.connect();
 
   const health = (): BridgeHealth => bridgeHealth({ ami, portal: portal.health, outbox, problems, ...(appMode ? { more: () => appMode.problems() } : {}) });

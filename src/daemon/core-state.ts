@@ -2,8 +2,7 @@ import type { Effect } from '../core/effects.js';
 import type { TrackerSnapshot } from '../core/snapshot.js';
 import type { CallTracker } from '../core/tracker.js';
 import { kvGet, kvSet, type StateDb } from '../store/db.js';
-import { SqliteOutboxStore } from '../store/sqlite-outbox-store.js';
-import type { OutboxStore } from '../bitrix/outbox-entry.js';
+import type { TurnWriter } from '../store/limiter-state.js';
 
 /**
  * When the core's state is saved, so that a restart (even kill -9) resumes the calls in flight:
@@ -18,7 +17,8 @@ const CARD_TURN: ReadonlySet<Effect['type']> = new Set(['register', 'bindCallId'
 
 export interface CoreStateOptions {
   db: StateDb | undefined;
-  store: OutboxStore;
+  /** The state store's turn (none without a database): the snapshot commits with the turn's commands. */
+  turnWriter: TurnWriter | undefined;
   tracker: CallTracker;
   clock: () => number;
   /** A save failed (the store's own failures are reported by the store). */
@@ -38,9 +38,9 @@ export class CoreState {
 
   /** After a turn's effects were performed: card-popping turns save in the turn's own transaction. */
   afterTurn(effects: readonly Effect[]): void {
-    const store = this.opts.store;
-    if (!(store instanceof SqliteOutboxStore) || !effects.some((e) => CARD_TURN.has(e.type))) return;
-    store.putKvThisTurn(SNAPSHOT_KEY, () => this.opts.tracker.exportState(), this.opts.clock());
+    const writer = this.opts.turnWriter;
+    if (!writer || !effects.some((e) => CARD_TURN.has(e.type))) return;
+    writer.putKvThisTurn(SNAPSHOT_KEY, () => this.opts.tracker.exportState(), this.opts.clock());
   }
 
   /** The 1 s timer: saves when events came in since the last save. */

@@ -32,7 +32,6 @@ export interface CoreParts {
   outbox: Outbox;
   crm: Crm;
   runtime: Runtime;
-  coreState: CoreState;
   commands: CommandOptions;
   /** The snapshot the previous run left (its last event time is when the daemon went blind). */
   saved: TrackerSnapshot | undefined;
@@ -90,7 +89,7 @@ export function wireCore(config: Config, deps: CoreDeps): CoreParts {
     resolveUser: (ext) => directory.userIdFor(ext),
     holdUnresolved: () => deps.awaitingUserMap(),
   });
-  const coreState = new CoreState({ db: deps.state.db, store: deps.state.store, tracker, clock, onSaveError: (err) => problems.set('store', `state store snapshot: ${err.message}`, false) });
+  const coreState = new CoreState({ db: deps.state.db, turnWriter: deps.state.turnWriter, tracker, clock, onSaveError: (err) => problems.set('store', `state store snapshot: ${err.message}`, false) });
   // The disk is back: what came and went while it failed is written over the stale copy, snapshot included.
   deps.state.onRecovered(() => {
     outbox.persistAll();
@@ -152,5 +151,5 @@ export function wireCore(config: Config, deps: CoreDeps): CoreParts {
   });
   deps.metrics?.bindOutbox(outbox, clock);
   deps.metrics?.observeRuntime(() => ({ ...runtime.stats, activeCalls: tracker.activeCalls }));
-  return { tracker, classifier, directory, outbox, crm, runtime, coreState, commands, saved };
+  return { tracker, classifier, directory, outbox, crm, runtime, commands, saved };
 }

@@ -28,7 +28,7 @@ export interface RateConfig {
   safety?: number;
 }
 
-/** The part of SqliteOutboxStore the limiter writes through. */
+/** The part of SqliteOutboxStore that writes a small value with the current turn's commands (limiter, core snapshot). */
 export interface TurnWriter {
   putKvThisTurn(key: string, value: () => unknown, at: number): void;
 }
