@@ -43,7 +43,7 @@ export interface Core {
   readonly channels: ChannelBook;
   readonly consultations: Consultations;
   readonly users: UserMap;
-  /** Time of the latest input: the best known end for calls that vanish meanwhile. */
+  /** When Asterisk was last heard from (tracker.ts: NOT_FROM_PBX): the next run is blind since then. */
   lastEventAt: number;
   /** Everything evicted since the start (limits.ts). */
   readonly evicted: { calls: number; channels: number };

@@ -3,11 +3,18 @@ import { TransitionError } from './call-table.js';
 import { createCore, newTurn, type Core, type TrackerOptions } from './core-state.js';
 import { dispatch } from './dispatch.js';
 import type { Effect } from './effects.js';
-import type { CoreInput } from './events.js';
+import type { CoreInput, CoreInputKind } from './events.js';
 import type { TrackingLimits } from './limits.js';
 import { exportCore, importCore, type TrackerSnapshot } from './snapshot.js';
 
 export type { TrackerOptions } from './core-state.js';
+
+/**
+ * The daemon's own inputs: they say nothing about when Asterisk was last heard from (the next run's "blind since").
+ * A click while AMI is down (and the failed originate the bridge reports for it) would otherwise move that time past
+ * the drop, and a call that vanished meanwhile would be counted from too late.
+ */
+const NOT_FROM_PBX: ReadonlySet<CoreInputKind> = new Set(['userMap', 'clickToCall', 'originateFailed']);
 
 /**
  * The call-tracking core: inputs in (normalized AMI events, click-to-call, resync, user-map changes), effects out.
@@ -23,8 +30,7 @@ export class CallTracker {
 
   handle(input: CoreInput): Effect[] {
     const turn = newTurn(input.kind, input.at);
-    // A user map is not an Asterisk event: it says nothing about when the PBX was last heard from.
-    if (input.kind !== 'userMap' && input.at > this.core.lastEventAt) this.core.lastEventAt = input.at;
+    if (!NOT_FROM_PBX.has(input.kind) && input.at > this.core.lastEventAt) this.core.lastEventAt = input.at;
     try {
       dispatch(this.core, turn, input);
     } catch (err) {

@@ -103,3 +103,21 @@ describe('a call answered while the daemon was blind', () => {
     ]);
   });
 });
+
+describe('the time the daemon last heard from Asterisk (the next run is blind since then)', () => {
+  it('moves with Asterisk\'s events only: a click while AMI is down, its failed originate and a user map leave it', () => {
+    const tracker = traceTracker();
+    replay('restart_while_ringing', tracker);
+    const heard = tracker.lastEventTime;
+    expect(heard).toBe(Math.max(...stamped('restart_while_ringing').map(ms)));
+    const later = heard + 30_000;
+    const click = tracker.handle({ kind: 'clickToCall', at: later, linkedid: 'c2c-down-1', callId: 'externalCall.down1', ext: '101', userId: 11, number: '5550001', card: false });
+    expect(click).toEqual([expect.objectContaining({ type: 'bindCallId', linkedid: 'c2c-down-1' })]);
+    expect(tracker.handle({ kind: 'originateFailed', at: later, linkedid: 'c2c-down-1', reason: 0 })).toContainEqual(expect.objectContaining({ type: 'finish' }));
+    tracker.handle({ kind: 'userMap', at: later, extensions: { '101': 11, '102': 12 } });
+    expect(tracker.lastEventTime).toBe(heard);
+    // The next Asterisk event does move it.
+    tracker.handle({ kind: 'resync', at: later + 1000, live: [], known: [] });
+    expect(tracker.lastEventTime).toBe(later + 1000);
+  });
+});
