@@ -21,7 +21,7 @@ export interface OutboxEntry {
   uncertain?: boolean;
   /**
    * The extension USER_ID stands in for: it mapped to no Bitrix24 user when the command was made (USER_ID is then
-   * bitrix.defaultUserId). Looked up again before the command is first sent (OutboxOptions.resolveUser).
+   * bitrix.defaultUserId). Looked up again at every send until an attempt may have reached the portal (user-resolve.ts).
    */
   userExt?: string;
 }

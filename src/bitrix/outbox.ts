@@ -15,7 +15,8 @@ export type { AttachHandler, OutboxHooks, OutboxLogger } from './outbox/types.js
 
 /**
  * Delivers Bitrix24 commands: ordered per key (a call), batched across calls, paced by the shared rate limiter,
- * retried with backoff on retryable failures, parked on contract errors. Retries have exactly one owner: here.
+ * retried with backoff on retryable failures, parked on contract errors. Retries have one owner: here (the client
+ * only sends a request once more after renewing an expired token).
  * This class is the front: what comes in (enqueue, bindCallId, retryParked) and what the daemon asks; the parts
  * under ./outbox/ each do one job (admission, queues, pump, send, settle, attachments, parked).
  */
@@ -50,7 +51,8 @@ export interface OutboxOptions {
   dedupMarginMs?: number;
   /**
    * Extension -> Bitrix24 user as known now: a command enqueued with `userExt` (its extension mapped to no user
-   * then) gets the user's id as USER_ID when it maps by the time the command first leaves.
+   * then) gets the user's id as USER_ID when it maps by the time the command is sent (never after an attempt that
+   * may have landed: outbox/user-resolve.ts).
    */
   resolveUser?: (ext: string) => number | undefined;
   /**

@@ -11,6 +11,7 @@ import type { OutboxEntry } from '../outbox-entry.js';
  * Never for a command that may have executed already (`uncertain`): Bitrix24 recognises a repeated register only
  * with exactly the same params (register-dedup.ts), so what the first attempt carried, every attempt carries.
  */
+
 /** A command whose user is still to be found (and may still be rewritten): it never left with a possible landing. */
 export function awaitsUser(e: Pick<OutboxEntry, 'userExt' | 'uncertain'>): boolean {
   return e.userExt !== undefined && !e.uncertain;
