@@ -7,7 +7,7 @@ import { Pump } from './outbox/pump.js';
 import { CallQueues, dependentError } from './outbox/queues.js';
 import { DEFAULT_DEDUP_MARGIN_MS, isLostRegisterReason } from './outbox/register-dedup.js';
 import { BatchSender } from './outbox/send.js';
-import { Settler } from './outbox/settle.js';
+import { Settler, WEBHOOK_REFUSAL, type RefusalAdvice } from './outbox/settle.js';
 import type { AttachHandler, OutboxHooks, OutboxLogger, Timers } from './outbox/types.js';
 import { backoffDelay } from '../util/backoff.js';
 
@@ -60,6 +60,8 @@ export interface OutboxOptions {
    * the default user: the portal coming back must not race the map that names the agent.
    */
   holdUnresolved?: () => boolean;
+  /** The reason parked commands give when the portal refuses a whole request; the webhook's words by default. */
+  refusal?: RefusalAdvice;
 }
 
 export interface EnqueueOptions {
@@ -83,7 +85,7 @@ export class Outbox {
     // ±20 % jitter: calls that failed together do not all retry in the same instant.
     const backoff = (attempts: number) =>
       backoffDelay(attempts, { initialMs: opts.initialRetryDelayMs ?? 500, maxMs: opts.maxRetryDelayMs ?? 30_000, jitter: 0.2, random: opts.random ?? Math.random });
-    const settler = new Settler({ queues: this.queues, store, clock, logger, hooks, backoff });
+    const settler = new Settler({ queues: this.queues, store, clock, logger, hooks, backoff, refusal: opts.refusal ?? WEBHOOK_REFUSAL });
     const next = () => this.pump.run();
     const sender = new BatchSender({
       client: opts.client,

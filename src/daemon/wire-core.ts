@@ -2,6 +2,7 @@ import type { BitrixClient } from '../bitrix/client.js';
 import type { CommandOptions } from '../bitrix/commands.js';
 import type { OutboxStore } from '../bitrix/outbox-entry.js';
 import { Outbox, type AttachHandler } from '../bitrix/outbox.js';
+import { APP_REFUSAL } from '../bitrix/outbox/settle.js';
 import { ExtensionDirectory } from '../bitrix/user-directory.js';
 import type { Config } from '../config/schema.js';
 import { ChannelClassifier } from '../core/classify.js';
@@ -88,6 +89,8 @@ export function wireCore(config: Config, deps: CoreDeps): CoreParts {
     // while the first map is still expected (the portal has been down since before the start) such commands wait.
     resolveUser: (ext) => directory.userIdFor(ext),
     holdUnresolved: () => deps.awaitingUserMap(),
+    // In app mode a refused request means the portal address or the installation, never a webhook URL.
+    ...(config.bitrix.auth.mode === 'app' ? { refusal: APP_REFUSAL } : {}),
   });
   const coreState = new CoreState({ db: deps.state.db, turnWriter: deps.state.turnWriter, tracker, clock, onSaveError: (err) => problems.set('store', `state store snapshot: ${err.message}`, false) });
   // The disk is back: what came and went while it failed is written over the stale copy, snapshot included.

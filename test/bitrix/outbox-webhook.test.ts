@@ -13,6 +13,7 @@ import { waitFor } from '../support/wait.js';
 import { traceBytes, TRACE_USERS } from '../support/traces.js';
 import { contractError, fakeClient, FINISH, makeOutbox, ok, REGISTER, logSink } from './outbox-fakes.js';
 import { BitrixError } from '../../src/bitrix/errors.js';
+import { APP_REFUSAL } from '../../src/bitrix/outbox/settle.js';
 
 /** A wrong webhook (401/403/404, a redirect) refuses the whole request: retrying cannot help, an admin must. */
 
@@ -57,6 +58,18 @@ describe('a whole request refused for good', () => {
     expect(await o.drain(1000)).toBe(true);
     expect(batches.slice(1).flat().map((c) => c.method)).toEqual([REGISTER, FINISH]);
     expect(o.parkedEntries()).toEqual([]);
+  });
+
+  it('in application mode the reason names the portal address and the installation, not a webhook URL', async () => {
+    const { client } = fakeClient(() => {
+      throw auth(404);
+    });
+    const o = makeOutbox(client, { refusal: APP_REFUSAL });
+    o.enqueue('L1', 'register', REGISTER, { PHONE_NUMBER: '5551001' }, false);
+    await o.drain(1000);
+    expect(o.parkedEntries().map((p) => p.error)).toEqual([
+      'portal refused the request (AUTH HTTP 404 INVALID_CREDENTIALS): Invalid request credentials; check bitrix.app.portalUrl and that the local application is installed (asterisk-b24-bridge auth --config FILE), then run: parked --retry-all',
+    ]);
   });
 
   it('parks a single command the portal rejects inside a batch on its own, with the portal error', async () => {

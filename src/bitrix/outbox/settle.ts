@@ -25,7 +25,21 @@ export interface SettlerDeps {
   hooks: OutboxHooks;
   /** Backoff before attempt number `attempts + 1`, in ms. */
   backoff: (attempts: number) => number;
+  /** Who refused a whole request and what the admin fixes, e.g. "webhook ... fix bitrix.webhookUrl". */
+  refusal: RefusalAdvice;
 }
+
+/** The words of a parked command's reason when the portal refuses a whole request: they depend on the auth mode. */
+export interface RefusalAdvice {
+  who: string;
+  fix: string;
+}
+
+export const WEBHOOK_REFUSAL: RefusalAdvice = { who: 'webhook', fix: 'fix bitrix.webhookUrl' };
+export const APP_REFUSAL: RefusalAdvice = {
+  who: 'portal',
+  fix: 'check bitrix.app.portalUrl and that the local application is installed (asterisk-b24-bridge auth --config FILE)',
+};
 
 export class Settler {
   constructor(private readonly deps: SettlerDeps) {}
@@ -91,13 +105,14 @@ export class Settler {
   }
 
   /**
-   * The portal refused the whole request (401/403/404, a redirect): the webhook is wrong, and retrying cannot fix
-   * it. Each command is parked (logged with its method and params; the error never holds the URL) for an admin to
-   * retry once the webhook is fixed.
+   * The portal refused the whole request (401/403/404, a redirect): the webhook (or the application's portal
+   * address) is wrong, and retrying cannot fix it. Each command is parked (logged with its method and params; the
+   * error never holds the URL) for an admin to retry once it is fixed.
    */
   private parkAll(planned: readonly Planned[], error: BitrixError): void {
     const status = error.httpStatus === undefined ? '' : ` HTTP ${error.httpStatus}`;
-    const why = `webhook refused the request (${error.errorCode}${status}${error.code ? ` ${error.code}` : ''}): ${error.description}; fix bitrix.webhookUrl, then run: parked --retry-all`;
+    const { who, fix } = this.deps.refusal;
+    const why = `${who} refused the request (${error.errorCode}${status}${error.code ? ` ${error.code}` : ''}): ${error.description}; ${fix}, then run: parked --retry-all`;
     this.deps.logger.error({ code: error.errorCode, status: error.httpStatus, commands: planned.length }, `outbox: ${why}`);
     for (const { entry } of planned) {
       const q = this.deps.queues.queue(entry.key);
