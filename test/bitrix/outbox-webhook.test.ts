@@ -72,6 +72,18 @@ describe('a whole request refused for good', () => {
     ]);
   });
 
+  it('a whole request rejected for its content names no setting to fix', async () => {
+    const { client } = fakeClient(() => {
+      throw new BitrixError({ kind: 'fatal', errorCode: 'CONTRACT', code: 'ERROR_CORE', description: 'Required fields: USER_ID', method: 'batch', httpStatus: 400 });
+    });
+    const o = makeOutbox(client);
+    o.enqueue('L1', 'register', REGISTER, { PHONE_NUMBER: '5551001' }, false);
+    await o.drain(1000);
+    expect(o.parkedEntries().map((p) => p.error)).toEqual([
+      'the portal refused the request (CONTRACT HTTP 400 ERROR_CORE): Required fields: USER_ID; run: parked --retry-all',
+    ]);
+  });
+
   it('parks a single command the portal rejects inside a batch on its own, with the portal error', async () => {
     const { client } = fakeClient((cmds) => ({ results: {}, errors: { [cmds[0]!.key]: contractError(cmds[0]!.method, 'nope') } }));
     const o = makeOutbox(client);

@@ -112,7 +112,10 @@ export class Settler {
   private parkAll(planned: readonly Planned[], error: BitrixError): void {
     const status = error.httpStatus === undefined ? '' : ` HTTP ${error.httpStatus}`;
     const { who, fix } = this.deps.refusal;
-    const why = `${who} refused the request (${error.errorCode}${status}${error.code ? ` ${error.code}` : ''}): ${error.description}; ${fix}, then run: parked --retry-all`;
+    // Only a refused address or authorisation is the webhook's (or the portal address's) fault; a request the
+    // portal rejects for its content is not, and naming a setting to fix would send the admin the wrong way.
+    const blameAddress = error.errorCode === 'AUTH' || error.errorCode === 'METHOD_NOT_FOUND' || isRedirect(error.httpStatus);
+    const why = `${blameAddress ? who : 'the portal'} refused the request (${error.errorCode}${status}${error.code ? ` ${error.code}` : ''}): ${error.description}; ${blameAddress ? `${fix}, then ` : ''}run: parked --retry-all`;
     this.deps.logger.error({ code: error.errorCode, status: error.httpStatus, commands: planned.length }, `outbox: ${why}`);
     for (const { entry } of planned) {
       const q = this.deps.queues.queue(entry.key);
@@ -122,4 +125,8 @@ export class Settler {
       this.deps.queues.park(entry, why);
     }
   }
+}
+
+function isRedirect(status: number | undefined): boolean {
+  return status !== undefined && status >= 300 && status < 400;
 }
