@@ -27,6 +27,9 @@ import { openStateStore } from './state-store.js';
 import { UserMapSync } from './user-map.js';
 import { wireCore } from './wire-core.js';
 import { wirePbx } from './wire-pbx.js';
+import { ATTACH_TRANSCRIPTION } from '../transcripts/attach.js';
+import { setupTranscripts, type Transcripts } from '../transcripts/setup.js';
+import type { WorkerHooks } from '../transcripts/worker.js';
 
 /**
  * Wiring only: builds every part from the config in dependency order and registers how to stop it with the
@@ -64,6 +67,8 @@ export interface Bridge {
   ami: AmiClient;
   directory: ExtensionDirectory;
   tracker: CallTracker;
+  /** Call transcripts (issue 18); undefined when transcripts.enabled is false. */
+  transcripts: Transcripts | undefined;
   /** SIGHUP: what can change live (user map, ring-back policy); the log level is the caller's. */
   reload(next: Config): void;
   /** Stop taking events, drain the outbox for at most drainMs, then close everything. */
@@ -100,6 +105,31 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
   const portal = createPortal(config, { ...(deps.bitrix ? { client: deps.bitrix } : {}), ...(appMode ? { auth: appMode.auth } : {}), state, logger: log, ...(m ? { metrics: m } : {}), clock });
   const bitrix = portal.client;
 
+  // Built before the recordings (it takes their hand-off) and the outbox (it fills it): the outbox is bound below.
+  let outboxRef: Outbox | undefined;
+  const transcriptHooks = m?.transcripts.workerHooks();
+  const transcripts = await setupTranscripts({
+    config: config.transcripts,
+    stateDir: config.state.dir,
+    db: state.db,
+    client: bitrix,
+    enqueue: (linkedid, params) => outboxRef?.enqueue(linkedid, 'transcript', ATTACH_TRANSCRIPTION, params, false) ?? false,
+    nice: config.recordings.nice,
+    clock,
+    logger: log.child({ part: 'transcripts' }),
+    hooks: {
+      ...transcriptHooks,
+      onStreak: (failures, lastError) => {
+        transcriptHooks?.onStreak?.(failures, lastError);
+        if (failures === 0) problems.clear('transcripts');
+        else if (failures >= config.transcripts.failuresBeforeWarning) {
+          problems.set('transcripts', `speech-to-text server failed ${failures} transcript requests in a row (last: ${lastError}); transcripts wait, calls are unaffected`, false);
+        }
+      },
+    } satisfies WorkerHooks,
+    ...(m ? { onSkipped: m.transcripts.skipped, onNotKept: () => m.transcripts.outcome('not_kept') } : {}),
+  });
+
   const recordingVariables = [...new Set(['MIXMONITOR_FILENAME', config.recordings.pathVariable])];
   const recordingHooks = deps.recordingHooks ?? m?.recordings.hooks();
   const recordings = deps.attach
@@ -117,6 +147,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
         },
         logger: log.child({ part: 'recordings' }),
         ...(recordingHooks ? { hooks: recordingHooks } : {}),
+        ...(transcripts ? { handOff: transcripts.handOff } : {}),
       });
   const attach = deps.attach ?? recordings?.attach;
 
@@ -127,6 +158,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     store,
     portal,
     attach,
+    transcript: transcripts?.handler,
     recordingVariables,
     clock,
     logger: log,
@@ -138,6 +170,13 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     ...(deps.onEffect ? { onEffect: deps.onEffect } : {}),
   });
   const { tracker, directory, outbox, crm, runtime } = core;
+  outboxRef = outbox;
+  if (transcripts) {
+    transcripts.worker.start();
+    m?.transcripts.observePending(() => transcripts.worker.depth);
+    // Before the state store closes (stops run in reverse): a request still running leaves its job for the next start.
+    lifecycle.onStop('transcripts', () => transcripts.worker.stop());
+  }
 
   userMap = new UserMapSync({
     directory,
@@ -216,6 +255,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     ami,
     directory,
     tracker,
+    transcripts,
     reload(next: Config) {
       userMap?.reload(next.users.extensions);
       ringBack.reconfigure(next.ringBack);
