@@ -58,12 +58,13 @@ export async function keepAudio(
   return { kind: 'mono', file };
 }
 
-/** Channel 0 (front left) and channel 1 (front right) into two mono 16-bit WAVs, in one ffmpeg run. */
+/** Channel 0 and channel 1 into two mono 16-bit PCM WAVs, in one ffmpeg run. */
 export async function splitChannels(input: string, left: string, right: string, opts: { ffmpegPath: string; timeoutMs: number; nice: number }): Promise<void> {
   // prettier-ignore
   const args = [
     '-nostdin', '-i', input, '-y',
-    '-filter_complex', '[0:a]channelsplit=channel_layout=stereo[l][r]',
+    // pan to a mono layout: channelsplit's "front left" layout makes ffmpeg write WAVE_FORMAT_EXTENSIBLE headers.
+    '-filter_complex', '[0:a]pan=mono|c0=c0[l];[0:a]pan=mono|c0=c1[r]',
     '-map', '[l]', '-c:a', 'pcm_s16le', left,
     '-map', '[r]', '-c:a', 'pcm_s16le', right,
   ];
