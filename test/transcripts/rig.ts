@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import type { CommandRecord } from '../../src/sim/bitrix-emulator.js';
+import type { BitrixEmulator, CommandRecord } from '../../src/sim/bitrix-emulator.js';
 import { startRig, type Rig, type RigOptions } from '../support/rig.js';
 import { startSttServer, toneWav, type FakeSttServer } from '../support/stt-server.js';
 import { tempDir } from '../support/tmp.js';
@@ -62,7 +62,7 @@ export async function startTranscriptRig(spool: string, transcripts: Record<stri
 export const ok = (method: string) => (c: CommandRecord) => c.ok && c.method.toLowerCase() === method.toLowerCase();
 
 /** The call's one CALL_ID, and a check that its one transcript came after its finish and its record. */
-export function expectOneTranscriptAfterFinish(rig: Rig): string {
+export function expectOneTranscriptAfterFinish(rig: { portal: BitrixEmulator }): string {
   const commands = rig.portal.commands;
   const registers = commands.filter(ok('telephony.externalcall.register'));
   expect(registers).toHaveLength(1);
