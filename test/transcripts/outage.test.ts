@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { captureDaemonLogger } from '../support/logger.js';
 import { traceBytes } from '../support/traces.js';
 import { sleep, waitFor } from '../support/wait.js';
 import { expectOneTranscriptAfterFinish, ok, spoolWith, startTranscriptRig, stereoCall, type TranscriptRig } from './rig.js';
@@ -57,6 +58,22 @@ describe('a speech-to-text server that is down, failing or slow delays transcrip
     await transcribed();
     expectOneTranscriptAfterFinish(t.rig);
     expect(t.stt.requests.every((r) => r.status === 200)).toBe(true);
+  });
+});
+
+describe('the API key', () => {
+  it('a server refusing the key (401): retried, logged without the key, and the transcript comes once it accepts', { timeout: 40_000 }, async () => {
+    const sink = captureDaemonLogger('debug');
+    t = await startTranscriptRig(spoolWith(stereoCall()), { apiKey: 'sk-stt-SECRET-77' }, { deps: { logger: sink.logger } });
+    t.stt.mode = { kind: 'error', status: 401 };
+    await replay();
+    await waitFor(() => t!.stt.requests.length >= 2, 'two refused requests', 20_000);
+    t.stt.mode = { kind: 'ok' };
+    await transcribed();
+    expect(t.stt.requests.every((r) => r.authorization === 'Bearer sk-stt-SECRET-77')).toBe(true);
+    expect(sink.lines().filter((l) => l['msg'] === 'transcript request failed; will try again').length).toBeGreaterThanOrEqual(1);
+    expect(sink.lines().find((l) => l['msg'] === 'transcript request failed; will try again')).toMatchObject({ error: expect.stringMatching(/^HTTP 401/) });
+    expect(sink.text()).not.toContain('sk-stt-SECRET-77');
   });
 });
 
