@@ -124,30 +124,31 @@ export function hear(wav: Buffer): { duration: number; segments: Array<{ id: num
   const win = Math.max(1, Math.round(WINDOW_S * info.sampleRate));
   const segments: Array<{ id: number; start: number; end: number; text: string }> = [];
   let spanStart: number | undefined;
-  let crossings = 0;
+  /** Each loud window's pitch: the span's is their median (its edge windows are part silence and read low). */
+  let rates: number[] = [];
   const close = (endFrame: number) => {
     if (spanStart === undefined) return;
-    const seconds = (endFrame - spanStart) / info.sampleRate;
-    const hz = Math.round(crossings / 2 / seconds / 10) * 10;
+    const sorted = [...rates].sort((a, b) => a - b);
+    const hz = Math.round(sorted[Math.floor(sorted.length / 2)]! / 10) * 10;
     segments.push({ id: segments.length, start: round(spanStart / info.sampleRate), end: round(endFrame / info.sampleRate), text: ` tone ${hz} Hz` });
     spanStart = undefined;
   };
   let prev = frames > 0 ? sample(0) : 0;
   for (let w = 0; w + win <= frames; w += win) {
     let energy = 0;
-    let localCrossings = 0;
+    let crossings = 0;
     for (let i = w; i < w + win; i++) {
       const s = sample(i);
       energy += s * s;
-      if ((prev < 0 && s >= 0) || (prev >= 0 && s < 0)) localCrossings++;
+      if ((prev < 0 && s >= 0) || (prev >= 0 && s < 0)) crossings++;
       prev = s;
     }
     const loud = Math.sqrt(energy / win) > LOUD_RMS;
     if (loud && spanStart === undefined) {
       spanStart = w;
-      crossings = 0;
+      rates = [];
     }
-    if (loud) crossings += localCrossings;
+    if (loud) rates.push(crossings / 2 / (win / info.sampleRate));
     if (!loud) close(w);
   }
   close(frames - (frames % win));
