@@ -50,7 +50,7 @@ describe('telephony.call.attachTranscription', () => {
     expect(emu.statistics.find((s) => s.CALL_ID === callId)?.['TRANSCRIPT_ID']).toBe(2);
   });
 
-  it('refuses, in the documented envelope and changing nothing: a call not finished, unknown, or no CALL_ID', async () => {
+  it('refuses, in the envelope of a plain RestException (HTTP 400, empty code) and changing nothing: a call not finished, unknown, or no CALL_ID', async () => {
     emu = await startEmulator();
     const live = await register(emu);
     const refused = async (params: Record<string, unknown>) => {
@@ -58,9 +58,9 @@ describe('telephony.call.attachTranscription', () => {
       expect(r.status).toBe(400);
       return r.body;
     };
-    expect(await refused({ CALL_ID: live, MESSAGES })).toEqual({ error: 'ERROR_CORE', error_description: `Call ${live} is not found. Is it finished?` });
+    expect(await refused({ CALL_ID: live, MESSAGES })).toEqual({ error: '', error_description: `Call ${live} is not found. Is it finished?` });
     expect(await refused({ CALL_ID: 'externalCall.nope.1', MESSAGES })).toMatchObject({ error_description: 'Call externalCall.nope.1 is not found. Is it finished?' });
-    expect(await refused({ MESSAGES })).toEqual({ error: 'ERROR_CORE', error_description: 'CALL_ID should be set' });
+    expect(await refused({ MESSAGES })).toEqual({ error: '', error_description: 'CALL_ID should be set' });
     expect(emu.transcripts).toEqual([]);
   });
 
@@ -72,7 +72,7 @@ describe('telephony.call.attachTranscription', () => {
     expect(await error('text')).toBe('MESSAGES should be an array');
     expect(await error([{ ...m, SIDE: 'Agent' }])).toBe('MESSAGES[0][SIDE] should be either Client or User');
     expect(await error([m, { ...m, START_TIME: -1 }])).toBe('MESSAGES[1][START_TIME] should be greater or equal to zero');
-    expect(await error([{ ...m, START_TIME: 1.5 }])).toBe('MESSAGES[0][START_TIME] should be greater or equal to zero');
+    expect(await error([{ ...m, START_TIME: 1.5 }])).toBe('MESSAGES[0]: START_TIME and STOP_TIME must be whole seconds (emulator check)');
     expect(await error([{ ...m, STOP_TIME: 0 }])).toBe('MESSAGES[0][STOP_TIME] should be greater than zero');
     expect(await error([{ SIDE: 'User', START_TIME: 0, MESSAGE: 'x' }])).toBe('MESSAGES[0][STOP_TIME] should be greater than zero');
     expect(await error([{ ...m, MESSAGE: '  ' }])).toBe('MESSAGES[0][MESSAGE] is empty');

@@ -1,43 +1,47 @@
 /**
  * telephony.call.attachTranscription (docs/reference/bitrix24-telephony.md#attach-transcription) and the part of
- * voximplant.statistic.get the bridge reads (a call's TRANSCRIPT_ID). Strict: a known and finished call, MESSAGES a
- * non-empty list of {SIDE User|Client, START_TIME ≥ 0, STOP_TIME ≥ 1, MESSAGE non-empty}, each message's times whole
- * seconds within the call's CALL_DURATION (this last rule is the emulator's own: it proves the bridge clamps them).
- * Each attach saves a new transcript and points the call's statistics row at it (TRANSCRIPT_ID).
+ * voximplant.statistic.get the bridge reads (a call's TRANSCRIPT_ID). The source's checks in its order and words
+ * (plain RestExceptions: HTTP 400, the configured empty code): CALL_ID set, MESSAGES a list of {SIDE User|Client,
+ * START_TIME ≥ 0, STOP_TIME > 0, MESSAGE non-empty}, a finished call. Stricter than the portal, marked "(emulator
+ * check)": times must be whole seconds (the docs' integer; PHP would truncate), the stop not before the start and
+ * within the call's CALL_DURATION, which proves the bridge clamps them. Each attach saves a new transcript and points
+ * the call's statistics row at it (TRANSCRIPT_ID), as the source does.
  */
-import { RestError } from '../envelope.js';
 import type { MethodHandler } from '../dispatch.js';
 import { isPhpArray, phpEntries, phpFloat, phpInt, phpString, phpValues } from '../php.js';
 
-const fail = (message: string) => new RestError(400, 'ERROR_CORE', message);
-
 export const attachTranscriptionMethod: MethodHandler = (params, ctx) => {
+  const fail = (message: string) => ctx.fail(message);
   const callId = params.CALL_ID;
   if (typeof callId !== 'string' || callId === '') throw fail('CALL_ID should be set');
   if (!isPhpArray(params.MESSAGES)) throw fail('MESSAGES should be an array');
   const row = ctx.state.statisticByCallId(callId);
-  if (!row) throw fail(`Call ${callId} is not found. Is it finished?`);
-  const duration = phpInt(row.CALL_DURATION);
+  const duration = phpInt(row?.CALL_DURATION);
   const messages = phpValues(params.MESSAGES).map((m, n) => {
     if (!isPhpArray(m)) throw fail(`MESSAGES[${n}] should be an array`);
     const fields = Object.fromEntries(phpEntries(m));
     const side = phpString(fields.SIDE);
     if (side !== 'User' && side !== 'Client') throw fail(`MESSAGES[${n}][SIDE] should be either Client or User`);
-    const start = wholeSeconds(fields.START_TIME);
-    if (start === undefined || start < 0) throw fail(`MESSAGES[${n}][START_TIME] should be greater or equal to zero`);
-    const stop = wholeSeconds(fields.STOP_TIME);
-    if (stop === undefined || stop <= 0) throw fail(`MESSAGES[${n}][STOP_TIME] should be greater than zero`);
+    if (phpInt(fields.START_TIME) < 0) throw fail(`MESSAGES[${n}][START_TIME] should be greater or equal to zero`);
+    if (phpInt(fields.STOP_TIME) <= 0) throw fail(`MESSAGES[${n}][STOP_TIME] should be greater than zero`);
     const text = phpString(fields.MESSAGE);
     if (text.trim() === '') throw fail(`MESSAGES[${n}][MESSAGE] is empty`);
-    // The emulator's own strictness (not a documented portal error).
+    return { n, side, start: fields.START_TIME, stop: fields.STOP_TIME, text } as const;
+  });
+  if (!row) throw fail(`Call ${callId} is not found. Is it finished?`);
+  const lines = messages.map(({ n, side, start: rawStart, stop: rawStop, text }) => {
+    const start = wholeSeconds(rawStart);
+    const stop = wholeSeconds(rawStop);
+    if (start === undefined || stop === undefined) throw fail(`MESSAGES[${n}]: START_TIME and STOP_TIME must be whole seconds (emulator check)`);
     if (stop < start) throw fail(`MESSAGES[${n}]: STOP_TIME ${stop} is before START_TIME ${start} (emulator check)`);
     if (stop > Math.max(1, duration)) throw fail(`MESSAGES[${n}][STOP_TIME] ${stop} is past the call's duration ${duration} s (emulator check)`);
-    return { SIDE: side, START_TIME: start, STOP_TIME: stop, MESSAGE: text } as const;
+    return { SIDE: side, START_TIME: start, STOP_TIME: stop, MESSAGE: text };
   });
-  const cost = params.COST === undefined ? undefined : phpFloat(params.COST);
+  // The source stores a cost only when COST is truthy.
+  const cost = phpFloat(params.COST) ? phpFloat(params.COST) : undefined;
   const id = ctx.state.attachTranscript({
     callId,
-    messages,
+    messages: lines,
     ...(cost !== undefined ? { cost, costCurrency: phpString(params.COST_CURRENCY) } : {}),
   });
   row.TRANSCRIPT_ID = id;
