@@ -27,9 +27,8 @@ import { openStateStore } from './state-store.js';
 import { UserMapSync } from './user-map.js';
 import { wireCore } from './wire-core.js';
 import { wirePbx } from './wire-pbx.js';
-import { ATTACH_TRANSCRIPTION } from '../transcripts/attach.js';
-import { setupTranscripts, type Transcripts } from '../transcripts/setup.js';
-import type { WorkerHooks } from '../transcripts/worker.js';
+import type { Transcripts } from '../transcripts/setup.js';
+import { wireTranscripts } from './wire-transcripts.js';
 
 /**
  * Wiring only: builds every part from the config in dependency order and registers how to stop it with the
@@ -105,30 +104,8 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
   const portal = createPortal(config, { ...(deps.bitrix ? { client: deps.bitrix } : {}), ...(appMode ? { auth: appMode.auth } : {}), state, logger: log, ...(m ? { metrics: m } : {}), clock });
   const bitrix = portal.client;
 
-  // Built before the recordings (it takes their hand-off) and the outbox (it fills it): the outbox is bound below.
-  let outboxRef: Outbox | undefined;
-  const transcriptHooks = m?.transcripts.workerHooks();
-  const transcripts = await setupTranscripts({
-    config: config.transcripts,
-    stateDir: config.state.dir,
-    db: state.db,
-    client: bitrix,
-    enqueue: (linkedid, params) => outboxRef?.enqueue(linkedid, 'transcript', ATTACH_TRANSCRIPTION, params, false) ?? false,
-    nice: config.recordings.nice,
-    clock,
-    logger: log.child({ part: 'transcripts' }),
-    hooks: {
-      ...transcriptHooks,
-      onStreak: (failures, lastError) => {
-        transcriptHooks?.onStreak?.(failures, lastError);
-        if (failures === 0) problems.clear('transcripts');
-        else if (failures >= config.transcripts.failuresBeforeWarning) {
-          problems.set('transcripts', `speech-to-text server failed ${failures} transcript requests in a row (last: ${lastError}); transcripts wait, calls are unaffected`, false);
-        }
-      },
-    } satisfies WorkerHooks,
-    ...(m ? { onSkipped: m.transcripts.skipped, onNotKept: () => m.transcripts.outcome('not_kept') } : {}),
-  });
+  const wiredTranscripts = await wireTranscripts(config, { state, client: bitrix, clock, logger: log, metrics: m, problems });
+  const transcripts = wiredTranscripts.transcripts;
 
   const recordingVariables = [...new Set(['MIXMONITOR_FILENAME', config.recordings.pathVariable])];
   const recordingHooks = deps.recordingHooks ?? m?.recordings.hooks();
@@ -170,13 +147,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     ...(deps.onEffect ? { onEffect: deps.onEffect } : {}),
   });
   const { tracker, directory, outbox, crm, runtime } = core;
-  outboxRef = outbox;
-  if (transcripts) {
-    transcripts.worker.start();
-    m?.transcripts.observePending(() => transcripts.worker.depth);
-    // Before the state store closes (stops run in reverse): a request still running leaves its job for the next start.
-    lifecycle.onStop('transcripts', () => transcripts.worker.stop());
-  }
+  wiredTranscripts.start(outbox, lifecycle);
 
   userMap = new UserMapSync({
     directory,
