@@ -44,7 +44,13 @@ export async function wireTranscripts(
     stateDir: config.state.dir,
     db: deps.state.db,
     client: deps.client,
-    enqueue: (linkedid, params) => outbox?.enqueue(linkedid, 'transcript', ATTACH_TRANSCRIPTION, params, false) ?? false,
+    enqueue: (linkedid, params) => {
+      if (!outbox) throw new Error('the outbox is not ready yet');
+      if (outbox.enqueue(linkedid, 'transcript', ATTACH_TRANSCRIPTION, params, false)) return true;
+      // Refused: a duplicate (this call has had its transcript), or no room, which must not cost the transcript.
+      if (outbox.depth >= config.outbox.maxEntries) throw new Error('the outbox is full');
+      return false;
+    },
     nice: config.recordings.nice,
     clock: deps.clock,
     logger: deps.logger.child({ part: 'transcripts' }),

@@ -26,7 +26,7 @@ export interface WorkerHooks {
 export interface WorkerDeps {
   jobs: JobStore;
   transcribe: Transcribe;
-  /** Puts the transcript in the outbox; false when refused (this call already had one). */
+  /** Puts the transcript in the outbox; false when refused (this call already had one); throws when it has no room. */
   enqueue: (linkedid: string, params: { CALL_ID: string; MESSAGES: unknown[] }) => boolean;
   concurrency: number;
   retry: { initialMs: number; maxMs: number; maxTries: number };
@@ -123,7 +123,13 @@ export class TranscriptWorker {
     hooks?.onStreak?.(0, undefined);
     const messages = toMessages(sides, job.durationSec);
     let result: JobResult = 'empty';
-    if (messages.length > 0) result = this.deps.enqueue(job.linkedid, { CALL_ID: job.callId, MESSAGES: messages }) ? 'queued' : 'duplicate';
+    try {
+      if (messages.length > 0) result = this.deps.enqueue(job.linkedid, { CALL_ID: job.callId, MESSAGES: messages }) ? 'queued' : 'duplicate';
+    } catch (err) {
+      // The outbox could not take it (full): the job stays and is tried again later.
+      this.failed(job, err as Error, ctx);
+      return;
+    }
     // The same turn as the enqueue: one transaction holds the transcript and the end of its job.
     this.finish(job, result);
     logger.info({ ...ctx, messages: messages.length, result }, result === 'queued' ? 'transcript queued for the call' : `transcript not sent: ${result}`);

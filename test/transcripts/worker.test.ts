@@ -77,6 +77,35 @@ describe('the transcript worker', () => {
     expect(gone.results).toEqual(['given_up']);
   });
 
+  it('an outbox with no room does not cost the transcript: the job waits and is done again', async () => {
+    const jobs = new MemoryJobStore();
+    const results: JobResult[] = [];
+    let refusals = 1;
+    let asked = 0;
+    const w = new TranscriptWorker({
+      jobs,
+      transcribe: async () => {
+        asked++;
+        return [{ start: 0, end: 1, text: 'hi' }];
+      },
+      enqueue: () => {
+        if (refusals-- > 0) throw new Error('the outbox is full');
+        return true;
+      },
+      concurrency: 1,
+      retry: { initialMs: 10, maxMs: 20, maxTries: 5 },
+      clock: Date.now,
+      logger: silentLogger,
+      hooks: { onResult: (r) => results.push(r) },
+    });
+    w.start();
+    w.add(job('L1'));
+    await waitFor(() => results.length === 1, 'the job to end');
+    expect(results).toEqual(['queued']);
+    expect(asked).toBe(2);
+    expect(jobs.all()).toEqual([]);
+  });
+
   it('a job with no speech ends empty: nothing is queued', async () => {
     const { w, results, queued } = worker(async () => [{ start: 0, end: 1, text: ' ' }]);
     w.start();
