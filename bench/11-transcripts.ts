@@ -83,7 +83,7 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
       opts.log(`${ITEM}: round ${r + 1} of ${rounds}`);
       const jobDir = join(dir, `job-${r}`);
       let t = preciseNow();
-      const audio = await keepAudio({ receiveSuffix: '-in', transmitSuffix: '-out', ffmpegPath: ffmpeg, timeoutMs: 120_000, nice: 0 }, { asteriskPath: source, localPath: source }, createLocator({ type: 'local' }), jobDir);
+      const audio = await keepAudio({ receiveSuffix: '-in', transmitSuffix: '-out', ffmpegPath: ffmpeg, timeoutMs: 120_000, nice: 0, removeSides: false }, { asteriskPath: source, localPath: source }, createLocator({ type: 'local' }), jobDir);
       handOff.push(preciseNow() - t);
       if (audio.kind !== 'pair') throw new Error('the two-channel file was not split');
       const cpu = process.cpuUsage();

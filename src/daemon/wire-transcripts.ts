@@ -52,6 +52,7 @@ export async function wireTranscripts(
       return false;
     },
     nice: config.recordings.nice,
+    keepOriginals: config.recordings.keepOriginals,
     clock: deps.clock,
     logger: deps.logger.child({ part: 'transcripts' }),
     hooks,

@@ -21,6 +21,8 @@ export interface AudioSettings {
   /** ffmpeg's limit for the split. */
   timeoutMs: number;
   nice: number;
+  /** recordings.keepOriginals false: the side files are deleted once copied, as the pipeline deletes the mixed one. */
+  removeSides: boolean;
 }
 
 export async function keepAudio(
@@ -41,6 +43,11 @@ export async function keepAudio(
       const t = join(dir, `transmit${ext}`);
       await copyFile(await receive.localPath(), r);
       await copyFile(await transmit.localPath(), t);
+      if (settings.removeSides) {
+        // Best effort, as for the mixed file: a failure here (permissions) must not cost the transcript.
+        await receive.removeOriginal().catch(() => undefined);
+        await transmit.removeOriginal().catch(() => undefined);
+      }
       return { kind: 'pair', from: 'files', receive: r, transmit: t };
     }
   } finally {

@@ -39,6 +39,8 @@ export interface HandOffDeps {
   clock: () => number;
   logger: OutboxLogger;
   nice: number;
+  /** recordings.keepOriginals: false deletes the r()/t() files once copied. */
+  keepOriginals: boolean;
   onSkipped?(reason: Skip): void;
   /** The audio could not be kept: the call keeps its recording, without a transcript. */
   onFailed?(): void;
@@ -58,7 +60,14 @@ export function createHandOff(deps: HandOffDeps): RecordingHandOff {
     try {
       await mkdir(deps.workDir, { recursive: true });
       const audio = await keepAudio(
-        { receiveSuffix: config.receiveSuffix, transmitSuffix: config.transmitSuffix, ffmpegPath: rec.ffmpegPath, timeoutMs: config.timeoutMs, nice: deps.nice },
+        {
+          receiveSuffix: config.receiveSuffix,
+          transmitSuffix: config.transmitSuffix,
+          ffmpegPath: rec.ffmpegPath,
+          timeoutMs: config.timeoutMs,
+          nice: deps.nice,
+          removeSides: !deps.keepOriginals,
+        },
         { asteriskPath: rec.asteriskPath, localPath: await rec.localPath() },
         rec.locate,
         dir,

@@ -22,6 +22,8 @@ export interface TranscriptsSetup {
   enqueue: (linkedid: string, params: { CALL_ID: string; MESSAGES: unknown[] }) => boolean;
   /** ffmpeg's niceness for the channel split (recordings.nice). */
   nice: number;
+  /** recordings.keepOriginals: false also deletes the r()/t() files once the job has its copies. */
+  keepOriginals: boolean;
   clock: () => number;
   logger: OutboxLogger;
   hooks?: WorkerHooks;
@@ -64,6 +66,7 @@ export async function setupTranscripts(deps: TranscriptsSetup): Promise<Transcri
     clock: deps.clock,
     logger,
     nice: deps.nice,
+    keepOriginals: deps.keepOriginals,
     ...(deps.onSkipped ? { onSkipped: deps.onSkipped } : {}),
     ...(deps.onNotKept ? { onFailed: deps.onNotKept } : {}),
   });

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { traceBytes } from '../support/traces.js';
@@ -34,6 +34,19 @@ describe('which calls get a transcript', () => {
       'Client@4: tone 440 Hz',
     ]);
     expect(t.stt.requests.map((r) => r.fileName).sort()).toEqual(['receive.wav', 'transmit.wav']);
+  });
+
+  it('with recordings.keepOriginals false the r() and t() files are deleted too, once the job has its copies', { timeout: 40_000 }, async () => {
+    const spool = spoolWith({
+      [`${LINKEDID}.wav`]: toneWav(6, [[]]),
+      [`${LINKEDID}-in.wav`]: toneWav(6, [CUSTOMER]),
+      [`${LINKEDID}-out.wav`]: toneWav(6, [AGENT]),
+    });
+    t = await startTranscriptRig(spool, {}, {}, { keepOriginals: false });
+    await replay();
+    await waitFor(() => t!.rig.portal.transcripts.length > 0, 'the transcript', 20_000);
+    expect(t.rig.portal.transcripts[0]!.messages.map((m) => m.SIDE)).toEqual(['Client', 'User', 'Client']);
+    expect(readdirSync(spool)).toEqual([]);
   });
 
   it('transcripts disabled (the default): the server is never contacted, nothing is kept, no transcript is attached, the recording is', { timeout: 40_000 }, async () => {

@@ -37,13 +37,18 @@ export function spoolWith(files: Record<string, Buffer>): string {
 export const stereoCall = () => ({ [`${LINKEDID}.wav`]: toneWav(6, [CUSTOMER, AGENT]) });
 export const monoCall = () => ({ [`${LINKEDID}.wav`]: toneWav(6, [[...CUSTOMER, ...AGENT]]) });
 
-export async function startTranscriptRig(spool: string, transcripts: Record<string, unknown> = {}, more: Partial<RigOptions> = {}): Promise<TranscriptRig> {
+export async function startTranscriptRig(
+  spool: string,
+  transcripts: Record<string, unknown> = {},
+  more: Partial<RigOptions> = {},
+  recordings: Record<string, unknown> = {},
+): Promise<TranscriptRig> {
   const stt = await startSttServer();
   const rig = await startRig({
     ...more,
     config: (peers) => ({
       outbox: { maxRetryDelayMs: 300 },
-      recordings: { enabled: true, stableMs: 100, appearTimeoutMs: 5_000, source: { type: 'mount', rewrite: { from: SPOOL_FROM, to: spool } } },
+      recordings: { enabled: true, stableMs: 100, appearTimeoutMs: 5_000, source: { type: 'mount', rewrite: { from: SPOOL_FROM, to: spool } }, ...recordings },
       transcripts: { enabled: true, url: stt.url, model: 'whisper-1', minDurationSec: 1, initialRetryDelayMs: 100, maxRetryDelayMs: 400, timeoutMs: 2_000, ...transcripts },
       ...more.config?.(peers),
     }),
