@@ -56,6 +56,10 @@ export async function wireTranscripts(
     clock: deps.clock,
     logger: deps.logger.child({ part: 'transcripts' }),
     hooks,
+    onStoreError: (err, op) => {
+      problems.set('store', `state store ${op}: ${err.message}`, false);
+      deps.logger.error({ err, op }, 'transcripts: state store write failed; the job goes on from memory');
+    },
     ...(m ? { onSkipped: m.transcripts.skipped, onNotKept: () => m.transcripts.outcome('not_kept') } : {}),
   });
   return {

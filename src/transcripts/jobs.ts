@@ -52,11 +52,18 @@ interface Row {
   last_error: string | null;
 }
 
-/** In the state database; writes join the turn's open transaction (the outbox's) when there is one. */
+/**
+ * In the state database; writes join the turn's open transaction (the outbox's) when there is one. A write that fails
+ * (disk full, read-only) is reported and the worker goes on from memory, as the outbox does: only the restart
+ * guarantee of that job is lost.
+ */
 export class SqliteJobStore implements JobStore {
   private readonly stmt;
 
-  constructor(private readonly db: StateDb) {
+  constructor(
+    private readonly db: StateDb,
+    private readonly onError: (err: Error, op: string) => void = () => undefined,
+  ) {
     this.stmt = {
       all: db.prepare('SELECT * FROM transcript_jobs ORDER BY created_at'),
       add: db.prepare(
@@ -78,19 +85,31 @@ export class SqliteJobStore implements JobStore {
     }));
   }
 
+  /** A failed write counts as added: the worker keeps the job in memory (one per call still holds there). */
   add(job: TranscriptJob): boolean {
     const { linkedid, attempts, notBefore, createdAt, lastError, ...rest } = job;
     const stored: Stored = rest;
-    const info = this.stmt.add.run({ linkedid, job: JSON.stringify(stored), attempts, not_before: notBefore, created_at: createdAt, last_error: lastError ?? null });
-    return info.changes > 0;
+    let added = true;
+    this.safe('add', () => {
+      added = this.stmt.add.run({ linkedid, job: JSON.stringify(stored), attempts, not_before: notBefore, created_at: createdAt, last_error: lastError ?? null }).changes > 0;
+    });
+    return added;
   }
 
   update(job: TranscriptJob): void {
-    this.stmt.update.run(job.attempts, job.notBefore, job.lastError ?? null, job.linkedid);
+    this.safe('update', () => this.stmt.update.run(job.attempts, job.notBefore, job.lastError ?? null, job.linkedid));
   }
 
   delete(linkedid: string): void {
-    this.stmt.delete.run(linkedid);
+    this.safe('delete', () => this.stmt.delete.run(linkedid));
+  }
+
+  private safe(op: string, write: () => unknown): void {
+    try {
+      write();
+    } catch (err) {
+      this.onError(err as Error, `transcript job ${op}`);
+    }
   }
 }
 

@@ -29,6 +29,8 @@ export interface TranscriptsSetup {
   hooks?: WorkerHooks;
   onSkipped?: HandOffDeps['onSkipped'];
   onNotKept?: () => void;
+  /** A job write failed (disk full): reported like the outbox's own store failures. */
+  onStoreError?: (err: Error, op: string) => void;
   /** Replaces the HTTP client (tests). */
   transcribe?: Transcribe;
 }
@@ -43,7 +45,7 @@ export interface Transcripts {
 export async function setupTranscripts(deps: TranscriptsSetup): Promise<Transcripts | undefined> {
   const { config, logger } = deps;
   if (!config.enabled) return undefined;
-  const jobs = deps.db ? new SqliteJobStore(deps.db) : new MemoryJobStore();
+  const jobs = deps.db ? new SqliteJobStore(deps.db, deps.onStoreError) : new MemoryJobStore();
   const workDir = join(deps.stateDir, 'transcripts');
   const removed = await clearStaleJobDirs(workDir, jobs);
   if (removed > 0) logger.info({ workDir, removed }, 'transcripts: removed audio no job owns (an earlier run stopped mid-copy)');

@@ -60,7 +60,7 @@ export class TranscriptWorker {
 
   /** A recording attached and kept for its transcript; false when this call already has a job. */
   add(job: TranscriptJob): boolean {
-    if (!this.deps.jobs.add(job)) return false;
+    if (this.waiting.has(job.linkedid) || !this.deps.jobs.add(job)) return false;
     this.waiting.set(job.linkedid, job);
     this.pump();
     return true;
@@ -88,11 +88,17 @@ export class TranscriptWorker {
         continue;
       }
       this.running.add(job.linkedid);
-      void this.run(job).finally(() => {
-        this.running.delete(job.linkedid);
-        if (this.waiting.size === 0) this.idle.splice(0).forEach((f) => f());
-        this.pump();
-      });
+      void this.run(job)
+        // A bug here must cost one transcript's attempt, never the daemon: the job stays and is tried again.
+        .catch((err: unknown) => {
+          this.deps.logger.error({ linkedid: job.linkedid, err }, 'transcripts: unexpected failure');
+          job.notBefore = this.deps.clock() + this.deps.retry.maxMs;
+        })
+        .finally(() => {
+          this.running.delete(job.linkedid);
+          if (this.waiting.size === 0) this.idle.splice(0).forEach((f) => f());
+          this.pump();
+        });
     }
     if (earliest < Infinity) this.wakeAt(earliest);
   }

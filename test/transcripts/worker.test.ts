@@ -183,3 +183,29 @@ describe('the outbox takes one transcript per call, ever', () => {
     outbox.stop();
   });
 });
+
+describe('the state store failing under the worker', () => {
+  it('a jobs table that cannot be written (the database closed) is reported, and the job still goes to the outbox from memory', async () => {
+    const db = openStateDb(tempDir('state-'));
+    const errors: string[] = [];
+    const jobs = new SqliteJobStore(db, (_err, op) => errors.push(op));
+    db.close();
+    const queued: string[] = [];
+    const w = new TranscriptWorker({
+      jobs,
+      transcribe: async () => [{ start: 0, end: 1, text: 'hi' }],
+      enqueue: (linkedid) => {
+        queued.push(linkedid);
+        return true;
+      },
+      concurrency: 1,
+      retry: { initialMs: 10, maxMs: 20, maxTries: 5 },
+      clock: Date.now,
+      logger: silentLogger,
+    });
+    expect(w.add(job('L1'))).toBe(true);
+    await w.whenIdle();
+    expect(queued).toEqual(['L1']);
+    expect(errors).toEqual(['transcript job add', 'transcript job delete']);
+  });
+});
