@@ -2,7 +2,10 @@
  * One Bitrix24 command waiting to be delivered. Plain JSON so a durable store can keep it as it is.
  * `key` orders commands: all commands of one key (a call's Linkedid) go out in order, never two batches at once.
  */
-export type EntryKind = 'register' | 'show' | 'hide' | 'finish' | 'attach' | 'call';
+export type EntryKind = 'register' | 'show' | 'hide' | 'finish' | 'attach' | 'transcript' | 'call';
+
+/** Commands accepted once per call, ever: a second one is a duplicate whatever happened upstream (restarts, replays). */
+export type OnceKind = 'register' | 'finish' | 'transcript';
 
 export interface OutboxEntry {
   seq: number;
@@ -42,9 +45,9 @@ export interface OutboxStore {
   unpark(seq: number): ParkedEntry | undefined;
   setCallId(key: string, callId: string): void;
   deleteCallId(key: string): void;
-  /** Idempotency marks: a key's register and finish are each accepted once, ever (pruned after a day). */
-  mark(key: string, kind: 'register' | 'finish', at: number): void;
-  isMarked(key: string, kind: 'register' | 'finish'): boolean;
+  /** Idempotency marks: a key's register, finish and transcript are each accepted once, ever (pruned after a day). */
+  mark(key: string, kind: OnceKind, at: number): void;
+  isMarked(key: string, kind: OnceKind): boolean;
   /** Makes what was written so far durable now (before a request leaves); a store without transactions omits it. */
   commit?(): void;
   /** Replaces the durable copy with what the outbox holds in memory (after writes failed for a while). */
@@ -81,10 +84,10 @@ export class MemoryOutboxStore implements OutboxStore {
   deleteCallId(key: string): void {
     this.callIds.delete(key);
   }
-  mark(key: string, kind: 'register' | 'finish'): void {
+  mark(key: string, kind: OnceKind): void {
     this.marks.add(`${kind}:${key}`);
   }
-  isMarked(key: string, kind: 'register' | 'finish'): boolean {
+  isMarked(key: string, kind: OnceKind): boolean {
     return this.marks.has(`${kind}:${key}`);
   }
 }

@@ -8,10 +8,10 @@ import { CallQueues, dependentError } from './outbox/queues.js';
 import { DEFAULT_DEDUP_MARGIN_MS, isLostRegisterReason } from './outbox/register-dedup.js';
 import { BatchSender } from './outbox/send.js';
 import { Settler, WEBHOOK_REFUSAL, type RefusalAdvice } from './outbox/settle.js';
-import type { AttachHandler, OutboxHooks, OutboxLogger, Timers } from './outbox/types.js';
+import type { AttachHandler, OutboxHooks, OutboxLogger, Timers, TranscriptHandler } from './outbox/types.js';
 import { backoffDelay } from '../util/backoff.js';
 
-export type { AttachHandler, OutboxHooks, OutboxLogger } from './outbox/types.js';
+export type { AttachHandler, OutboxHooks, OutboxLogger, TranscriptHandler } from './outbox/types.js';
 
 /**
  * Delivers Bitrix24 commands: ordered per key (a call), batched across calls, paced by the shared rate limiter,
@@ -31,6 +31,8 @@ export interface OutboxOptions {
   logger: OutboxLogger;
   hooks?: OutboxHooks;
   attach?: AttachHandler;
+  /** Sends a transcript (issue 18); unset: transcripts are not enabled. */
+  transcript?: TranscriptHandler;
   concurrency?: number;
   /** Wait this long after a command arrives so neighbours (ringall: every member at once) share one request. */
   lingerMs?: number;
@@ -98,7 +100,7 @@ export class Outbox {
       next,
       resolveUser: opts.resolveUser,
     });
-    const attachments = new AttachmentLane({ queues: this.queues, settler, attach: opts.attach, max: opts.attachConcurrency ?? 2, next });
+    const attachments = new AttachmentLane({ queues: this.queues, settler, attach: opts.attach, transcript: opts.transcript, max: opts.attachConcurrency ?? 2, next });
     this.pump = new Pump({
       queues: this.queues,
       sender,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { recordingsConfigProblems, recordingsSchema } from './recordings.js';
 import { ringBackSchema } from './ringback.js';
 import { crmSchema } from './crm.js';
+import { transcriptsConfigProblems, transcriptsSchema } from './transcripts.js';
 import { clickToCallProblems, clickToCallSchema, headersWithinRequestTimeout, httpServerKeys, installPathApart } from './http.js';
 import { parseAllowEntry } from '../http/auth.js';
 
@@ -189,11 +190,13 @@ export const configSchema = z.strictObject({
   // No default context here: the transform below takes the config's own first outbound context.
   clickToCall: clickToCallSchema.extend({ context: clickToCallSchema.shape.context.unwrap().optional() }).prefault({}),
   crm: crmSchema.prefault({}),
+  transcripts: transcriptsSchema.prefault({}),
 }).superRefine((c, ctx) => {
   for (const p of clickToCallProblems(c.clickToCall, c.asterisk)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
   for (const message of recordingsConfigProblems(c.recordings, c.asterisk.ari)) {
     ctx.addIssue({ code: 'custom', path: ['recordings', 'source', 'type'], message });
   }
+  for (const message of transcriptsConfigProblems(c.transcripts, c.recordings.enabled)) ctx.addIssue({ code: 'custom', path: ['transcripts', 'enabled'], message });
 }).transform((c) => ({
   ...c,
   // A config that never names clickToCall dials customers through its own first outbound context.

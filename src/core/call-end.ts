@@ -37,7 +37,12 @@ function finishEffects(core: Core, turn: Turn, call: Call, endedAt: number): voi
   const status = finishStatus(call);
   const durationSec = talkSeconds(call, endedAt);
   turn.out.push({ type: 'finish', linkedid: call.linkedid, userId: finisher.userId, ...userExt, durationSec, status });
-  if (call.recordingPath) turn.out.push({ type: 'attachRecording', linkedid: call.linkedid, path: call.recordingPath, endedAt });
+  if (call.recordingPath) {
+    const recordedOn = call.recordingChannel !== undefined && call.recordingChannel === call.customerChannel ? 'customer' : 'agent';
+    const queue = call.queue !== undefined ? { queue: call.queue } : {};
+    const recorded = { direction: call.direction, durationSec, answered: status === '200', ...queue, recordedOn } as const;
+    turn.out.push({ type: 'attachRecording', linkedid: call.linkedid, path: call.recordingPath, endedAt, call: recorded });
+  }
   turn.out.push({
     type: 'callEnded',
     linkedid: call.linkedid,

@@ -64,6 +64,8 @@ export interface Call {
   recordingPath: string | undefined;
   /** The path came from the admin's own variable (recordings.pathVariable): MixMonitor's may not replace it. */
   recordingFromPathVariable?: boolean;
+  /** The channel whose variable named the recording: MixMonitor's r() (and a D file's first channel) is that party's voice. */
+  recordingChannel?: string;
   rungExtensions: Set<string>;
   /** Every agent who talked, in order (transfers add more). */
   talkedExts: string[];

@@ -60,6 +60,18 @@ export interface AttachRecording {
   linkedid: string;
   path: string;
   endedAt: number;
+  /** What transcripts need to know of the call (issue 18): whether and how to transcribe its recording. */
+  call: RecordedCall;
+}
+
+export interface RecordedCall {
+  direction: 'inbound' | 'outbound';
+  /** The finish's DURATION (talk seconds): transcript times must lie within it. */
+  durationSec: number;
+  answered: boolean;
+  queue?: string;
+  /** The recording was started on the customer's channel (its receive side is the customer), else on the agent's. */
+  recordedOn: 'customer' | 'agent';
 }
 
 /** Click-to-call reuses Bitrix24's CALL_ID: the outbox learns it without a register. */

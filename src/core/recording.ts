@@ -12,6 +12,7 @@ export function onVarSet(core: Core, turn: Turn, input: Extract<CoreInput, { kin
   const preferred = input.variable !== 'MIXMONITOR_FILENAME';
   if (preferred || (!call.recordingFromPathVariable && (!call.recordingPath || input.channel.uniqueid === call.customerChannel))) {
     call.recordingPath = input.value;
+    call.recordingChannel = input.channel.uniqueid;
     call.recordingFromPathVariable ||= preferred;
   }
 }

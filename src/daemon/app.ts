@@ -27,6 +27,8 @@ import { openStateStore } from './state-store.js';
 import { UserMapSync } from './user-map.js';
 import { wireCore } from './wire-core.js';
 import { wirePbx } from './wire-pbx.js';
+import type { Transcripts } from '../transcripts/setup.js';
+import { wireTranscripts } from './wire-transcripts.js';
 
 /**
  * Wiring only: builds every part from the config in dependency order and registers how to stop it with the
@@ -64,6 +66,8 @@ export interface Bridge {
   ami: AmiClient;
   directory: ExtensionDirectory;
   tracker: CallTracker;
+  /** Call transcripts (issue 18); undefined when transcripts.enabled is false. */
+  transcripts: Transcripts | undefined;
   /** SIGHUP: what can change live (user map, ring-back policy); the log level is the caller's. */
   reload(next: Config): void;
   /** Stop taking events, drain the outbox for at most drainMs, then close everything. */
@@ -100,6 +104,9 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
   const portal = createPortal(config, { ...(deps.bitrix ? { client: deps.bitrix } : {}), ...(appMode ? { auth: appMode.auth } : {}), state, logger: log, ...(m ? { metrics: m } : {}), clock });
   const bitrix = portal.client;
 
+  const wiredTranscripts = await wireTranscripts(config, { state, client: bitrix, clock, logger: log, metrics: m, problems });
+  const transcripts = wiredTranscripts.transcripts;
+
   const recordingVariables = [...new Set(['MIXMONITOR_FILENAME', config.recordings.pathVariable])];
   const recordingHooks = deps.recordingHooks ?? m?.recordings.hooks();
   const recordings = deps.attach
@@ -117,6 +124,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
         },
         logger: log.child({ part: 'recordings' }),
         ...(recordingHooks ? { hooks: recordingHooks } : {}),
+        ...(transcripts ? { handOff: transcripts.handOff } : {}),
       });
   const attach = deps.attach ?? recordings?.attach;
 
@@ -127,6 +135,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     store,
     portal,
     attach,
+    transcript: transcripts?.handler,
     recordingVariables,
     clock,
     logger: log,
@@ -138,6 +147,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     ...(deps.onEffect ? { onEffect: deps.onEffect } : {}),
   });
   const { tracker, directory, outbox, crm, runtime } = core;
+  wiredTranscripts.start(outbox, lifecycle);
 
   userMap = new UserMapSync({
     directory,
@@ -216,6 +226,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     ami,
     directory,
     tracker,
+    transcripts,
     reload(next: Config) {
       userMap?.reload(next.users.extensions);
       ringBack.reconfigure(next.ringBack);

@@ -8,7 +8,9 @@ export type ProblemKind =
   /** The state store cannot be written (disk full, read-only): serving from memory. */
   | 'store'
   /** A request failed and is being retried (cleared by the next delivery). */
-  | 'retrying';
+  | 'retrying'
+  /** The speech-to-text server failed transcripts back to back (a warning: calls are unaffected). */
+  | 'transcripts';
 
 export interface Problem {
   kind: ProblemKind;

@@ -135,7 +135,7 @@ export class Runtime {
           return;
         }
         this.logFor(effect.linkedid).debug({ path: effect.path }, 'recording queued');
-        outbox.enqueue(effect.linkedid, 'attach', 'telephony.externalCall.attachRecord', { path: effect.path, endedAt: effect.endedAt });
+        outbox.enqueue(effect.linkedid, 'attach', 'telephony.externalCall.attachRecord', { path: effect.path, endedAt: effect.endedAt, call: effect.call });
         return;
       case 'bindCallId':
         outbox.bindCallId(effect.linkedid, effect.callId);

@@ -1,7 +1,7 @@
 import type { BitrixClient } from '../bitrix/client.js';
 import type { CommandOptions } from '../bitrix/commands.js';
 import type { OutboxStore } from '../bitrix/outbox-entry.js';
-import { Outbox, type AttachHandler } from '../bitrix/outbox.js';
+import { Outbox, type AttachHandler, type TranscriptHandler } from '../bitrix/outbox.js';
 import { APP_REFUSAL } from '../bitrix/outbox/settle.js';
 import { ExtensionDirectory } from '../bitrix/user-directory.js';
 import type { Config } from '../config/schema.js';
@@ -44,6 +44,8 @@ export interface CoreDeps {
   store: OutboxStore;
   portal: Portal;
   attach: AttachHandler | undefined;
+  /** Sends transcripts (undefined: transcripts are not enabled). */
+  transcript: TranscriptHandler | undefined;
   recordingVariables: string[];
   clock: () => number;
   logger: Logger;
@@ -84,6 +86,7 @@ export function wireCore(config: Config, deps: CoreDeps): CoreParts {
     maxEntries: config.outbox.maxEntries,
     maxRetryDelayMs: config.outbox.maxRetryDelayMs,
     ...(deps.attach ? { attach: deps.attach } : {}),
+    ...(deps.transcript ? { transcript: deps.transcript } : {}),
     hooks: hooks.outbox,
     // A call made while an extension had no user is attributed when its command leaves, by the map known then;
     // while the first map is still expected (the portal has been down since before the start) such commands wait.

@@ -33,6 +33,7 @@ export const REDACT_PATHS = [
   'bitrix.webhookUrl',
   'bitrix.applicationToken',
   'crm.lookupToken',
+  'transcripts.apiKey',
   'bitrix.app.clientSecret',
   'config.bitrix.app.clientSecret',
   'config.asterisk.ami.secret',
@@ -40,6 +41,7 @@ export const REDACT_PATHS = [
   'config.bitrix.webhookUrl',
   'config.bitrix.applicationToken',
   'config.crm.lookupToken',
+  'config.transcripts.apiKey',
 ];
 
 export const CENSOR = '[redacted]';
@@ -68,6 +70,8 @@ const SECRET_KEYS = new Set([
   'authorization',
   'cookie',
   'file_content',
+  'apikey',
+  'api_key',
 ]);
 
 /** Deeper than this a value is replaced by '[too deep]': log objects are small; this bounds a pathological one. */

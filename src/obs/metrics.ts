@@ -5,6 +5,7 @@ import type { OutboxStore } from '../bitrix/outbox-entry.js';
 import type { OutboxHooks } from '../bitrix/outbox.js';
 import type { RecordingHooks } from '../recordings/pipeline.js';
 import type { RingBackMetrics } from '../ringback/report.js';
+import { createTranscriptMetrics } from './transcript-metrics.js';
 
 /**
  * Prometheus metrics of one daemon: a Registry of its own (never prom-client's global one, so two daemons in one
@@ -143,6 +144,7 @@ export function createMetrics(opts: MetricsOptions = {}) {
     'policy',
     'cause',
   ]);
+  const transcripts = createTranscriptMetrics(registers, PREFIX);
   gauge('ringback_members_set_aside', 'Queue members currently paused or penalized by the ring-back fix.', () => setAside?.());
 
   return {
@@ -167,10 +169,14 @@ export function createMetrics(opts: MetricsOptions = {}) {
     outboxHooks(): OutboxHooks {
       return {
         onBatch: (size) => batchSize.observe(size),
-        onDelivered: (entry) => delivered.inc({ kind: entry.kind }),
+        onDelivered: (entry) => {
+          delivered.inc({ kind: entry.kind });
+          if (entry.kind === 'transcript') transcripts.outcome('attached');
+        },
         onParked: (entry) => {
           parked.inc({ kind: entry.kind });
           if (entry.kind === 'attach') recFailed.inc({ reason: 'parked' });
+          if (entry.kind === 'transcript') transcripts.outcome('parked');
         },
         onRetry: (entry, error) => retries.inc({ kind: entry.kind, code: error.errorCode }),
         onDropped: (kind) => dropped.inc({ kind }),
@@ -239,6 +245,9 @@ export function createMetrics(opts: MetricsOptions = {}) {
         });
       },
     },
+
+    /** Transcripts' hooks (src/obs/transcript-metrics.ts). */
+    transcripts,
 
     ringback: {
       /** RingBackService `metrics`: one call per change applied, undone, failed, forgotten, adopted or uncertain. */

@@ -12,6 +12,8 @@ import { UnlocatableError, UnreadableError, type LocatedRecording, type Locator 
 import { TranscodeError, transcodeToMp3 } from './transcode.js';
 import { waitStable } from './wait-stable.js';
 import { dropPrepared, findPrepared, keepPrepared, type PreparedFile } from './workdir.js';
+import type { RecordedCall } from '../core/effects.js';
+import type { RecordingHandOff } from '../transcripts/handoff.js';
 import { inspectWav, type WavInfo } from './wav.js';
 
 /**
@@ -51,6 +53,8 @@ export interface PipelineDeps {
   limit: Limit;
   logger: OutboxLogger;
   hooks?: RecordingHooks;
+  /** Transcripts (issue 18): told of each recording once the call has it, before the original may be removed. */
+  handOff?: RecordingHandOff;
   transcode?: typeof transcodeToMp3;
   clock?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -83,6 +87,15 @@ export function createAttachHandler(deps: PipelineDeps): AttachHandler {
       const result = await deps.attach({ callId, file: upload.file, fileName: upload.fileName });
       logger.info({ ...ctx, format: upload.format, mode: result.mode, bytes: result.bytes, fileId: result.fileId }, 'recording attached');
       hooks?.onAttached?.({ linkedid: entry.key, callId, format: upload.format, mode: result.mode, bytes: result.bytes });
+      await deps.handOff?.({
+        linkedid: entry.key,
+        callId,
+        call: entry.params['call'] as RecordedCall | undefined,
+        asteriskPath: path,
+        localPath: () => located.localPath(),
+        locate: deps.locate,
+        ffmpegPath: deps.ffmpegPath,
+      });
       // Asterisk may still be writing a partial one: removing it would lose the rest.
       if (!upload.partial) await removeOriginal(located, ctx);
     } catch (err) {

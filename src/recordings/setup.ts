@@ -8,6 +8,7 @@ import { createLimit } from './limit.js';
 import { createLocator, type SourceConfig } from './locate.js';
 import { createAttachHandler, type RecordingHooks } from './pipeline.js';
 import { clearStale, workDirFor, type PreparedKey } from './workdir.js';
+import type { RecordingHandOff } from '../transcripts/handoff.js';
 
 /** Builds the recordings pipeline from the `recordings:` section: the daemon's one call to wire it. */
 
@@ -27,6 +28,8 @@ export interface RecordingsSetup {
   beforeRequest?: () => Promise<void>;
   logger: OutboxLogger;
   hooks?: RecordingHooks;
+  /** Transcripts' hand-off (src/transcripts/handoff.ts), when they are enabled. */
+  handOff?: RecordingHandOff;
   /** Injectable for tests; default finds the real ffmpeg. */
   lookupFfmpeg?: () => Promise<FfmpegLookup>;
 }
@@ -71,6 +74,7 @@ export async function setupRecordings(deps: RecordingsSetup): Promise<Recordings
     limit: createLimit(config.concurrency),
     logger,
     ...(deps.hooks ? { hooks: deps.hooks } : {}),
+    ...(deps.handOff ? { handOff: deps.handOff } : {}),
   });
   return { attach, ffmpeg, workDir };
 }

@@ -53,7 +53,11 @@ function mp3Arguments(input: string, output: string, bitrateKbps: number): strin
 }
 
 export async function transcodeToMp3(input: string, output: string, opts: TranscodeOptions): Promise<void> {
-  const args = mp3Arguments(input, output, opts.bitrateKbps);
+  await runFfmpeg(mp3Arguments(input, output, opts.bitrateKbps), opts);
+}
+
+/** One ffmpeg run with these arguments, niced, in its own process group, killed on timeout (also transcripts' channel split). */
+export async function runFfmpeg(args: string[], opts: Omit<TranscodeOptions, 'bitrateKbps'>): Promise<void> {
   const nice = opts.nice > 0 ? await findExecutable('nice') : undefined;
   const [command, argv] = nice ? [nice, ['-n', String(opts.nice), opts.ffmpegPath, ...args]] : [opts.ffmpegPath, args];
 

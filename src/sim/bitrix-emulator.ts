@@ -79,7 +79,7 @@ import { methodTable } from './bitrix/methods/index.js';
 import type { Params } from './bitrix/php.js';
 import { handleRequest } from './bitrix/server.js';
 import { EmulatorState } from './bitrix/state.js';
-import type { CallState, CommandRecord, EmulatorOptions, EventRecord, RecordAttachment, RequestRecord, StatisticRow } from './bitrix/types.js';
+import type { CallState, CommandRecord, EmulatorOptions, EventRecord, RecordAttachment, RequestRecord, StatisticRow, TranscriptAttachment } from './bitrix/types.js';
 
 export type * from './bitrix/types.js';
 export type { FaultControls, FailureSpec, DownMode, LoseAnswerOptions } from './bitrix/faults.js';
@@ -201,6 +201,11 @@ export class BitrixEmulator extends AppControls {
 
   get records(): RecordAttachment[] {
     return this.state.records;
+  }
+
+  /** Every transcript attached (telephony.call.attachTranscription), in order. */
+  get transcripts(): TranscriptAttachment[] {
+    return this.state.transcripts;
   }
 
   /** Current leaky-bucket level (requests not yet drained). */

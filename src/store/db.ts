@@ -31,6 +31,9 @@ const MIGRATIONS = [
   `CREATE TABLE retry_requests (seq INTEGER PRIMARY KEY)`,
   // The extension a register's or finish's USER_ID stands in for, looked up again before it leaves.
   `ALTER TABLE outbox ADD COLUMN user_ext TEXT`,
+  // Recordings waiting for their transcript (src/transcripts/jobs.ts): one per call, until it is in the outbox.
+  `CREATE TABLE transcript_jobs (linkedid TEXT PRIMARY KEY, job TEXT NOT NULL, attempts INTEGER NOT NULL,
+     not_before INTEGER NOT NULL, created_at INTEGER NOT NULL, last_error TEXT)`,
 ];
 
 export function openStateDb(dir: string, file = 'bridge.db'): StateDb {

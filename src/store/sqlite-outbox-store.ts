@@ -1,4 +1,4 @@
-import type { OutboxEntry, OutboxStore, ParkedEntry } from '../bitrix/outbox-entry.js';
+import type { OnceKind, OutboxEntry, OutboxStore, ParkedEntry } from '../bitrix/outbox-entry.js';
 import { kvSet, type StateDb } from './db.js';
 import { fromParked, fromRow, toRow, type ParkedRow, type Row } from './outbox-rows.js';
 
@@ -91,12 +91,12 @@ export class SqliteOutboxStore implements OutboxStore {
   deleteCallId(key: string): void {
     this.safe('deleteCallId', () => this.stmt.deleteCallId.run(key));
   }
-  mark(key: string, kind: 'register' | 'finish', at: number): void {
+  mark(key: string, kind: OnceKind, at: number): void {
     const id = `${kind}:${key}`;
     if (this.safe('mark', () => this.stmt.mark.run(key, kind, at))) this.turnMarks.set(id, { key, kind, at });
     else this.unwrittenMarks.set(id, { key, kind, at });
   }
-  isMarked(key: string, kind: 'register' | 'finish'): boolean {
+  isMarked(key: string, kind: OnceKind): boolean {
     if (this.unwrittenMarks.has(`${kind}:${key}`)) return true;
     let marked = false;
     // Unreadable marks count as absent: the portal's EXTERNAL_CALL_ID dedup still stands behind them.
@@ -226,6 +226,6 @@ export class SqliteOutboxStore implements OutboxStore {
 
 interface Mark {
   key: string;
-  kind: 'register' | 'finish';
+  kind: OnceKind;
   at: number;
 }

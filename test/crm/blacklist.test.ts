@@ -55,7 +55,7 @@ describe('RegisterGate', () => {
     { type: 'show', linkedid, userIds: [11] },
     { type: 'hide', linkedid, userIds: [11] },
     { type: 'finish', linkedid, userId: 1, durationSec: 0, status: '304' },
-    { type: 'attachRecording', linkedid, path: '/x.wav', endedAt: 0 },
+    { type: 'attachRecording', linkedid, path: '/x.wav', endedAt: 0, call: { direction: 'inbound', durationSec: 6, answered: true, recordedOn: 'customer' } },
     { type: 'callEnded', linkedid, direction: callType === 2 ? 'inbound' : 'outbound', phoneNumber, status: '304', userId: 1, durationSec: 0, rungExtensions: ['101'], answeredBy: [], transfers: [] },
   ];
 

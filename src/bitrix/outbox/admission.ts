@@ -32,8 +32,8 @@ export class AdmissionRules {
       logger.warn({ key, kind, method }, 'outbox: command dropped: its call is finished and has no CALL_ID');
       return { kind: 'refused' };
     }
-    if (kind === 'register' || kind === 'finish') {
-      // A call is registered once and finished once, whatever replays or resyncs happen upstream.
+    if (kind === 'register' || kind === 'finish' || kind === 'transcript') {
+      // A call is registered once, finished once and given one transcript, whatever replays, resyncs or restarts happen upstream.
       if (store.isMarked(key, kind)) {
         logger.debug({ key, kind }, 'outbox: duplicate dropped');
         hooks.onDuplicate?.(kind);
@@ -41,7 +41,7 @@ export class AdmissionRules {
       }
     }
     if (!this.hasRoom(kind)) return { kind: 'refused' };
-    if (kind === 'register' || kind === 'finish') store.mark(key, kind, this.deps.clock());
+    if (kind === 'register' || kind === 'finish' || kind === 'transcript') store.mark(key, kind, this.deps.clock());
     const q = queues.queue(key);
     if (kind === 'finish') this.dropPendingShow(q, params['USER_ID']);
     if (kind === 'show' || kind === 'hide') {

@@ -46,7 +46,7 @@ export function planBatch(
         earliest = Math.min(earliest ?? Infinity, entry.notBefore);
         break;
       }
-      if (entry.kind === 'attach' || (entry.needsCallId && callId === undefined && entry.kind !== 'register')) break;
+      if (entry.kind === 'attach' || entry.kind === 'transcript' || (entry.needsCallId && callId === undefined && entry.kind !== 'register')) break;
       const held = heldUntil(entry);
       if (held !== undefined && held > now) {
         earliest = Math.min(earliest ?? Infinity, held);

@@ -97,7 +97,7 @@ export class Settler {
   retryLater(entry: OutboxEntry, error: BitrixError): void {
     entry.attempts++;
     // A sub-command's own error means it ran and failed; an attachment's network error may have landed.
-    if (entry.kind === 'attach') entry.uncertain ||= mayHaveExecuted(error);
+    if (entry.kind === 'attach' || entry.kind === 'transcript') entry.uncertain ||= mayHaveExecuted(error);
     entry.lastError = `${error.errorCode}: ${error.description}`;
     entry.notBefore = this.deps.clock() + this.deps.backoff(entry.attempts);
     this.deps.store.put(entry);

@@ -24,6 +24,9 @@ export interface OutboxHooks {
 /** Attachments go outside batches (uploads cannot be batched); this performs one, given the call's CALL_ID. */
 export type AttachHandler = (entry: OutboxEntry, callId: string) => Promise<void>;
 
+/** Sends one transcript (its params carry the CALL_ID: the call may be forgotten by then); outside batches, see attachments.ts. */
+export type TranscriptHandler = (entry: OutboxEntry) => Promise<void>;
+
 export interface Timers {
   setTimeout: typeof setTimeout;
   clearTimeout: typeof clearTimeout;

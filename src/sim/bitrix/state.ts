@@ -8,6 +8,7 @@ import type {
   CrmSeed,
   RecordAttachment,
   SeedCrmEntity,
+  TranscriptAttachment,
   SeedUser,
   StatisticRow,
 } from './types.js';
@@ -54,7 +55,7 @@ export interface LineRow {
   restAppId: number | null;
 }
 
-type Counter = 'lead' | 'statistic' | 'file' | 'activity' | 'line' | 'notify' | 'task' | 'comment';
+type Counter = 'lead' | 'statistic' | 'file' | 'activity' | 'line' | 'notify' | 'task' | 'comment' | 'transcript';
 
 export class EmulatorState {
   readonly users = new Map<number, UserRow>();
@@ -62,6 +63,8 @@ export class EmulatorState {
   readonly calls = new Map<string, CallState>();
   readonly statistics: StatisticRow[] = [];
   readonly records: RecordAttachment[] = [];
+  /** Every transcript attached, in order; the call's statistics row names the last (TRANSCRIPT_ID). */
+  readonly transcripts: TranscriptAttachment[] = [];
   readonly lines = new Map<number, LineRow>();
   readonly activities: Array<{ id: number; callId: string; bindings: Array<{ type: string; id: unknown }> }> = [];
   readonly chatMessages: Array<{ userId: number; phone: string; type: string; callId: string }> = [];
@@ -84,6 +87,7 @@ export class EmulatorState {
     this.calls.clear();
     this.statistics.length = 0;
     this.records.length = 0;
+    this.transcripts.length = 0;
     this.lines.clear();
     this.activities.length = 0;
     this.chatMessages.length = 0;
@@ -185,6 +189,13 @@ export class EmulatorState {
     if (index === -1) this.records.push(full);
     else this.records[index] = full;
     return fileId;
+  }
+
+  /** Saves a new transcript, never replacing one (docs/reference/bitrix24-telephony.md#attach-transcription). */
+  attachTranscript(t: Omit<TranscriptAttachment, 'id'>): number {
+    const id = this.nextId('transcript');
+    this.transcripts.push({ ...t, id });
+    return id;
   }
 
   private addSeedUser(seed: SeedUser): void {

@@ -195,6 +195,15 @@ export interface CallState {
 
 export type StatisticRow = Record<string, unknown> & { CALL_ID: string; ID: number };
 
+/** One telephony.call.attachTranscription: a call may have several (each attach saves a new one). */
+export interface TranscriptAttachment {
+  id: number;
+  callId: string;
+  messages: ReadonlyArray<{ SIDE: 'User' | 'Client'; START_TIME: number; STOP_TIME: number; MESSAGE: string }>;
+  cost?: number;
+  costCurrency?: string;
+}
+
 export interface RecordAttachment {
   callId: string;
   fileName: string;

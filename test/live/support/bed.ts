@@ -56,6 +56,8 @@ export interface DaemonOptions {
    * `auth --code` before it starts, and takes click-to-call as offline events.
    */
   app?: boolean;
+  /** The `transcripts:` section (issue 18), e.g. pointing at a fake speech-to-text server. */
+  transcripts?: Record<string, unknown>;
 }
 
 /** The local application the emulated portal knows in application mode. */
@@ -104,6 +106,7 @@ export async function startLiveDaemon(bed: Bed, opts: DaemonOptions = {}): Promi
       ...(opts.recordingsOverAri ? { source: { type: 'ari', ari: { recordingDir: ast.recordingDir } } } : {}),
     },
     ringBack: { cooldownSec: 60, ...opts.ringBack },
+    ...(opts.transcripts ? { transcripts: opts.transcripts } : {}),
     outbox: { maxRetryDelayMs: 1000 },
     state: { dir: stateDir },
     log: { level: 'debug', format: 'json' },

@@ -29,6 +29,7 @@ import { lineAddMethod, lineDeleteMethod, lineGetMethod, lineUpdateMethod } from
 import { attachRecordMethod, uploadMethod } from './telephony-record.js';
 import { registerMethod } from './telephony-register.js';
 import { searchCrmEntitiesMethod } from './telephony-search.js';
+import { attachTranscriptionMethod, statisticGetMethod } from './telephony-transcript.js';
 import { userCurrentMethod, userGetMethod } from './users.js';
 
 const TELEPHONY = ['telephony'];
@@ -56,6 +57,8 @@ export function methodTable(): Map<string, MethodDef> {
     ['telephony.externalcall.finish', TELEPHONY, finishMethod, 'telephony'],
     ['telephony.externalcall.attachrecord', TELEPHONY, attachRecordMethod],
     ['telephony.externalcall.searchcrmentities', TELEPHONY, searchCrmEntitiesMethod],
+    ['telephony.call.attachtranscription', TELEPHONY, attachTranscriptionMethod],
+    ['voximplant.statistic.get', TELEPHONY, statisticGetMethod],
     ['telephony.externalline.add', TELEPHONY, lineAddMethod, 'telephony'],
     ['telephony.externalline.update', TELEPHONY, lineUpdateMethod, 'telephony'],
     ['telephony.externalline.delete', TELEPHONY, lineDeleteMethod, 'telephony'],
