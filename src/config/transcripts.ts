@@ -43,8 +43,12 @@ export const transcriptsSchema = z
     /** Retry backoff of a failed request (doubles up to maxRetryDelayMs). */
     initialRetryDelayMs: ms(100).default(5_000),
     maxRetryDelayMs: ms(100).default(300_000),
-    /** A job still failing after this many tries is given up (logged and counted; the call keeps its recording). */
-    maxTries: z.number().int().min(1).default(50),
+    /**
+     * A job still failing after this many tries is given up (logged and counted; the call keeps its recording).
+     * 1000 tries at the 5-minute cap is about 3.5 days: a server down over a weekend delays transcripts, it does not
+     * lose them, while a file the server can never take (too big, unsupported) does not wait forever.
+     */
+    maxTries: z.number().int().min(1).default(1000),
   })
   .superRefine((t, ctx) => {
     if (!t.enabled) return;

@@ -32,7 +32,7 @@ describe('the transcripts section', () => {
       failuresBeforeWarning: 3,
       initialRetryDelayMs: 5_000,
       maxRetryDelayMs: 300_000,
-      maxTries: 50,
+      maxTries: 1000,
     });
   });
 
