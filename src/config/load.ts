@@ -10,6 +10,7 @@ export const SECRET_ENV = {
   'bitrix.applicationToken': 'B24BRIDGE_APPLICATION_TOKEN',
   'bitrix.app.clientSecret': 'B24BRIDGE_APP_CLIENT_SECRET',
   'crm.lookupToken': 'B24BRIDGE_LOOKUP_TOKEN',
+  'http.statusToken': 'B24BRIDGE_STATUS_TOKEN',
 } as const;
 
 /** Sections a config may leave out: an environment secret never creates them. */
