@@ -27,6 +27,8 @@ import { openStateStore } from './state-store.js';
 import { UserMapSync } from './user-map.js';
 import { wireCore } from './wire-core.js';
 import { wirePbx } from './wire-pbx.js';
+import { wireStatus, type LiveView } from './wire-status.js';
+import { RecentErrors } from '../status/recent-errors.js';
 
 /**
  * Wiring only: builds every part from the config in dependency order and registers how to stop it with the
@@ -48,6 +50,8 @@ export interface BridgeDeps {
   onEffect?: (effect: Effect) => void;
   /** First delay before a failed first user-map load is tried again (doubles up to a minute). */
   userMapRetryMs?: number;
+  /** Fed by the logger (createLogger's onNotice): the live view's recent errors. Without it the list stays empty. */
+  recentErrors?: RecentErrors;
 }
 
 export interface Bridge {
@@ -64,6 +68,8 @@ export interface Bridge {
   ami: AmiClient;
   directory: ExtensionDirectory;
   tracker: CallTracker;
+  /** The live view (/status, /status.json, /status/events): its current state. */
+  liveView: LiveView;
   /** SIGHUP: what can change live (user map, ring-back policy); the log level is the caller's. */
   reload(next: Config): void;
   /** Stop taking events, drain the outbox for at most drainMs, then close everything. */
@@ -163,6 +169,11 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
   lifecycle.every('portal probe', PORTAL_PROBE_IDLE_MS / 2, () => portal.probeIfIdle());
   await pbx.connect();
 
+  const liveView = wireStatus(config, {
+    ...{ ami, portal, appAuth: appMode?.auth, tracker, directory, crm, ringBack, outbox, clock, lifecycle },
+    errors: deps.recentErrors ?? new RecentErrors({ clock }),
+    logger: log.child({ part: 'status' }),
+  });
   const health = (): BridgeHealth => bridgeHealth({ ami, portal: portal.health, outbox, problems, ...(appMode ? { more: () => appMode.problems() } : {}) });
   if (appMode) {
     // Refused while the bridge used a webhook: the application may send them (their calls were never registered).
@@ -188,6 +199,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
       extraRoutes: {
         ...crm.routes,
         ...appMode?.routes,
+        ...liveView.routes,
         ...(m ? { 'GET /metrics': restrictTo(createAddressMatcher(config.http.metricsAllow), metricsRoute(m)) } : {}),
       },
     },
@@ -216,6 +228,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     ami,
     directory,
     tracker,
+    liveView,
     reload(next: Config) {
       userMap?.reload(next.users.extensions);
       ringBack.reconfigure(next.ringBack);
