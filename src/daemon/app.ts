@@ -167,13 +167,14 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
   const { ami, ringBack } = pbx;
   // Checked twice per idle span: an idle portal is probed within 1.5 spans of its last request.
   lifecycle.every('portal probe', PORTAL_PROBE_IDLE_MS / 2, () => portal.probeIfIdle());
-  await pbx.connect();
-
+  // Before the login: the live view reads Asterisk's boot time off the FullyBooted that the login brings.
   const liveView = wireStatus(config, {
     ...{ ami, portal, appAuth: appMode?.auth, tracker, directory, crm, ringBack, outbox, clock, lifecycle },
     errors: deps.recentErrors ?? new RecentErrors({ clock }),
     logger: log.child({ part: 'status' }),
   });
+  await pbx.connect();
+
   const health = (): BridgeHealth => bridgeHealth({ ami, portal: portal.health, outbox, problems, ...(appMode ? { more: () => appMode.problems() } : {}) });
   if (appMode) {
     // Refused while the bridge used a webhook: the application may send them (their calls were never registered).
