@@ -23,6 +23,7 @@ const ITEMS: Array<{ id: number; name: string; load: () => Promise<BenchModule> 
   { id: 8, name: 'lookups', load: () => import('./8-lookups.js') },
   { id: 9, name: 'offline click-to-call', load: () => import('./9-offline-click.js') },
   { id: 10, name: 'hostile AMI', load: () => import('./10-hostile-ami.js') },
+  { id: 11, name: 'live view', load: () => import('./11-live-view.js') },
 ];
 
 const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));

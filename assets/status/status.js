@@ -154,14 +154,14 @@ function renderSetAside(m) {
   return el('li', { class: 'member', 'data-queue': m.queue, 'data-iface': m.iface },
     el('div', { class: 'head' }, el('strong', {}, m.member || m.iface), ` · ${t('queue')} ${m.queue} · `, el('span', { class: 'policy' }, what + phase)),
     el('div', { class: 'meta' }, `${t('since')} ${clockTime(m.since)} · ${t('undoAt')} `, el('span', { class: 'undo-at' }, clockTime(m.undoAt)), ' (', until(m.undoAt), ')'),
-    viewer.canAct && m.phase !== 'undoing' ? el('button', { type: 'button', class: 'release', onclick: () => act('/status/release', { queue: m.queue, iface: m.iface }) }, t('release')) : null);
+    viewer.canAct && m.phase !== 'undoing' ? el('button', { type: 'button', class: 'release', 'aria-label': `${t('release')}: ${m.member || m.iface}, ${t('queue')} ${m.queue}`, onclick: () => act('/status/release', { queue: m.queue, iface: m.iface }) }, t('release')) : null);
 }
 
 function renderParked(x) {
   return el('li', { class: 'parked', 'data-seq': x.seq },
     el('div', { class: 'head' }, el('strong', {}, `#${x.seq} ${x.method}`), ` · ${t('call')} ${x.call}`),
     el('div', { class: 'meta' }, `${clockTime(x.parkedAt)} · ${x.error}`),
-    viewer.canAct && x.dependsOn === null ? el('button', { type: 'button', class: 'retry', onclick: () => act('/status/retry-parked', { seq: [x.seq] }) }, t('retry')) : null);
+    viewer.canAct && x.dependsOn === null ? el('button', { type: 'button', class: 'retry', 'aria-label': `${t('retry')} #${x.seq} ${x.method}`, onclick: () => act('/status/retry-parked', { seq: [x.seq] }) }, t('retry')) : null);
 }
 
 async function act(path, body) {
