@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger, type LogNotice } from '../../src/obs/logger.js';
 import { HoldBook } from '../../src/status/holds.js';
 import { RecentErrors } from '../../src/status/recent-errors.js';
+import { traceMessages } from '../support/traces.js';
 
 /** The live view's recent errors, fed by the daemon's own logger after redaction; and the hold book. */
 
@@ -74,6 +75,18 @@ describe('HoldBook', () => {
     expect([...h.held()]).toEqual([]);
     h.onEvent(ev('Newstate', 'c'));
     h.onEvent({ Event: 'Hold', Uniqueid: 'c' }); // no Linkedid: ignored
+    expect(h.held().size).toBe(0);
+  });
+});
+
+describe('HoldBook on a recorded trace', () => {
+  it('attended_transfer_to_extension: the call is on hold from the agent\'s Hold while it consults, and not after its leg hangs up', () => {
+    const h = new HoldBook(() => 7);
+    const messages = traceMessages('attended_transfer_to_extension');
+    const hold = messages.findIndex((m) => m['Event'] === 'Hold');
+    for (const m of messages.slice(0, hold + 1)) h.onEvent(m);
+    expect([...h.held()]).toEqual([['1796617168.0', 7]]);
+    for (const m of messages.slice(hold + 1)) h.onEvent(m);
     expect(h.held().size).toBe(0);
   });
 });
