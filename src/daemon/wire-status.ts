@@ -11,7 +11,7 @@ import type { Logger } from '../obs/logger.js';
 import type { RingBackService } from '../ringback/service.js';
 import { createStatusAccess } from '../status/access.js';
 import { AmiInfo } from '../status/ami-info.js';
-import { loadStatusAssets } from '../status/assets.js';
+import { ASSET_DIR, loadStatusAssets, type StatusAssets } from '../status/assets.js';
 import { StatusFeed } from '../status/feed.js';
 import { HoldBook } from '../status/holds.js';
 import type { RecentErrors } from '../status/recent-errors.js';
@@ -96,10 +96,21 @@ export function wireStatus(config: Config, p: StatusParts): LiveView {
     access,
     snapshot,
     feed,
-    assets: loadStatusAssets(),
+    assets: assetsOrNotice(p.logger),
     release: (queue, iface) => p.ringBack.releaseMember(queue, iface),
     retryParked: (wanted) => retryParkedCommands(p.outbox, wanted),
     logger: p.logger,
   });
   return { routes, snapshot };
+}
+
+/** A package without its page files still runs the bridge (and /status.json); the page says what is missing. */
+function assetsOrNotice(logger: Logger): StatusAssets {
+  try {
+    return loadStatusAssets();
+  } catch (err) {
+    logger.error({ err, dir: ASSET_DIR }, 'live view: the page files are missing; /status.json still works');
+    const notice = `<!doctype html><title>live view</title><p>The live view's page files are missing from ${ASSET_DIR}: reinstall the package. /status.json still works.</p>`;
+    return { html: notice, js: '', css: '', signIn: notice };
+  }
 }
