@@ -111,6 +111,7 @@ function assetsOrNotice(logger: Logger): StatusAssets {
   } catch (err) {
     logger.error({ err, dir: ASSET_DIR }, 'live view: the page files are missing; /status.json still works');
     const notice = `<!doctype html><title>live view</title><p>The live view's page files are missing from ${ASSET_DIR}: reinstall the package. /status.json still works.</p>`;
-    return { html: notice, js: '', css: '', signIn: notice };
+    // Only who may read learns where the package lives.
+    return { html: notice, js: '', css: '', signIn: '<!doctype html><title>live view</title><p>The live view is unavailable.</p>' };
   }
 }
