@@ -93,12 +93,16 @@ describe('the live view in a browser', () => {
     const connected = cut(events, (e) => e['Event'] === 'AgentConnect');
     const callerGone = cut(events, (e) => e['Event'] === 'Hangup' && String(e['Channel']).startsWith('Local/5551001@customer-phone'), connected);
 
+    // The dialplan's caller-name lookup while the caller waits: the page then shows the CRM name too.
+    const callerId = await fetch(`${rig.base}/callerid?number=5551001`, { headers: { 'x-token': SECRETS.lookupToken } });
+    expect([callerId.status, await callerId.text()]).toEqual([200, 'Olga Client']);
     await replay(events.slice(0, answered));
     await page.waitForSelector('li.call[data-state="ringing"]', { timeout: 10_000 });
     await waitForAsync(async () => (await attr('li.call .cards .person', 'data-ext')).length === 3, 'three cards on the page', 5000);
     expect(await attr('li.call .cards .person', 'data-ext')).toEqual(['101', '102', '103']);
     expect(await attr('li.call .ringing .person', 'data-ext')).toEqual(['101', '102', '103']);
     expect(await page.locator('li.call .number').textContent()).toBe('5551001');
+    expect(await page.locator('li.call .crm').textContent()).toBe(' · Olga Client');
     // What the emulated portal received: the cards of exactly these users.
     await waitFor(() => rig.portal.commands.some((c) => c.method === 'telephony.externalcall.show' && c.ok), 'the show command', 5000);
     const shown = new Set(rig.portal.commands.filter((c) => c.method === 'telephony.externalcall.show' && c.ok).flatMap((c) => ([] as unknown[]).concat(c.params['USER_ID']).map(Number)));

@@ -17,6 +17,7 @@ export const SECRETS = {
   statusToken: 'statusToken-Z9x8C7v6B5n4',
   applicationToken: 'appToken-P0o9I8u7Y6',
   webhookCode: 'whkCode4M3n2B1v0',
+  lookupToken: 'lookupToken-K1j2H3g4F5d6',
 } as const;
 
 export const IFACE_201 = 'Local/201@agents/n';
@@ -43,6 +44,7 @@ export async function startStatusRig(opts: { cooldownSec?: number } = {}): Promi
       http: { host: '0.0.0.0', statusToken: SECRETS.statusToken, perAddressPerMinute: 100_000 },
       outbox: { maxRetryDelayMs: 300 },
       ringBack: { cooldownSec: opts.cooldownSec ?? 600 },
+      crm: { lookupToken: SECRETS.lookupToken },
     }),
     deps: { logger, recentErrors, metrics: createMetrics({ processMetrics: false }) },
   });
