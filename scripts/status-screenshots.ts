@@ -27,6 +27,8 @@ try {
   await replay(sales.slice(0, sales.findIndex((e) => e['Event'] === 'AgentRingNoAnswer' && e['Interface'] === IFACE_201) + 1));
   await rig.pbx.waitForAction('QueuePause', (a) => a['Interface'] === IFACE_201, 5000);
 
+  // The dialplan's caller-name lookup, so the call shows its CRM name.
+  await fetch(`${rig.base}/callerid?number=5551001`, { headers: { 'x-token': SECRETS.lookupToken } });
   await replay(upTo(startingNow(replayEvents('support_ringall_answer')), (e) => e['Event'] === 'DialEnd' && /^Local\/10\d@agents/.test(String(e['DestChannel']))));
   await waitFor(() => rig.bridge.liveView.snapshot().calls.some((c) => c.cards.length === 3), 'the ringing call', 10_000);
 
