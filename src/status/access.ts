@@ -8,7 +8,9 @@ import type { HttpRequest } from '../http/types.js';
  * - look (GET): from this machine (loopback), from an address in http.statusAllow, or with the token;
  * - act (POST): with the token; when no token is configured, from this machine only.
  * A request that came through a proxy (Forwarded / X-Forwarded-For / X-Real-IP) is never taken for a local one:
- * a reverse proxy on the same host would otherwise make every visitor loopback.
+ * a reverse proxy on the same host would otherwise make every visitor loopback. Trust by address also needs the page
+ * opened by address (Host an IP literal or `localhost`): a site whose name an attacker points at 127.0.0.1 or at the
+ * PBX (DNS rebinding) runs in the browser of a trusted address, and its requests carry that name as Host.
  * The token comes as the X-Status-Token header or as the cookie the page's sign-in sets; the cookie holds a hash of
  * the token, not the token. Both are compared in constant time (tokenMatches).
  */
@@ -40,11 +42,12 @@ export function createStatusAccess(opts: { allow: readonly string[]; token: stri
     tokenConfigured: token !== undefined,
     cookieValue: () => cookie,
     viewer(req) {
-      const local = isLoopback(req.remoteAddress) && !proxied(req);
+      const byAddress = !proxied(req) && hostIsAddress(req.headers['host']);
+      const local = isLoopback(req.remoteAddress) && byAddress;
       const given = req.headers[TOKEN_HEADER];
       const fromCookie = readCookie(req.headers['cookie'], COOKIE);
       const signedIn = (given !== undefined && tokenMatches(token, given)) || (fromCookie !== undefined && tokenMatches(cookie, fromCookie));
-      const listed = allow !== undefined && !proxied(req) && allow.allows(req.remoteAddress);
+      const listed = allow !== undefined && byAddress && allow.allows(req.remoteAddress);
       return { local, signedIn, canRead: local || listed || signedIn, canAct: signedIn || (token === undefined && local) };
     },
   };
@@ -58,6 +61,15 @@ export function isLoopback(address: string): boolean {
   const plain = unmapIPv4(address);
   if (isIP(plain) === 4) return plain.startsWith('127.');
   return plain === '::1';
+}
+
+/** `127.0.0.1:8090`, `[::1]:8090`, `192.168.1.10`, `localhost:8090`: not a name someone else's DNS answers for. */
+export function hostIsAddress(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  const bracketed = /^\[([0-9a-fA-F:.]+)\](?::\d{1,5})?$/.exec(host);
+  if (bracketed) return isIP(bracketed[1]!) === 6;
+  const name = host.replace(/:\d{1,5}$/, '');
+  return name.toLowerCase() === 'localhost' || isIP(name) === 4;
 }
 
 function proxied(req: HttpRequest): boolean {

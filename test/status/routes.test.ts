@@ -99,6 +99,19 @@ describe('who may look', () => {
     }
   });
 
+  it('trust by address needs the page opened by address: a name (DNS rebinding) needs the token', async () => {
+    const { call, released } = setUp({ allow: ['192.168.5.0/24'] });
+    const read = (remoteAddress: string, host?: string) => call({ path: '/status.json', remoteAddress, headers: host === undefined ? {} : { host } });
+    for (const host of ['127.0.0.1:8090', 'localhost:8090', 'LOCALHOST', '[::1]:8090']) expect((await read('127.0.0.1', host)).status).toBe(200);
+    for (const host of ['evil.example:8090', 'evil.example', '127.0.0.1.evil.example', undefined]) expect((await read('127.0.0.1', host)).status).toBe(403);
+    expect((await read('192.168.5.20', '192.168.5.1:8090')).status).toBe(200);
+    expect((await read('192.168.5.20', 'pbx.evil.example:8090')).status).toBe(403);
+    // A rebinding page's action from loopback, with no token configured: refused, nothing released.
+    const r = await call(post('/status/release', { queue: 'sales', iface: 'A' }, { host: 'evil.example:8090', origin: 'http://evil.example:8090' }, '127.0.0.1'));
+    expect(r.status).toBe(403);
+    expect(released).toEqual([]);
+  });
+
   it('the page carries no-framing, no-referrer and same-site-only script rules', async () => {
     const { call } = setUp();
     const page = await call({ path: '/status' });
