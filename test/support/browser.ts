@@ -5,7 +5,7 @@ import { chromium, type Browser } from 'playwright-core';
  * Debian's Chromium driven by playwright-core: no browser is downloaded, the one .ci/run installs (Debian package
  * `chromium`) is used. Where it is missing the test fails and says how to get it; it never skips (like tools.ts).
  */
-export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+export const CHROMIUM = '/usr/bin/chromium';
 
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
