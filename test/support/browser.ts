@@ -12,6 +12,7 @@ export async function launchChromium(): Promise<Browser> {
     throw new Error(`${CHROMIUM} is needed by this test and is missing: .ci/run installs it with the Debian package chromium (apt-get install chromium)`);
   }
   try {
+    // --no-sandbox: CI runs as root, where Chromium refuses its sandbox; the pages it opens are our own.
     return await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   } catch (err) {
     throw new Error(`${CHROMIUM} did not start (${(err as Error).message.split('\n')[0]}); it comes from the Debian package chromium (apt-get install chromium)`);
