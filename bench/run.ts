@@ -24,6 +24,7 @@ const ITEMS: Array<{ id: number; name: string; load: () => Promise<BenchModule> 
   { id: 9, name: 'offline click-to-call', load: () => import('./9-offline-click.js') },
   { id: 10, name: 'hostile AMI', load: () => import('./10-hostile-ami.js') },
   { id: 11, name: 'transcripts', load: () => import('./11-transcripts.js') },
+  { id: 12, name: 'live view', load: () => import('./12-live-view.js') },
 ];
 
 const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));

@@ -89,7 +89,7 @@ fi
 
 # --- Application: code owned by root, so the daemon cannot change what it runs ------------------------------------
 install -d -m 0755 "$D$APP"
-for dir in dist config docs systemd; do
+for dir in dist assets config docs systemd; do
   [ -d "$SRC/$dir" ] || continue
   # Replace, not merge: files removed upstream must not linger from an older version.
   rm -rf "$D$APP/$dir.new"

@@ -59,13 +59,23 @@ program
   .option('--speed <x>', 'replay speed (1 = real time)', '20')
   .option('--trace <name...>', 'only these traces (e.g. support_ringall_answer)')
   .option('--auth <mode>', 'webhook, or app: a local application with offline click-to-call events', 'webhook')
-  .action(async (opts: { speed: string; trace?: string[]; auth: string }) => {
+  .option('--stay', 'after the traces, keep the daemon and its live view up until Ctrl-C (the default on a terminal)')
+  .option('--no-stay', 'exit when the traces are done (the default when the output is not a terminal)')
+  .action(async (opts: { speed: string; trace?: string[]; auth: string; stay?: boolean }) => {
     if (opts.auth !== 'webhook' && opts.auth !== 'app') {
       process.stderr.write('--auth must be webhook or app\n');
       process.exit(2);
     }
     const { runDemo } = await import('./demo/demo.js');
-    await runDemo({ speed: Number(opts.speed) || 20, auth: opts.auth, ...(opts.trace ? { traces: opts.trace } : {}), print: (l) => process.stdout.write(`${l}\n`) });
+    const stay = opts.stay ?? process.stdout.isTTY === true;
+    const untilCtrlC = () => new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+    await runDemo({
+      speed: Number(opts.speed) || 20,
+      auth: opts.auth,
+      ...(opts.trace ? { traces: opts.trace } : {}),
+      ...(stay ? { holdOpen: untilCtrlC } : {}),
+      print: (l) => process.stdout.write(`${l}\n`),
+    });
   });
 
 function loadOrExit(file: string) {

@@ -95,6 +95,16 @@ describe('configuration', () => {
     expect(problems(doc)).toEqual(expect.arrayContaining([expect.stringMatching(/^asterisk\.ami\.secret:/), expect.stringMatching(/^bitrix\.webhookUrl:/)]));
   });
 
+  it('the live view: loopback only by default; statusAllow and statusToken (also from B24BRIDGE_STATUS_TOKEN) checked', () => {
+    const c = parseConfig(contractOnly);
+    expect([c.http.statusAllow, c.http.statusToken]).toEqual([[], undefined]);
+    const fromEnv = parseConfig(contractOnly, { B24BRIDGE_STATUS_TOKEN: 'env-status-token-0123456789' });
+    expect(fromEnv.http.statusToken).toBe('env-status-token-0123456789');
+    const p = problems({ ...contractOnly, http: { ...contractOnly.http, statusAllow: ['10.0.0.0/8', 'pbx.lan'], statusToken: 'short' } });
+    expect(p).toEqual(['http.statusAllow.1: must be an IP address or a CIDR prefix', 'http.statusToken: must be at least 16 characters (e.g. `openssl rand -hex 16`)']);
+    expect(p.join('\n')).not.toContain('short');
+  });
+
   it('reports an unreadable file and broken YAML clearly', () => {
     const dir = tempDir('b24cfg-');
     expect(() => loadConfigFile(join(dir, 'missing.yaml'), {})).toThrow(/cannot read .*ENOENT/);

@@ -138,6 +138,13 @@ export class Outbox {
     return this.queues.oldestCreatedAt();
   }
 
+  /** Commands of one kind waiting (not parked), e.g. 'attach': the recordings still to be attached. */
+  waiting(kind: EntryKind): number {
+    let n = 0;
+    for (const q of this.queues.values()) for (const e of q.entries) if (e.kind === kind) n++;
+    return n;
+  }
+
   parkedEntries(): ParkedEntry[] {
     return this.parked.entries();
   }

@@ -11,6 +11,7 @@ export const SECRET_ENV = {
   'bitrix.app.clientSecret': 'B24BRIDGE_APP_CLIENT_SECRET',
   'crm.lookupToken': 'B24BRIDGE_LOOKUP_TOKEN',
   'transcripts.apiKey': 'B24BRIDGE_TRANSCRIPTS_API_KEY',
+  'http.statusToken': 'B24BRIDGE_STATUS_TOKEN',
 } as const;
 
 /** Sections a config may leave out: an environment secret never creates them. */

@@ -5,6 +5,7 @@ import { crmSchema } from './crm.js';
 import { transcriptsConfigProblems, transcriptsSchema } from './transcripts.js';
 import { clickToCallProblems, clickToCallSchema, headersWithinRequestTimeout, httpServerKeys, installPathApart } from './http.js';
 import { parseAllowEntry } from '../http/auth.js';
+import { statusKeys } from './status.js';
 
 /**
  * The whole configuration, validated in one pass so every error is reported at once with its key path.
@@ -153,6 +154,7 @@ const httpSchema = z
     ...httpServerKeys,
     /** Who may scrape GET /metrics (it has no token). */
     metricsAllow: z.array(z.string().refine((s) => parseAllowEntry(s) !== undefined, 'must be an IP address or a CIDR prefix')).default(['127.0.0.0/8', '::1']),
+    ...statusKeys,
   })
   .refine(headersWithinRequestTimeout, { message: 'must not exceed requestTimeoutMs', path: ['headersTimeoutMs'] })
   .refine(installPathApart, { message: 'must differ from eventsPath', path: ['installPath'] });

@@ -29,6 +29,8 @@ import { wireCore } from './wire-core.js';
 import { wirePbx } from './wire-pbx.js';
 import type { Transcripts } from '../transcripts/setup.js';
 import { wireTranscripts } from './wire-transcripts.js';
+import { wireStatus, type LiveView } from './wire-status.js';
+import { RecentErrors } from '../status/recent-errors.js';
 
 /**
  * Wiring only: builds every part from the config in dependency order and registers how to stop it with the
@@ -50,6 +52,8 @@ export interface BridgeDeps {
   onEffect?: (effect: Effect) => void;
   /** First delay before a failed first user-map load is tried again (doubles up to a minute). */
   userMapRetryMs?: number;
+  /** Fed by the logger (createLogger's onNotice): the live view's recent errors. Without it the list stays empty. */
+  recentErrors?: RecentErrors;
 }
 
 export interface Bridge {
@@ -68,6 +72,8 @@ export interface Bridge {
   tracker: CallTracker;
   /** Call transcripts (issue 18); undefined when transcripts.enabled is false. */
   transcripts: Transcripts | undefined;
+  /** The live view (/status, /status.json, /status/events): its current state. */
+  liveView: LiveView;
   /** SIGHUP: what can change live (user map, ring-back policy); the log level is the caller's. */
   reload(next: Config): void;
   /** Stop taking events, drain the outbox for at most drainMs, then close everything. */
@@ -171,6 +177,12 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
   const { ami, ringBack } = pbx;
   // Checked twice per idle span: an idle portal is probed within 1.5 spans of its last request.
   lifecycle.every('portal probe', PORTAL_PROBE_IDLE_MS / 2, () => portal.probeIfIdle());
+  // Before the login: the live view reads Asterisk's boot time off the FullyBooted that the login brings.
+  const liveView = wireStatus(config, {
+    ...{ ami, portal, appAuth: appMode?.auth, tracker, directory, crm, ringBack, outbox, clock, lifecycle },
+    errors: deps.recentErrors ?? new RecentErrors({ clock }),
+    logger: log.child({ part: 'status' }),
+  });
   await pbx.connect();
 
   const health = (): BridgeHealth => bridgeHealth({ ami, portal: portal.health, outbox, problems, ...(appMode ? { more: () => appMode.problems() } : {}) });
@@ -198,6 +210,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
       extraRoutes: {
         ...crm.routes,
         ...appMode?.routes,
+        ...liveView.routes,
         ...(m ? { 'GET /metrics': restrictTo(createAddressMatcher(config.http.metricsAllow), metricsRoute(m)) } : {}),
       },
     },
@@ -227,6 +240,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
     directory,
     tracker,
     transcripts,
+    liveView,
     reload(next: Config) {
       userMap?.reload(next.users.extensions);
       ringBack.reconfigure(next.ringBack);

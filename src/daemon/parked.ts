@@ -1,5 +1,21 @@
+import type { Outbox } from '../bitrix/outbox.js';
 import type { Config } from '../config/schema.js';
 import { openStateDb } from '../store/db.js';
+
+/**
+ * What the running daemon does with a `parked --retry` request (taken from the database every 5 s) and with the
+ * live view's retry: the same rule in one place. Every asked seq must be parked, or nothing is retried (the CLI's
+ * rule too); all: every parked command whose register is not parked (those come back with their register).
+ */
+export function retryParkedCommands(outbox: Pick<Outbox, 'parkedEntries' | 'retryParked'>, wanted: readonly number[] | 'all'): { retried: number[]; unknown: number[] } {
+  const parked = outbox.parkedEntries();
+  const seqs = wanted === 'all' ? parked.filter((p) => p.dependsOn === undefined || !parked.some((r) => r.seq === p.dependsOn)).map((p) => p.seq) : [...new Set(wanted)];
+  const unknown = seqs.filter((seq) => !parked.some((p) => p.seq === seq));
+  if (unknown.length > 0) return { retried: [], unknown };
+  const retried: number[] = [];
+  for (const seq of seqs) if (outbox.retryParked(seq)) retried.push(seq);
+  return { retried, unknown: [] };
+}
 
 /**
  * `parked`: lists the Bitrix24 commands the portal rejected (contract errors) and asks for retries.

@@ -4,6 +4,7 @@ import { createLogger, setLevel } from '../obs/logger.js';
 import { createMetrics } from '../obs/metrics.js';
 import { createSdNotifier } from '../obs/sd-notify.js';
 import { StateDirError } from '../store/db.js';
+import { RecentErrors } from '../status/recent-errors.js';
 import { startBridge, type Bridge } from './app.js';
 
 /**
@@ -11,7 +12,9 @@ import { startBridge, type Bridge } from './app.js';
  * change live on SIGHUP, stop in reverse order on SIGTERM/SIGINT.
  */
 export async function runDaemon(config: Config, configFile: string): Promise<void> {
-  const logger = createLogger({ level: config.log.level, format: config.log.format });
+  // The live view lists the last distinct warnings and errors, as the log has them (after redaction).
+  const recentErrors = new RecentErrors({ clock: Date.now });
+  const logger = createLogger({ level: config.log.level, format: config.log.format, onNotice: (n) => recentErrors.add(n) });
   const systemd = createSdNotifier({ env: process.env, logger: logger.child({ part: 'systemd' }) });
   const metrics = createMetrics();
   process.on('uncaughtException', (err) => {
@@ -64,7 +67,7 @@ export async function runDaemon(config: Config, configFile: string): Promise<voi
     });
   });
 
-  started = startBridge(config, { logger, metrics });
+  started = startBridge(config, { logger, metrics, recentErrors });
   try {
     bridge = await started;
   } catch (err) {

@@ -30,6 +30,11 @@ export interface DemoOptions {
    * and gets click-to-call as offline events (no inbound connection at all).
    */
   auth?: 'webhook' | 'app';
+  /**
+   * After the traces, the daemon (and its live view) stays up until this resolves: the CLI waits for Ctrl-C when
+   * asked to (--stay, or by default on a terminal), so a newcomer can look at the page after the calls too.
+   */
+  holdOpen?: (liveView: string) => Promise<void>;
 }
 
 const DEMO_APP = { clientId: 'local.demo0000000000.00000000', clientSecret: 'demo-client-secret' };
@@ -78,7 +83,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     print('`auth --code` (nothing reaches the bridge from Bitrix24), and fetches click-to-call as offline events.\n');
   }
   const bridge = await startBridge(config, { logger });
+  const liveView = `http://127.0.0.1:${bridge.endpoint.server.port}/status`;
   print(`Bitrix24 emulator: ${portal.url}   AMI simulator: ${pbx.host}:${pbx.port}   replay speed x${opts.speed}`);
+  print(`Live view: ${liveView}  (open it in a browser: calls, cards, paused members and the outbox, as they happen)`);
   print(`User map from user.get (UF_PHONE_INNER -> user id): ${DEMO_USERS.filter((u) => u.UF_PHONE_INNER).map((u) => `${u.UF_PHONE_INNER}->${u.ID}`).join(" ")}\n`);
   let calls = 0;
   try {
@@ -108,6 +115,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         }
       }
       print(`   portal: ${portal.requests.length - requestsBefore} HTTP request(s), ${cmds.length} command(s)${polls > 0 ? ` (and ${polls} offline-event poll(s))` : ''}\n`);
+    }
+    if (opts.holdOpen) {
+      print(`The daemon and its live view stay up: ${liveView}  (Ctrl-C to stop)`);
+      await opts.holdOpen(liveView);
     }
   } finally {
     await bridge.stop(5000);

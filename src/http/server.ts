@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { unmapIPv4 } from './auth.js';
 import { errorResponse, STATUS_OF } from './errors.js';
 import { AddressRateLimiter } from './rate-limit.js';
-import type { HttpErrorCode, HttpLogger, HttpRequest, HttpResponse, Route } from './types.js';
+import type { HttpErrorCode, HttpLogger, HttpRequest, HttpResponse, Route, StreamSink } from './types.js';
 
 /**
  * The only listen() of the daemon. It turns node:http into plain HttpRequest -> HttpResponse calls and owns
@@ -32,6 +32,9 @@ export const DEFAULT_LIMITS: HttpLimits = {
   maxHeaderBytes: 16 * 1024,
 };
 
+/** Bytes a streamed response may have waiting for a slow peer. */
+const MAX_STREAM_BACKLOG = 1024 * 1024;
+
 export interface HttpServerOptions {
   host: string;
   /** 0 picks a free port. */
@@ -53,6 +56,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   const limits: HttpLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const log = opts.logger;
   const limiter = new AddressRateLimiter({ perMinute: limits.perAddressPerMinute, clock: opts.clock ?? Date.now });
+  /** Streamed responses still open: ended first on close, or they would hold it up until graceMs. */
+  const streams = new Set<ServerResponse>();
   const server = createServer(
     {
       // node refuses a headers timeout above the request timeout.
@@ -101,7 +106,34 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     const response = await opts.route(request);
     if (response.status >= 500) log.warn({ status: response.status, path: request.path, remoteAddress }, 'HTTP request failed');
     else if (response.status >= 400) log.info({ status: response.status, path: request.path, remoteAddress }, 'HTTP request refused');
+    if (response.stream && !head && response.status < 300) return openStream(res, response, response.stream);
     write(res, response, head, false);
+  }
+
+  function openStream(res: ServerResponse, r: HttpResponse, stream: (sink: StreamSink) => void): void {
+    if (res.headersSent || res.destroyed) return;
+    res.writeHead(r.status, { 'content-type': 'text/plain; charset=utf-8', ...r.headers });
+    res.write(r.body);
+    streams.add(res);
+    const closers: Array<() => void> = [];
+    res.on('close', () => {
+      streams.delete(res);
+      for (const c of closers.splice(0)) c();
+    });
+    stream({
+      write(chunk) {
+        if (res.writableEnded || res.destroyed) return false;
+        // A peer that stopped reading must not make us buffer without end: it is cut and may reconnect.
+        if (res.writableLength > MAX_STREAM_BACKLOG) {
+          res.destroy();
+          return false;
+        }
+        res.write(chunk);
+        return true;
+      },
+      end: () => res.end(),
+      onClose: (listener) => void (res.destroyed ? listener() : closers.push(listener)),
+    });
   }
 
   function tooLarge(res: ServerResponse, head: boolean, remoteAddress: string): void {
@@ -146,6 +178,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     port,
     close: (graceMs = 5_000) =>
       new Promise<void>((resolve) => {
+        for (const res of streams) res.end();
         const timer = setTimeout(() => server.closeAllConnections(), graceMs);
         timer.unref();
         server.close(() => {

@@ -18,6 +18,20 @@ export interface HttpResponse {
   status: number;
   headers?: Record<string, string>;
   body: string | Buffer;
+  /**
+   * A response that stays open (server-sent events): `body` is written first, then the server hands the stream a
+   * sink. The route still decides everything as data; only the server touches the socket.
+   */
+  stream?: (sink: StreamSink) => void;
+}
+
+/** The open end of a streamed response. */
+export interface StreamSink {
+  /** false once the peer is gone or the server is closing. */
+  write(chunk: string): boolean;
+  end(): void;
+  /** Told once, when the peer goes away or the server closes. */
+  onClose(listener: () => void): void;
 }
 
 export type Route = (req: HttpRequest) => Promise<HttpResponse> | HttpResponse;

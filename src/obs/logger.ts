@@ -34,6 +34,7 @@ export const REDACT_PATHS = [
   'bitrix.applicationToken',
   'crm.lookupToken',
   'transcripts.apiKey',
+  'http.statusToken',
   'bitrix.app.clientSecret',
   'config.bitrix.app.clientSecret',
   'config.asterisk.ami.secret',
@@ -42,6 +43,7 @@ export const REDACT_PATHS = [
   'config.bitrix.applicationToken',
   'config.crm.lookupToken',
   'config.transcripts.apiKey',
+  'config.http.statusToken',
 ];
 
 export const CENSOR = '[redacted]';
@@ -59,7 +61,9 @@ const SECRET_KEYS = new Set([
   'applicationtoken',
   'application_token',
   'lookuptoken',
+  'statustoken',
   'x-token',
+  'x-status-token',
   'access_token',
   'refresh_token',
   'accesstoken',
@@ -83,6 +87,17 @@ export interface LoggerOptions {
   level: string;
   format: 'auto' | 'json' | 'pretty';
   destination?: DestinationStream;
+  /** Told about every warn/error/fatal line, after redaction (the live view's recent errors). */
+  onNotice?: (notice: LogNotice) => void;
+}
+
+/** A warning or error as written (secrets already out): what the live view lists. */
+export interface LogNotice {
+  level: 'warn' | 'error' | 'fatal';
+  time: number;
+  msg: string;
+  /** The logged error's message or code, when there is one. */
+  detail?: string;
 }
 
 export function createLogger(opts: LoggerOptions): Logger {
@@ -91,12 +106,34 @@ export function createLogger(opts: LoggerOptions): Logger {
     redact: { paths: REDACT_PATHS, censor: CENSOR },
     base: { service: 'asterisk-b24-bridge' },
     formatters: { log: (obj: Record<string, unknown>) => redactSecrets(obj) },
-    hooks: { streamWrite: scrubLine },
+    hooks: { streamWrite: opts.onNotice ? noticing(opts.onNotice) : scrubLine },
   };
   if (opts.destination) return pino(base, opts.destination);
   const pretty = opts.format === 'pretty' || (opts.format === 'auto' && process.stdout.isTTY === true);
   if (pretty) return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:standard' } } });
   return pino(base);
+}
+
+const LEVEL_NAMES: Record<number, LogNotice['level']> = { 40: 'warn', 50: 'error', 60: 'fatal' };
+
+/**
+ * scrubLine, then the finished line read back when it is a warning or worse (a few per minute at most; pino writes
+ * `{"level":N,` first, so other lines cost one regex and are never parsed).
+ */
+function noticing(onNotice: (n: LogNotice) => void): (line: string) => string {
+  return (line) => {
+    const out = scrubLine(line);
+    const level = LEVEL_NAMES[Number(/^\{"level":(\d+)/.exec(out)?.[1])];
+    if (level === undefined) return out;
+    try {
+      const o = JSON.parse(out) as { time?: number; msg?: string; err?: { message?: string }; code?: unknown; reason?: unknown };
+      const detail = o.err?.message ?? (typeof o.code === 'string' ? o.code : typeof o.reason === 'string' ? o.reason : undefined);
+      onNotice({ level, time: o.time ?? Date.now(), msg: String(o.msg ?? ''), ...(detail ? { detail: detail.split('\n')[0]!.slice(0, 300) } : {}) });
+    } catch {
+      // Not ours to break logging over: a line that is not JSON is simply not listed.
+    }
+    return out;
+  };
 }
 
 /** The logger of one call: every line carries its linkedid (and CALL_ID once Bitrix24 gave one). */

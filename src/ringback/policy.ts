@@ -81,6 +81,9 @@ export class RingBackPolicy {
       case 'release':
         release(book, input.at);
         break;
+      case 'releaseMember':
+        this.onReleaseMember(input.queue, input.iface, input.at);
+        break;
     }
     return book.out.take();
   }
@@ -185,6 +188,17 @@ export class RingBackPolicy {
       if (s.iface !== iface) continue;
       book.ledger.strikes.delete(k);
       book.out.dirty();
+    }
+  }
+
+  /**
+   * Undone now as if its cooldown were over, through the same undo (so someone else's later pause is still never
+   * ended). A change read from disk and not yet verified waits for the reconcile, as every undo does.
+   */
+  private onReleaseMember(queue: string, iface: string, at: number): void {
+    const { book } = this;
+    for (const c of book.ledger.changesOf((c) => c.queue === queue && c.iface === iface)) {
+      if (c.phase !== 'undoing' && book.isVerified(c)) book.undo(c, 'released', at);
     }
   }
 

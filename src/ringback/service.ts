@@ -7,7 +7,7 @@ import { QueueStatusReader } from './queue-status.js';
 import { RingBackPolicy } from './policy.js';
 import { RingBackStoreError, type RingBackStore } from './store.js';
 import { report, sendNotice, type Notify, type RingBackLogger, type RingBackMetrics } from './report.js';
-import type { ActionOp, ActionOutcome, RingBackEffect, RingBackInput, RingBackState } from './types.js';
+import type { ActionOp, ActionOutcome, RingBackChange, RingBackEffect, RingBackInput, RingBackState } from './types.js';
 
 /**
  * The edge of the ring-back fix: AMI events in, policy effects performed (QueuePause/QueuePenalty, timers,
@@ -133,6 +133,24 @@ export class RingBackService {
     this.deps.config = config;
     this.policy?.reconfigure(config);
     this.deps.logger.info({ enabled: config.enabled, policy: config.policy, cooldownSec: config.cooldownSec }, 'ring-back: configuration reloaded');
+  }
+
+  /**
+   * The live view's release: undo our change on this member now. Returns how many of our changes stood there to be
+   * undone (0: nothing of ours, already on its way back, or not verified since a restart).
+   */
+  releaseMember(queue: string, iface: string): number {
+    if (this.policy === undefined || this.stopped) return 0;
+    const before = this.changes().filter((c) => c.queue === queue && c.iface === iface && c.phase !== 'undoing').length;
+    if (before === 0) return 0;
+    this.feed({ kind: 'releaseMember', at: this.clock(), queue, iface });
+    const after = this.changes().filter((c) => c.queue === queue && c.iface === iface && c.phase !== 'undoing').length;
+    return before - after;
+  }
+
+  /** The changes we hold now (copies): what the live view lists. */
+  changes(): RingBackChange[] {
+    return this.policy?.snapshot().changes ?? [];
   }
 
   /** Members currently paused or demoted by us (the `ringback_members_set_aside` gauge). */

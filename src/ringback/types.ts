@@ -47,7 +47,9 @@ export type RingBackInput =
   /** A complete QueueStatus (all queues). `requestedAt`: when it was asked; newer events win over it. */
   | (At & { kind: 'reconcile'; requestedAt: number; queues: QueueInfo[]; members: MemberSnapshot[] })
   /** Undo everything we hold now (shutdown for good). */
-  | (At & { kind: 'release' });
+  | (At & { kind: 'release' })
+  /** An admin's word (the live view): undo what we hold on this member of this queue now, cooldown or not. */
+  | (At & { kind: 'releaseMember'; queue: string; iface: string });
 
 export type RingBackInputKind = RingBackInput['kind'];
 
@@ -55,6 +57,8 @@ export type RingBackInputKind = RingBackInput['kind'];
 export type RingBackCause =
   | 'noAnswer'
   | 'cooldownOver'
+  /** An admin released the member early (the live view). */
+  | 'released'
   | 'answered'
   | 'memberRemoved'
   | 'memberGone'

@@ -39,6 +39,8 @@ export interface AmiSimulatorOptions {
   /** Uptime reported in FullyBooted at start (seconds). */
   uptimeSeconds?: number;
   banner?: string;
+  /** CoreSettings' AsteriskVersion; default that of the recordings' Asterisk (22.10.1). */
+  asteriskVersion?: string;
 }
 
 export interface AmiSimulator {
@@ -81,6 +83,7 @@ export async function startAmiSimulator(opts: AmiSimulatorOptions): Promise<AmiS
     onAction: opts.onAction,
     answerPings: true,
     bootedAt: Date.now() - (opts.uptimeSeconds ?? 1000) * 1000,
+    asteriskVersion: opts.asteriskVersion ?? '22.10.1',
     queues: cloneQueueState(opts.queueState),
     channels: opts.channels,
     live,

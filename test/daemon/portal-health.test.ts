@@ -37,3 +37,33 @@ describe('portal health', () => {
     expect(h.idleFor(60_000)).toBe(false);
   });
 });
+
+describe('portal health for the live view', () => {
+  const ok = (method = 'batch') => ({ method, status: 200, durationMs: 1, waitedMs: 0 });
+
+  it('counts the requests of the last 60 seconds, forgetting older ones second by second', () => {
+    const at = { now: 10_000 };
+    const h = new PortalHealth(() => at.now);
+    h.observe(ok());
+    h.observe(ok());
+    at.now = 40_500;
+    h.observe(ok());
+    expect(h.requestsLastMinute()).toBe(3);
+    at.now = 69_999;
+    expect(h.requestsLastMinute()).toBe(3);
+    at.now = 70_000;
+    expect(h.requestsLastMinute()).toBe(1);
+    at.now = 500_000;
+    expect(h.requestsLastMinute()).toBe(0);
+  });
+
+  it('remembers the last request that got no result, with its method and code, past later successes', () => {
+    const at = { now: 1_000 };
+    const h = new PortalHealth(() => at.now);
+    expect(h.lastRefusal).toBeUndefined();
+    h.observe({ ...ok('telephony.externalcall.register'), status: 503, errorCode: 'RATE_LIMITED' });
+    at.now = 2_000;
+    h.observe(ok());
+    expect(h.lastRefusal).toEqual({ at: 1_000, method: 'telephony.externalcall.register', code: 'RATE_LIMITED' });
+  });
+});

@@ -139,3 +139,45 @@ describe('the HTTP server', () => {
     expect(res.endsWith('\r\n\r\n')).toBe(true);
   });
 });
+
+describe('streamed responses (server-sent events)', () => {
+  it('stay open past the request timeout, carry what the stream writes, and are ended first on close', async () => {
+    let write: ((chunk: string) => boolean) | undefined;
+    let closedSeen = false;
+    const s = await start(
+      () => ({
+        status: 200,
+        headers: { 'content-type': 'text/event-stream' },
+        body: 'retry: 3000\n\n',
+        stream: (sink) => {
+          write = sink.write;
+          sink.onClose(() => (closedSeen = true));
+        },
+      }),
+      { headersTimeoutMs: 200, requestTimeoutMs: 300 },
+    );
+    const received = raw(s.port, ['GET /status/events HTTP/1.1\r\nHost: x\r\n\r\n'], { deadlineMs: 5000 });
+    await sleep(700); // over twice the request timeout
+    expect(write?.('event: status\ndata: {}\n\n')).toBe(true);
+    await sleep(50);
+    // A grace far past the test's timeout: close() resolves only because it ends the open stream itself.
+    await s.close(600_000);
+    server = undefined;
+    const text = await received;
+    expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(text).toContain('content-type: text/event-stream');
+    expect(text).not.toMatch(/content-length/i);
+    expect(text).toContain('retry: 3000');
+    expect(text).toContain('event: status\ndata: {}');
+    expect(closedSeen).toBe(true);
+    expect(write?.('late')).toBe(false);
+  });
+
+  it('a HEAD request or an error status gets a plain response, no stream', async () => {
+    let opened = 0;
+    const s = await start((req) => ({ status: req.path === '/bad' ? 429 : 200, body: 'x', stream: () => void opened++ }));
+    expect(await raw(s.port, ['HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'])).toMatch(/content-length: 1/i);
+    expect(await raw(s.port, ['GET /bad HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'])).toMatch(/^HTTP\/1\.1 429/);
+    expect(opened).toBe(0);
+  });
+});

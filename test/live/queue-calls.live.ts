@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { sleep, waitFor } from '../support/wait.js';
+import type { StatusSnapshot } from '../../src/status/types.js';
+import { sleep, waitFor, waitForAsync } from '../support/wait.js';
 import { DEFAULT_USER, liveBed, type LiveDaemon } from './support/bed.js';
 import { cardMoves, cardsLeftOpen, expectEachCallOnce, finished, telephony } from './support/portal.js';
 import { iface, SUPPORT } from './support/scenarios.js';
@@ -30,6 +31,29 @@ describe('queue calls, live', () => {
     expect(cardsLeftOpen(call)).toEqual([]);
     expect(expectEachCallOnce(live.portal)).toEqual([]);
     expect(live.portal.statistics).toEqual([expect.objectContaining({ CALL_ID: call.callId, CALL_DURATION: 5, CALL_FAILED_CODE: '200' })]);
+  });
+
+  it('the live view follows it on a real Asterisk: its version and uptime, the call ringing three members, 102 talking, then gone', async () => {
+    live = await lab.daemon();
+    const { pbx } = lab.bed;
+    const base = live.process.httpBase()!;
+    const status = async () => (await (await fetch(`${base}/status.json`)).json()) as StatusSnapshot;
+    await pbx.agents({ '101': 'noanswer', '102': 'answer-after-3:4', '103': 'noanswer' });
+    await pbx.customer('5551001', 'answer:60');
+    await pbx.call('5551001', 'support', { RECORD: 'no' });
+    const ringing = await waitForAsync(async () => (await status()).calls.find((c) => c.state === 'ringing' && c.cards.length === 3), 'the call ringing on the page', 10_000, 100);
+    expect([ringing.number, ringing.queue, ringing.cards.map((p) => p.userId)]).toEqual(['5551001', 'support', [11, 12, 13]]);
+    expect(ringing.ringing.map((p) => p.ext)).toEqual(['101', '102', '103']);
+    const talking = await waitForAsync(async () => (await status()).calls.find((c) => c.state === 'talking'), 'the call talking on the page', 10_000, 100);
+    expect([talking.agent, talking.cards.map((p) => p.userId)]).toEqual([{ ext: '102', userId: 12 }, [12]]);
+    await finished(live.portal, '5551001');
+    const after = await waitForAsync(async () => {
+      const s = await status();
+      return s.calls.length === 0 ? s : undefined;
+    }, 'the call gone from the page', 10_000, 100);
+    // CoreSettings and FullyBooted of the real Asterisk.
+    expect(after.ami).toMatchObject({ connected: true, asteriskVersion: '22.10.1' });
+    expect(after.ami.bootedAt).toBeLessThan(Date.now());
   });
 
   it('the caller gives up after 8 s: every card hidden, finished by the default user as missed (304)', async () => {

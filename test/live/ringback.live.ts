@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { StatusSnapshot } from '../../src/status/types.js';
 import { sleep, waitForAsync } from '../support/wait.js';
 import { logLines, liveBed, type LiveDaemon } from './support/bed.js';
 import { finished } from './support/portal.js';
@@ -41,6 +42,30 @@ describe('the ring-back fix, live', () => {
     await waitForAsync(async () => (await pbx.member('sales', iface('201')))?.['Paused'] === '0', '201 to be unpaused after the cooldown', 15_000);
     expect(live.output()).toMatch(/ring-back: member paused after a missed ring/);
     expect(live.output()).toMatch(/ring-back: our pause undone/);
+  });
+
+  it('the live view lists the pause with its undo time, and its Release unpauses 201 on the real Asterisk long before the cooldown', async () => {
+    const { pbx } = lab.bed;
+    await warmUp(pbx, 'sales', SALES, ['202', '203']);
+    live = await lab.daemon({ ringBack: { cooldownSec: 600 } });
+    const base = live.process.httpBase()!;
+    const from = pbx.mark();
+    await callWhere201Misses('5552097');
+    await pbx.waitEvent('our pause of 201', (m) => m['Event'] === 'QueueMemberPause' && m['Interface'] === iface('201') && m['PausedReason'] === OUR_REASON, 20_000, from);
+    await finished(live.portal, '5552097');
+    const status = async () => (await (await fetch(`${base}/status.json`)).json()) as StatusSnapshot;
+    const held = await waitForAsync(async () => (await status()).setAside.find((m) => m.iface === iface('201') && m.phase === 'active'), '201 listed as set aside', 5000);
+    expect([held.queue, held.policy, held.undoAt - held.since]).toEqual(['sales', 'pause', 600_000]);
+    // No token configured: from this machine, the page's own POST may act.
+    const res = await fetch(`${base}/status/release`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: base },
+      body: JSON.stringify({ queue: 'sales', iface: iface('201') }),
+    });
+    expect([res.status, await res.json()]).toEqual([202, { released: 1 }]);
+    await waitForAsync(async () => (await pbx.member('sales', iface('201')))?.['Paused'] === '0', '201 unpaused by the release', 5000);
+    await waitForAsync(async () => (await status()).setAside.length === 0, 'the page to list nobody', 5000);
+    expect(live.output()).toMatch(/live view: member released by an admin/);
   });
 
   it('penalty: 201 misses once and is demoted (penalty 10) before the next attempt, which 202 answers; the penalty is put back after the cooldown', async () => {

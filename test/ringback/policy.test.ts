@@ -414,3 +414,43 @@ describe('state', () => {
     expect(effects.findIndex((e) => e.type === 'pause')).toBeGreaterThan(0);
   });
 });
+
+describe('an admin releases a member early (the live view)', () => {
+  const release = (at: number, iface = A, queue = 'sales'): RingBackInput => ({ kind: 'releaseMember', at, queue, iface });
+
+  it('unpauses exactly that member before the cooldown ends, cancels its timer, and the change goes with the answer', () => {
+    const policy = setUp();
+    paused(policy);
+    const effects = policy.handle(release(10 * S));
+    expect(actionsOf(effects)).toEqual([{ type: 'unpause', queue: 'sales', iface: A, cause: 'released' }]);
+    expect(effects).toContainEqual({ type: 'cancelTimer', id: timerIdOf({ policy: 'pause', queue: 'sales', iface: A }) });
+    expect(policy.snapshot().changes.map((c) => c.phase)).toEqual(['undoing']);
+    expect(logsOf(policy.handle(result(10 * S, 'unpause', 'ok')))).toEqual([['undone', 'released']]);
+    expect(policy.snapshot().changes).toEqual([]);
+  });
+
+  it('a penalty is put back to what it was', () => {
+    const policy = setUp({ policy: 'penalty', penaltyRaise: 10 });
+    policy.handle(penaltyEvent(0, 2));
+    policy.handle(miss(S));
+    expect(actionsOf(policy.handle(release(5 * S)))).toEqual([{ type: 'setPenalty', queue: 'sales', iface: A, penalty: 2, purpose: 'restore' }]);
+  });
+
+  it('another member, another queue, or a change already being undone is left alone', () => {
+    const policy = setUp();
+    paused(policy);
+    expect(actionsOf(policy.handle(release(S, B)))).toEqual([]);
+    expect(actionsOf(policy.handle(release(S, A, 'support')))).toEqual([]);
+    policy.handle(release(2 * S));
+    expect(actionsOf(policy.handle(release(3 * S)))).toEqual([]);
+  });
+
+  it('a pause someone else made after ours is not ended: our change is forgotten instead', () => {
+    const policy = setUp();
+    paused(policy);
+    policy.handle(pauseEvent(5 * S, true, 'lunch'));
+    const effects = policy.handle(release(6 * S));
+    expect(actionsOf(effects)).toEqual([]);
+    expect(policy.snapshot().changes).toEqual([]);
+  });
+});

@@ -16,6 +16,7 @@ export interface SimPbx {
   answerPings: boolean;
   /** Wall-clock ms of the simulated boot: FullyBooted's Uptime counts from here. */
   bootedAt: number;
+  readonly asteriskVersion: string;
   /** Without it queue actions always succeed and lists are empty; with it they act on this state. */
   queues: SimQueueState | undefined;
   /** Fixed items for CoreShowChannels / Status; without them, the live channels. */
@@ -75,6 +76,22 @@ export function answerAction(pbx: SimPbx, s: AmiSimSession, a: AmiMessage): void
       return;
     case 'filter':
       return ok('Success');
+    case 'coresettings':
+      // The fields of manager.c's action_coresettings, in its order.
+      return reply(s, actionId, 'Success', {
+        AMIversion: '11.0.0',
+        AsteriskVersion: pbx.asteriskVersion,
+        SystemName: '',
+        CoreMaxCalls: '0',
+        CoreMaxLoadAvg: '0.000000',
+        CoreRunUser: '',
+        CoreRunGroup: '',
+        CoreMaxFilehandles: '0',
+        CoreRealTimeEnabled: 'No',
+        CoreCDRenabled: 'Yes',
+        CoreHTTPenabled: 'No',
+        SoundsSearchCustomDir: 'No',
+      });
     case 'userevent':
       ok('Event Sent');
       return pbx.broadcast({ Event: 'UserEvent', Privilege: 'user,all', ...withoutAction(a) });
