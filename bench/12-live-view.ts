@@ -48,6 +48,7 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
       setAside: [],
       outbox: { depth: 0, oldestCreatedAt: undefined, parked },
       recordingsWaiting: 0,
+      transcriptsWaiting: 0,
       errors,
       tokenConfigured: true,
     });

@@ -17,7 +17,7 @@ const STRINGS = {
     agent: 'talking with', registered: 'registered in Bitrix24', notRegistered: 'not registered yet',
     noCalls: 'No calls right now.', noSetAside: 'Nobody is set aside.', pause: 'paused', penalty: 'penalty',
     undoAt: 'undo at', release: 'Release now', depth: 'commands waiting', oldest: 'oldest',
-    parked: 'parked', retry: 'Retry', recordings: 'recordings waiting', noErrors: 'No warnings or errors.',
+    parked: 'parked', retry: 'Retry', recordings: 'recordings waiting', transcripts: 'transcripts waiting', noErrors: 'No warnings or errors.',
     noParked: 'No parked commands.', times: '×', ago: 'ago', inTime: 'in', user: 'user', ext: 'ext.',
     canAct: 'You may release members and retry parked commands.',
     needToken: 'Sign in with the status token to release members or retry parked commands.',
@@ -39,7 +39,7 @@ const STRINGS = {
     agent: 'говорит с', registered: 'зарегистрирован в Битрикс24', notRegistered: 'ещё не зарегистрирован',
     noCalls: 'Сейчас звонков нет.', noSetAside: 'Никто не отложен.', pause: 'пауза', penalty: 'штраф',
     undoAt: 'снятие в', release: 'Вернуть сейчас', depth: 'команд ждёт', oldest: 'самая старая',
-    parked: 'отложено', retry: 'Повторить', recordings: 'записей ждёт', noErrors: 'Предупреждений и ошибок нет.',
+    parked: 'отложено', retry: 'Повторить', recordings: 'записей ждёт', transcripts: 'расшифровок ждёт', noErrors: 'Предупреждений и ошибок нет.',
     noParked: 'Отложенных команд нет.', times: '×', ago: 'назад', inTime: 'через', user: 'пользователь', ext: 'доб.',
     canAct: 'Можно возвращать операторов и повторять отложенные команды.',
     needToken: 'Войдите с токеном мониторинга, чтобы возвращать операторов и повторять команды.',
@@ -122,7 +122,8 @@ function render() {
   replace('outbox-summary', row(t('depth'), el('span', { id: 'depth' }, s.outbox.depth)),
     s.outbox.oldestCreatedAt ? row(t('oldest'), age(s.outbox.oldestCreatedAt)) : null,
     row(t('parked'), el('span', { id: 'parked-count' }, s.outbox.parked.length)),
-    row(t('recordings'), el('span', { id: 'recordings' }, s.recordings.waiting)));
+    row(t('recordings'), el('span', { id: 'recordings' }, s.recordings.waiting)),
+    s.transcripts ? row(t('transcripts'), el('span', { id: 'transcripts' }, s.transcripts.waiting)) : null);
   replace('parked-list', ...(s.outbox.parked.length === 0 ? [el('li', { class: 'empty' }, t('noParked'))] : s.outbox.parked.map(renderParked)));
   const retryAll = document.getElementById('retry-all');
   retryAll.hidden = !(viewer.canAct && s.outbox.parked.length > 0);

@@ -180,6 +180,7 @@ export async function startBridge(config: Config, deps: BridgeDeps): Promise<Bri
   // Before the login: the live view reads Asterisk's boot time off the FullyBooted that the login brings.
   const liveView = wireStatus(config, {
     ...{ ami, portal, appAuth: appMode?.auth, tracker, directory, crm, ringBack, outbox, clock, lifecycle },
+    transcriptJobs: transcripts ? () => transcripts.worker.depth : undefined,
     errors: deps.recentErrors ?? new RecentErrors({ clock }),
     logger: log.child({ part: 'status' }),
   });

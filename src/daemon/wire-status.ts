@@ -37,6 +37,8 @@ export interface StatusParts {
   crm: Crm;
   ringBack: RingBackService;
   outbox: Outbox;
+  /** Jobs at the speech-to-text server; undefined when transcripts are off. */
+  transcriptJobs: (() => number) | undefined;
   errors: RecentErrors;
   clock: () => number;
   logger: Logger;
@@ -82,6 +84,7 @@ export function wireStatus(config: Config, p: StatusParts): LiveView {
       setAside: p.ringBack.changes(),
       outbox: { depth: p.outbox.depth, oldestCreatedAt: p.outbox.oldestCreatedAt(), parked: p.outbox.parkedEntries() },
       recordingsWaiting: p.outbox.waiting('attach'),
+      transcriptsWaiting: p.transcriptJobs === undefined ? undefined : p.transcriptJobs() + p.outbox.waiting('transcript'),
       errors: p.errors.list(),
       tokenConfigured: access.tokenConfigured,
     });

@@ -30,6 +30,8 @@ export interface StatusInput {
   setAside: readonly RingBackChange[];
   outbox: { depth: number; oldestCreatedAt: number | undefined; parked: readonly ParkedEntry[] };
   recordingsWaiting: number;
+  /** undefined: transcripts are off. */
+  transcriptsWaiting: number | undefined;
   errors: StatusSnapshot['errors'];
   tokenConfigured: boolean;
 }
@@ -75,6 +77,7 @@ export function buildStatus(i: StatusInput): StatusSnapshot {
         .map((p) => ({ seq: p.seq, method: p.method, call: p.key, error: text(p.error) ?? '', parkedAt: p.parkedAt, dependsOn: p.dependsOn ?? null })),
     },
     recordings: { waiting: i.recordingsWaiting },
+    transcripts: i.transcriptsWaiting === undefined ? null : { waiting: i.transcriptsWaiting },
     errors: i.errors.map((e) => ({ ...e, message: text(e.message) ?? '' })),
     actions: { tokenConfigured: i.tokenConfigured },
   };

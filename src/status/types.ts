@@ -39,6 +39,8 @@ export interface StatusSnapshot {
     parked: StatusParked[];
   };
   recordings: { waiting: number };
+  /** Calls waiting for their transcript (at the speech-to-text server or in the outbox); null: transcripts are off. */
+  transcripts: { waiting: number } | null;
   errors: StatusError[];
   /** Whether the page's actions can work at all: a token is configured, or only this machine may act. */
   actions: { tokenConfigured: boolean };

@@ -23,6 +23,7 @@ function input(over: Partial<StatusInput> = {}): StatusInput {
     setAside: [],
     outbox: { depth: 0, oldestCreatedAt: undefined, parked: [] },
     recordingsWaiting: 0,
+    transcriptsWaiting: undefined,
     errors: [],
     tokenConfigured: false,
     ...over,
@@ -112,6 +113,12 @@ describe('ring-back, outbox, errors', () => {
     expect(s.recordings).toEqual({ waiting: 1 });
     const text = JSON.stringify(s);
     for (const secret of ['webhooksecret123456', 'tok999', 'hunter2hunter2']) expect(text).not.toContain(secret);
+  });
+
+  it('transcripts waiting are shown only when transcripts are on', () => {
+    expect(buildStatus(input()).transcripts).toBeNull();
+    expect(buildStatus(input({ transcriptsWaiting: 0 })).transcripts).toEqual({ waiting: 0 });
+    expect(buildStatus(input({ transcriptsWaiting: 4 })).transcripts).toEqual({ waiting: 4 });
   });
 
   it('the portal part carries the limiter figures and the last refusal; the app token only its state and expiry', () => {

@@ -24,10 +24,13 @@ describe('a speech-to-text server that is down, failing or slow delays transcrip
     expect(warning()).toMatchObject({ degrading: false, text: expect.stringMatching(/speech-to-text server failed \d+ transcript requests in a row \(last: ECONNREFUSED/) });
     expect(t.rig.portal.transcripts).toEqual([]);
     expect(t.rig.bridge.transcripts!.worker.depth).toBe(1);
+    // The live view says the same.
+    expect(t.rig.bridge.liveView.snapshot().transcripts).toEqual({ waiting: 1 });
     await t.stt.up();
     await transcribed();
     await sleep(500);
     expectOneTranscriptAfterFinish(t.rig);
+    expect(t.rig.bridge.liveView.snapshot().transcripts).toEqual({ waiting: 0 });
     expect(t.rig.portal.transcripts[0]!.messages).toHaveLength(3);
     expect(warning()).toBeUndefined();
   });
