@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describeMachine, machine } from './lib/machine.js';
@@ -98,10 +98,22 @@ async function main(): Promise<void> {
     '',
   ].join('\n');
   process.stdout.write(out);
-  writeFileSync(RESULTS, `${JSON.stringify({ machine: m, quick, only: only ? [...only] : 'all', loadBefore, loadAfter, seconds, timings, rows }, null, 2)}\n`);
+  writeFileSync(RESULTS, `${JSON.stringify(only ? mergedResults(only, rows, timings, m) : { machine: m, quick, only: 'all', loadBefore, loadAfter, seconds, timings, rows }, null, 2)}\n`);
   log(`results written to ${RESULTS}`);
   // Keep-alive sockets and unref'd timers of the in-process daemons must not keep the run alive.
   process.exit(failed ? 1 : 0);
+}
+
+/**
+ * `--only` re-runs some items: their rows replace those of the last full run in results.json (which the README
+ * quotes), and `reruns` says which items are newer than the rest, so one item's run never wipes the others'.
+ */
+function mergedResults(only: Set<number>, rows: Row[], timings: Record<string, number>, m: ReturnType<typeof machine>): unknown {
+  const itemOf = (r: Row) => Number.parseInt(r.item, 10);
+  const last = existsSync(RESULTS) ? (JSON.parse(readFileSync(RESULTS, 'utf8')) as { rows?: Row[]; timings?: Record<string, number>; reruns?: unknown[] }) : {};
+  const kept = (last.rows ?? []).filter((r) => !only.has(itemOf(r)));
+  const merged = [...kept, ...rows].sort((a, b) => itemOf(a) - itemOf(b));
+  return { ...last, rows: merged, timings: { ...last.timings, ...timings }, reruns: [...(last.reruns ?? []), { items: [...only], machine: m }] };
 }
 
 main().catch((err: unknown) => {

@@ -7,6 +7,8 @@ import { BoundedMap } from '../util/bounded-map.js';
  * does not track it; the live view does). By Linkedid, with the time the hold began; a call's entry goes when its
  * last held channel is taken off hold or hangs up. Bounded like every map of the daemon.
  */
+const MAX_HELD_CHANNELS = 32;
+
 export class HoldBook {
   /** Linkedid -> held channel Uniqueid -> since. */
   private readonly calls: BoundedMap<string, Map<string, number>>;
@@ -24,7 +26,8 @@ export class HoldBook {
     const held = this.calls.get(linkedid);
     if (event === 'Hold') {
       const next = held ?? new Map<string, number>();
-      if (!next.has(uniqueid)) next.set(uniqueid, this.clock());
+      // A real call has a handful of channels; a hostile stream of Holds on one Linkedid must not grow without bound.
+      if (!next.has(uniqueid) && next.size < MAX_HELD_CHANNELS) next.set(uniqueid, this.clock());
       this.calls.set(linkedid, next);
       return;
     }

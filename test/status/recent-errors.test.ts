@@ -77,6 +77,16 @@ describe('HoldBook', () => {
     h.onEvent({ Event: 'Hold', Uniqueid: 'c' }); // no Linkedid: ignored
     expect(h.held().size).toBe(0);
   });
+
+  it('a flood of Holds on one Linkedid keeps at most 32 channels, and the call is still shown on hold', () => {
+    let now = 1;
+    const h = new HoldBook(() => now++);
+    for (let i = 0; i < 10_000; i++) h.onEvent(ev('Hold', `u${i}`));
+    expect([...h.held()]).toEqual([['L1', 1]]);
+    // The 32 kept channels are what keeps it on hold: when they end, the call is off hold.
+    for (let i = 0; i < 32; i++) h.onEvent(ev('Unhold', `u${i}`));
+    expect(h.held().size).toBe(0);
+  });
 });
 
 describe('HoldBook on a recorded trace', () => {
