@@ -1,3 +1,4 @@
+import { wavHeader } from '../test/support/wav.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,20 +50,7 @@ function stereoWav(path: string, seconds: number): void {
     data.writeInt16LE(Math.round(Math.sin((2 * Math.PI * 440 * i) / rate) * 9000), i * 4);
     data.writeInt16LE(Math.round(Math.sin((2 * Math.PI * 880 * i) / rate) * 9000), i * 4 + 2);
   }
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0, 'latin1');
-  h.writeUInt32LE(36 + data.length, 4);
-  h.write('WAVEfmt ', 8, 'latin1');
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(2, 22);
-  h.writeUInt32LE(rate, 24);
-  h.writeUInt32LE(rate * 4, 28);
-  h.writeUInt16LE(4, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36, 'latin1');
-  h.writeUInt32LE(data.length, 40);
-  writeFileSync(path, Buffer.concat([h, data]));
+  writeFileSync(path, Buffer.concat([wavHeader(data.length, { sampleRate: rate, channels: 2 }), data]));
 }
 
 export async function run(opts: BenchOptions): Promise<Row[]> {

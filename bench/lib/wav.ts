@@ -1,3 +1,4 @@
+import { wavHeader } from '../../test/support/wav.js';
 import { closeSync, openSync, writeSync } from 'node:fs';
 
 /**
@@ -6,20 +7,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
  */
 export function writeSineWav(path: string, seconds: number, sampleRate = 8000): number {
   const samples = Math.round(seconds * sampleRate);
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0, 'latin1');
-  header.writeUInt32LE(36 + samples * 2, 4);
-  header.write('WAVE', 8, 'latin1');
-  header.write('fmt ', 12, 'latin1');
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(sampleRate, 24);
-  header.writeUInt32LE(sampleRate * 2, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36, 'latin1');
-  header.writeUInt32LE(samples * 2, 40);
+  const header = wavHeader(samples * 2, { sampleRate });
   const fd = openSync(path, 'w');
   try {
     writeSync(fd, header);

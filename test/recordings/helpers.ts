@@ -1,4 +1,5 @@
 /** Shared helpers for the recordings tests: real WAVs, real decoding, a portal with a finished call. */
+import { wavHeader } from '../support/wav.js';
 import { spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -29,27 +30,9 @@ export function sineWav(seconds: number, sampleRate = 8000): Buffer {
     const freq = [440, 660, 523][Math.floor(t / 2) % 3]!;
     data.writeInt16LE(Math.round(Math.sin(2 * Math.PI * freq * t) * 12_000), i * 2);
   }
-  return Buffer.concat([wavHeader(data.length, sampleRate), data]);
+  return Buffer.concat([wavHeader(data.length, { sampleRate }), data]);
 }
 
-/** The canonical 44-byte header Asterisk writes; with dataBytes 0 it is a whole "never connected" file. */
-export function wavHeader(dataBytes: number, sampleRate = 8000, format = 1): Buffer {
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0, 'latin1');
-  h.writeUInt32LE(36 + dataBytes, 4);
-  h.write('WAVE', 8, 'latin1');
-  h.write('fmt ', 12, 'latin1');
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(format, 20);
-  h.writeUInt16LE(1, 22);
-  h.writeUInt32LE(sampleRate, 24);
-  h.writeUInt32LE(sampleRate * 2, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36, 'latin1');
-  h.writeUInt32LE(dataBytes, 40);
-  return h;
-}
 
 export async function tempDir(prefix = 'rec-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));

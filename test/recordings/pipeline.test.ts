@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLocator, UnreadableError, type Locator } from '../../src/recordings/locate.js';
-import { attachEntry as entry, decodedSeconds, FIXTURE_WAV, pipelineHandler, sineWav, startPortal, tempDir, wavHeader, type HarnessOptions, type Portal } from './helpers.js';
+import { attachEntry as entry, decodedSeconds, FIXTURE_WAV, pipelineHandler, sineWav, startPortal, tempDir, type HarnessOptions, type Portal } from './helpers.js';
+import { wavHeader } from '../support/wav.js';
 
 let portal: Portal;
 let spool: string;
@@ -122,7 +123,7 @@ describe('a recording through the pipeline (the failure table)', () => {
 
   it('counts a WAV in a codec neither ffmpeg nor a player knows as corrupt', async () => {
     const { handler, counts } = harness();
-    const weird = Buffer.concat([wavHeader(16_000, 8000, 0x1234), sineWav(1).subarray(44)]);
+    const weird = Buffer.concat([wavHeader(16_000, { format: 0x1234 }), sineWav(1).subarray(44)]);
     await handler(entry(await recording('weird.wav', weird)), await portal.finishedCall());
     expect(counts.failed).toEqual(['corrupt']);
     expect(portal.emu.records).toEqual([]);

@@ -3,7 +3,8 @@ import { recordingsConfigProblems, recordingsSchema } from '../../src/config/rec
 import { createLimit } from '../../src/recordings/limit.js';
 import { waitStable } from '../../src/recordings/wait-stable.js';
 import { inspectWav, parseWav } from '../../src/recordings/wav.js';
-import { FIXTURE_WAV, sineWav, wavHeader } from './helpers.js';
+import { FIXTURE_WAV, sineWav } from './helpers.js';
+import { wavHeader } from '../support/wav.js';
 
 describe('the recordings config section', () => {
   it('gives every default from an empty section', () => {
@@ -80,7 +81,7 @@ describe('reading a WAV header', () => {
   it('rejects garbage, a truncated header and a codec nobody can play', () => {
     expect(parseWav(Buffer.from('this is not audio at all, just text'), 35)).toMatchObject({ ok: false });
     expect(parseWav(wavHeader(0).subarray(0, 30), 30)).toMatchObject({ ok: false });
-    expect(parseWav(wavHeader(0, 8000, 0x1234), 44)).toEqual({ ok: false, reason: 'unsupported codec 0x1234' });
+    expect(parseWav(wavHeader(0, { format: 0x1234 }), 44)).toEqual({ ok: false, reason: 'unsupported codec 0x1234' });
   });
 });
 
