@@ -9,8 +9,10 @@ import { openStateDb } from '../store/db.js';
  */
 export function retryParkedCommands(outbox: Pick<Outbox, 'parkedEntries' | 'retryParked'>, wanted: readonly number[] | 'all'): { retried: number[]; unknown: number[] } {
   const parked = outbox.parkedEntries();
-  const seqs = wanted === 'all' ? parked.filter((p) => p.dependsOn === undefined || !parked.some((r) => r.seq === p.dependsOn)).map((p) => p.seq) : [...new Set(wanted)];
-  const unknown = seqs.filter((seq) => !parked.some((p) => p.seq === seq));
+  // A set, not a scan per command: up to outbox.maxParked (10 000) may be parked.
+  const isParked = new Set(parked.map((p) => p.seq));
+  const seqs = wanted === 'all' ? parked.filter((p) => p.dependsOn === undefined || !isParked.has(p.dependsOn)).map((p) => p.seq) : [...new Set(wanted)];
+  const unknown = seqs.filter((seq) => !isParked.has(seq));
   if (unknown.length > 0) return { retried: [], unknown };
   const retried: number[] = [];
   for (const seq of seqs) if (outbox.retryParked(seq)) retried.push(seq);

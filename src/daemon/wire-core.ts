@@ -1,4 +1,3 @@
-import { retryParkedCommands } from './parked.js';
 import type { BitrixClient } from '../bitrix/client.js';
 import type { CommandOptions } from '../bitrix/commands.js';
 import type { OutboxStore } from '../bitrix/outbox-entry.js';
@@ -155,7 +154,7 @@ export function wireCore(config: Config, deps: CoreDeps): CoreParts {
   lifecycle.every('core snapshot timer', 1000, () => coreState.tick(runtime.stats.events));
   lifecycle.every('parked retry requests', 5000, () => {
     // Requests the CLI wrote; a seq retried meanwhile (with its register, or by the live view) is simply gone.
-    for (const seq of deps.state.takeRetryRequests()) retryParkedCommands(outbox, [seq]);
+    for (const seq of deps.state.takeRetryRequests()) outbox.retryParked(seq);
   });
   deps.metrics?.bindOutbox(outbox, clock);
   deps.metrics?.observeRuntime(() => ({ ...runtime.stats, activeCalls: tracker.activeCalls }));

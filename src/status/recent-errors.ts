@@ -9,8 +9,6 @@ import type { StatusError } from './types.js';
  */
 export class RecentErrors {
   private readonly byMessage: BoundedMap<string, StatusError>;
-  /** Bumped on every notice: the live view's feed notices a repeat too (its count changed). */
-  revision = 0;
 
   constructor(opts: { max?: number; clock: () => number }) {
     this.byMessage = new BoundedMap({ max: opts.max ?? 20, clock: opts.clock });
@@ -22,7 +20,6 @@ export class RecentErrors {
     const seen = this.byMessage.get(key);
     // Re-set, so the map's order is by last occurrence and the bound drops what was seen least recently.
     this.byMessage.set(key, seen ? { ...seen, count: seen.count + 1, lastAt: n.time } : { level: n.level, message, count: 1, firstAt: n.time, lastAt: n.time });
-    this.revision++;
   }
 
   /** Latest first. */
