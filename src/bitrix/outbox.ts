@@ -134,6 +134,14 @@ export class Outbox {
     return this.queues.depth;
   }
 
+  /**
+   * Whether enqueue would find room for a command of this kind now: a producer that can keep its work for later
+   * (transcripts) asks first, so a refusal from enqueue means a duplicate, never a full outbox.
+   */
+  hasRoomFor(kind: EntryKind): boolean {
+    return this.admission.fits(kind);
+  }
+
   oldestCreatedAt(): number | undefined {
     return this.queues.oldestCreatedAt();
   }

@@ -46,10 +46,10 @@ export async function wireTranscripts(
     client: deps.client,
     enqueue: (linkedid, params) => {
       if (!outbox) throw new Error('the outbox is not ready yet');
-      if (outbox.enqueue(linkedid, 'transcript', ATTACH_TRANSCRIPTION, params, false)) return true;
-      // Refused: a duplicate (this call has had its transcript), or no room, which must not cost the transcript.
-      if (outbox.depth >= config.outbox.maxEntries) throw new Error('the outbox is full');
-      return false;
+      // No room must not cost the transcript: the job stays and is tried again later.
+      if (!outbox.hasRoomFor('transcript')) throw new Error('the outbox is full');
+      // Refused now only as a duplicate: this call has had its transcript.
+      return outbox.enqueue(linkedid, 'transcript', ATTACH_TRANSCRIPTION, params, false);
     },
     nice: config.recordings.nice,
     keepOriginals: config.recordings.keepOriginals,

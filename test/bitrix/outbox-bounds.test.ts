@@ -39,6 +39,22 @@ describe('the outbox bounds', () => {
     expect(batches).toEqual([]);
   });
 
+  it('says whether a kind would find room, by the same bound, without dropping or logging anything', () => {
+    const metrics = createMetrics({ processMetrics: false });
+    const { lines, logger } = logSink();
+    const { client } = fakeClient(ok);
+    const o = makeOutbox(client, { maxEntries: 10, limiterDelay: () => 60_000, logger, hooks: metrics.outboxHooks() });
+    for (let i = 0; i < 8; i++) o.enqueue(`L${i}`, 'register', REGISTER, {}, false);
+    expect([o.hasRoomFor('show'), o.hasRoomFor('transcript'), o.hasRoomFor('register')]).toEqual([false, true, true]);
+    o.enqueue('L8', 'register', REGISTER, {}, false);
+    o.enqueue('L9', 'register', REGISTER, {}, false);
+    expect([o.hasRoomFor('transcript'), o.hasRoomFor('finish')]).toEqual([false, false]);
+    // The answer matches what enqueue then does.
+    expect(o.enqueue('L0', 'transcript', 'telephony.call.attachTranscription', { CALL_ID: 'x', MESSAGES: [] }, false)).toBe(false);
+    expect(lines.filter((l) => /outbox is full/.test(l.msg))).toHaveLength(1); // the enqueue's, not the questions'
+    o.stop();
+  });
+
   it('keeps at most maxParked parked commands, dropping the oldest with a log line and the metric', async () => {
     const metrics = createMetrics({ processMetrics: false });
     const { lines, logger } = logSink();

@@ -59,13 +59,18 @@ export class AdmissionRules {
    * that waited that long is useless); at the bound every new command is refused, loudly.
    */
   private hasRoom(kind: EntryKind): boolean {
-    const max = this.deps.maxEntries;
-    const depth = this.deps.queues.depth;
-    const cards = kind === 'show' || kind === 'hide';
-    if (depth < (cards ? max * 0.8 : max)) return true;
-    this.deps.logger.error({ depth, max, kind }, 'outbox is full: command dropped (is the portal down for long?)');
+    if (this.fits(kind)) return true;
+    const { maxEntries: max, queues } = this.deps;
+    this.deps.logger.error({ depth: queues.depth, max, kind }, 'outbox is full: command dropped (is the portal down for long?)');
     this.deps.hooks.onDropped?.(kind);
     return false;
+  }
+
+  /** Whether a command of this kind would find room now (the bound above), asked without dropping anything. */
+  fits(kind: EntryKind): boolean {
+    const max = this.deps.maxEntries;
+    const cards = kind === 'show' || kind === 'hide';
+    return this.deps.queues.depth < (cards ? max * 0.8 : max);
   }
 
   /** The finishing user's card closes with the finish: a show still waiting for them is pointless. */
