@@ -7,8 +7,8 @@ import { agentCalled, callStart, dialBegin, newCall } from './lib/synthetic-call
 import { row, textRow, type BenchOptions, type Row } from './lib/types.js';
 
 /**
- * Item 11: what one tick of the live view costs while a page is open (src/status/feed.ts compares the state every
- * 0.5 s): tracker.exportState() + buildStatus() + the two JSON.stringify (the comparison key and the event), with the
+ * Item 12: what one tick of the live view costs while a page is open (src/status/feed.ts compares the state every
+ * 0.5 s): tracker.exportCalls() + buildStatus() + the two JSON.stringify (the comparison key and the event), with the
  * core holding 1000 queue calls at once (its default tracking limit), each ringing three members with their cards
  * open (synthetic AMI events modelled on support_ringall_answer, through normalize and the real core), 50 parked
  * commands and 20 recent errors. Timed in this process with performance.now(), after a warm-up.
@@ -39,7 +39,7 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
       now: Date.now(),
       ami: { connected: true, asteriskVersion: '22.10.1', bootedAt: 0, since: 0 },
       portal: { reachable: true, problem: undefined, mode: 'webhook', token: null, requestsLastMinute: 60, budgetPerMinute: 120, burst: 50, lastRefusal: undefined },
-      calls: tracker.exportState().calls,
+      calls: tracker.exportCalls(),
       callsTracked: tracker.activeCalls,
       holds: new Map(),
       extensionOf: (u) => Object.keys(users).find((e) => users[e] === u),

@@ -44,11 +44,16 @@ export function exportCore(core: Core): TrackerSnapshot {
   return {
     version: 1,
     lastEventAt: core.lastEventAt,
-    calls: [...core.calls.values()].map(callToJson),
+    calls: exportCalls(core),
     ...core.channels.exportState(),
     ended: core.calls.endedIds(SNAPSHOT_TOMBSTONES),
     users: core.users.toJSON(),
   };
+}
+
+/** The calls in progress as plain JSON, without the channels, tombstones and user map exportCore adds. */
+export function exportCalls(core: Core): CallJson[] {
+  return [...core.calls.values()].map(callToJson);
 }
 
 /** Into a fresh core: the calls in progress, their channels and bridges, the tombstones, the user map. */

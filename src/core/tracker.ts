@@ -5,7 +5,7 @@ import { dispatch } from './dispatch.js';
 import type { Effect } from './effects.js';
 import type { CoreInput, CoreInputKind } from './events.js';
 import type { TrackingLimits } from './limits.js';
-import { exportCore, importCore, type TrackerSnapshot } from './snapshot.js';
+import { exportCalls, exportCore, importCore, type CallJson, type TrackerSnapshot } from './snapshot.js';
 
 export type { TrackerOptions } from './core-state.js';
 
@@ -83,6 +83,11 @@ export class CallTracker {
 
   exportState(): TrackerSnapshot {
     return exportCore(this.core);
+  }
+
+  /** The calls in progress as in exportState, alone: what the live view reads twice a second while a page is open. */
+  exportCalls(): CallJson[] {
+    return exportCalls(this.core);
   }
 
   /** Into a tracker that has seen no input yet (the daemon's start). */

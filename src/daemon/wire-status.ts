@@ -72,7 +72,7 @@ export function wireStatus(config: Config, p: StatusParts): LiveView {
         burst: rate.burst,
         lastRefusal: p.portal.health.lastRefusal,
       },
-      calls: p.tracker.exportState().calls,
+      calls: p.tracker.exportCalls(),
       callsTracked: p.tracker.activeCalls,
       holds: holds.held(),
       extensionOf: (userId) => p.directory.extensionFor(userId),

@@ -17,7 +17,7 @@ export interface StatusInput {
     problem: string | undefined;
     lastRefusal: { at: number; method: string; code: string } | undefined;
   };
-  /** The core's calls (tracker.exportState().calls). */
+  /** The core's calls (tracker.exportCalls()). */
   calls: readonly CallJson[];
   callsTracked: number;
   /** Linkedid -> since when a channel of the call is on hold. */

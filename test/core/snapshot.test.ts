@@ -28,6 +28,8 @@ describe('the snapshot', () => {
     const restarted = traceTracker({ users: {} });
     restarted.importState(saved);
     expect(restarted.exportState()).toEqual(saved);
+    // The live view's lighter read holds the same calls.
+    expect(throughJson({ ...saved, calls: steady.exportCalls() })).toEqual(saved);
     expect(restarted.userMap()).toEqual(TRACE_USERS);
     expect(feed(restarted, inputs.slice(cut))).toEqual(feed(steady, inputs.slice(cut)));
   });
