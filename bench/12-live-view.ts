@@ -70,7 +70,7 @@ export async function run(opts: BenchOptions): Promise<Row[]> {
     times.push(performance.now() - t);
   }
   opts.log(`live view: ${listed} calls, ${rounds} ticks`);
-  const note = `${listed} ringing calls with 3 cards each, 50 parked, 20 errors; one tick = exportState + buildStatus + 2 x JSON.stringify; ${rounds} ticks`;
+  const note = `${listed} ringing calls with 3 cards each, 50 parked, 20 errors; one tick = exportCalls + buildStatus + 2 x JSON.stringify; ${rounds} ticks`;
   return [
     row(ITEM, `one tick, ${listed} calls: p50`, percentile(times, 50), 'ms', undefined, note),
     row(ITEM, `one tick, ${listed} calls: p99`, percentile(times, 99), 'ms'),
