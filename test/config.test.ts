@@ -2,8 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfigFile, parseConfig } from '../src/config/load.js';
+import { loadConfigFile, parseConfig } from '../src/config/load.js';
 import { tempDir } from './support/tmp.js';
+import { configProblems } from './support/config.js';
 
 const contractOnly = {
   asterisk: { ami: { host: '127.0.0.1', port: 5038, username: 'b24bridge', secret: 's3cret-ami' } },
@@ -13,15 +14,6 @@ const contractOnly = {
   state: { dir: '/var/lib/asterisk-b24-bridge' },
 };
 
-function problems(doc: unknown, env: Record<string, string> = {}): string[] {
-  try {
-    parseConfig(doc, env);
-    return [];
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-}
 
 describe('configuration', () => {
   it('accepts a config with only the contract keys and fills in every default', () => {
@@ -44,12 +36,12 @@ describe('configuration', () => {
   it('takes the first outbound context for click-to-call when the config names none (a FreePBX box has no "outbound")', () => {
     const c = parseConfig({ ...contractOnly, asterisk: { ...contractOnly.asterisk, contexts: { outbound: ['outbound-allroutes'] } } });
     expect(c.clickToCall.context).toBe('outbound-allroutes');
-    const p = problems({ ...contractOnly, asterisk: { ...contractOnly.asterisk, contexts: { outbound: ['outbound-allroutes'] } }, clickToCall: { context: 'outbound' } });
+    const p = configProblems({ ...contractOnly, asterisk: { ...contractOnly.asterisk, contexts: { outbound: ['outbound-allroutes'] } }, clickToCall: { context: 'outbound' } });
     expect(p).toEqual([expect.stringMatching(/^clickToCall\.context: .*asterisk\.contexts\.outbound/)]);
   });
 
   it('refuses a context listed under two directions, which would make a call\'s direction a guess', () => {
-    const p = problems({ ...contractOnly, asterisk: { ...contractOnly.asterisk, contexts: { inbound: ['from-trunk'], outbound: ['from-trunk', 'outbound'] } } });
+    const p = configProblems({ ...contractOnly, asterisk: { ...contractOnly.asterisk, contexts: { inbound: ['from-trunk'], outbound: ['from-trunk', 'outbound'] } } });
     expect(p).toEqual([expect.stringMatching(/^asterisk\.contexts: "from-trunk" is listed under both inbound and outbound/)]);
   });
 
@@ -65,7 +57,7 @@ describe('configuration', () => {
       bitrix: { ...contractOnly.bitrix, webhookUrl: 'https://example.bitrix24.ru/nope', defaultUserId: -1 },
       http: { host: '127.0.0.1', port: 'eighty' },
     };
-    const p = problems(bad);
+    const p = configProblems(bad);
     expect(p.some((l) => l.startsWith('asterisk.ami.port:'))).toBe(true);
     expect(p.some((l) => l.startsWith('asterisk.ami:') && l.includes('secert'))).toBe(true);
     expect(p.some((l) => l.startsWith('asterisk.extensionPattern:') && l.includes('capture group'))).toBe(true);
@@ -76,12 +68,12 @@ describe('configuration', () => {
 
   it('refuses one path for both the events and the install route (one of them would never be reached)', () => {
     const doc = { ...contractOnly, http: { ...contractOnly.http, eventsPath: '/bitrix/hook', installPath: '/bitrix/hook' } };
-    expect(problems(doc)).toEqual(['http.installPath: must differ from eventsPath']);
-    expect(problems({ ...contractOnly, http: { ...contractOnly.http, eventsPath: '/bitrix/hook' } })).toEqual([]);
+    expect(configProblems(doc)).toEqual(['http.installPath: must differ from eventsPath']);
+    expect(configProblems({ ...contractOnly, http: { ...contractOnly.http, eventsPath: '/bitrix/hook' } })).toEqual([]);
   });
 
   it('never echoes a value in its errors (it may be a secret)', () => {
-    const p = problems({ ...contractOnly, bitrix: { ...contractOnly.bitrix, webhookUrl: 'not a url with s3cret-value' } });
+    const p = configProblems({ ...contractOnly, bitrix: { ...contractOnly.bitrix, webhookUrl: 'not a url with s3cret-value' } });
     expect(p.join('\n')).not.toContain('s3cret-value');
   });
 
@@ -92,7 +84,7 @@ describe('configuration', () => {
     const c = parseConfig(doc, { B24BRIDGE_AMI_SECRET: 'from-env', B24BRIDGE_WEBHOOK_URL: 'https://p.bitrix24.ru/rest/3/zzz/' });
     expect(c.asterisk.ami.secret).toBe('from-env');
     expect(c.bitrix.webhookUrl).toBe('https://p.bitrix24.ru/rest/3/zzz/');
-    expect(problems(doc)).toEqual(expect.arrayContaining([expect.stringMatching(/^asterisk\.ami\.secret:/), expect.stringMatching(/^bitrix\.webhookUrl:/)]));
+    expect(configProblems(doc)).toEqual(expect.arrayContaining([expect.stringMatching(/^asterisk\.ami\.secret:/), expect.stringMatching(/^bitrix\.webhookUrl:/)]));
   });
 
   it('the live view: loopback only by default; statusAllow and statusToken (also from B24BRIDGE_STATUS_TOKEN) checked', () => {
@@ -100,7 +92,7 @@ describe('configuration', () => {
     expect([c.http.statusAllow, c.http.statusToken]).toEqual([[], undefined]);
     const fromEnv = parseConfig(contractOnly, { B24BRIDGE_STATUS_TOKEN: 'env-status-token-0123456789' });
     expect(fromEnv.http.statusToken).toBe('env-status-token-0123456789');
-    const p = problems({ ...contractOnly, http: { ...contractOnly.http, statusAllow: ['10.0.0.0/8', 'pbx.lan'], statusToken: 'short' } });
+    const p = configProblems({ ...contractOnly, http: { ...contractOnly.http, statusAllow: ['10.0.0.0/8', 'pbx.lan'], statusToken: 'short' } });
     expect(p).toEqual(['http.statusAllow.1: must be an IP address or a CIDR prefix', 'http.statusToken: must be at least 16 characters (e.g. `openssl rand -hex 16`)']);
     expect(p.join('\n')).not.toContain('short');
   });

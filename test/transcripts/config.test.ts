@@ -1,21 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/config/load.js';
 import { captureDaemonLogger } from '../support/logger.js';
+import { configProblems } from '../support/config.js';
 
 const base = {
   asterisk: { ami: { username: 'b24bridge', secret: 's3cret-ami' } },
   bitrix: { webhookUrl: 'https://example.bitrix24.ru/rest/1/abcdef123456/', defaultUserId: 1 },
 };
 
-function problems(doc: Record<string, unknown>, env: Record<string, string> = {}): string[] {
-  try {
-    parseConfig(doc, env);
-    return [];
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-}
 
 describe('the transcripts section', () => {
   it('is off by default, with defaults for every other key', () => {
@@ -42,7 +34,7 @@ describe('the transcripts section', () => {
   });
 
   it('reports every mistake at once, by key, never echoing a value', () => {
-    const p = problems({
+    const p = configProblems({
       ...base,
       recordings: { enabled: false },
       transcripts: { enabled: true, language: 'Russian', concurrency: 0, directions: ['sideways'], timeoutMs: 10, apiKey: '' },
@@ -57,15 +49,15 @@ describe('the transcripts section', () => {
       ]),
     );
     expect(p.length).toBeGreaterThanOrEqual(5);
-    expect(problems({ ...base, transcripts: { enabled: true } })).toEqual([
+    expect(configProblems({ ...base, transcripts: { enabled: true } })).toEqual([
       'transcripts.url: is required when transcripts.enabled is true',
       'transcripts.model: is required when transcripts.enabled is true',
     ]);
-    expect(problems({ ...base, recordings: { enabled: false }, transcripts: { enabled: true, url: 'http://stt/v1/audio/transcriptions', model: 'm' } })).toEqual([
+    expect(configProblems({ ...base, recordings: { enabled: false }, transcripts: { enabled: true, url: 'http://stt/v1/audio/transcriptions', model: 'm' } })).toEqual([
       'transcripts.enabled: transcripts.enabled needs recordings.enabled: transcripts are made from the attached recordings',
     ]);
-    expect(problems({ ...base, transcripts: { url: 'ftp://stt/x' } })).toEqual(['transcripts.url: must be an http(s) URL']);
-    expect(problems({ ...base, transcripts: { typo: 1 } })).toEqual([expect.stringMatching(/^transcripts: Unrecognized key: "typo"/)]);
+    expect(configProblems({ ...base, transcripts: { url: 'ftp://stt/x' } })).toEqual(['transcripts.url: must be an http(s) URL']);
+    expect(configProblems({ ...base, transcripts: { typo: 1 } })).toEqual([expect.stringMatching(/^transcripts: Unrecognized key: "typo"/)]);
   });
 
   it('takes the API key from B24BRIDGE_TRANSCRIPTS_API_KEY, and never logs it', () => {
